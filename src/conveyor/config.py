@@ -1,0 +1,35 @@
+"""One validated settings object, read from CONVEYOR_* environment variables."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CONVEYOR_", env_file=".env", extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite:///var/conveyor.db",
+        description="SQLAlchemy URL. sqlite:///path (embedded default) or postgresql://user@host/db.",
+    )
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    workers: int = Field(default=1, ge=1, le=64)
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    # What placement does when no location can cover a line: refuse the order (409) or accept
+    # it and keep the short quantity as backordered. A channel may override it.
+    backorder_policy: Literal["reject", "backorder"] = "reject"
+    max_body_bytes: int = Field(default=1_000_000, ge=1024)
+    max_order_lines: int = Field(default=500, ge=1)
+    db_pool_size: int = Field(default=20, ge=1, le=200)
+    api_key_cache_seconds: float = Field(default=5.0, ge=0)
+    demo_on_empty: bool = True
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

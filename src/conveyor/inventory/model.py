@@ -1,0 +1,131 @@
+"""Locations, stock levels, the stock ledger and reservations.
+
+The ledger is the truth: every change of on-hand, allocated, reserved or incoming is one
+`StockLedgerEntry` with a reason and a reference. `StockLevel` is the projection of the ledger
+that the hot path reads and guards; `conveyor audit` proves the two agree.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Boolean, CheckConstraint, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from conveyor.shared.clock import utcnow
+from conveyor.shared.db import Base, UtcDateTime
+
+
+class LocationType(StrEnum):
+    WAREHOUSE = "warehouse"
+    STORE = "store"
+    THREE_PL = "3pl"
+
+
+class LedgerReason(StrEnum):
+    RECEIPT = "receipt"
+    ADJUSTMENT = "adjustment"
+    TRANSFER_OUT = "transfer_out"
+    TRANSFER_IN = "transfer_in"
+    ALLOCATION = "allocation"
+    RELEASE = "release"
+    SHIPMENT = "shipment"
+    RETURN = "return"
+    COUNT = "count"
+    RESERVATION = "reservation"
+    RESERVATION_RELEASE = "reservation_release"
+    INCOMING = "incoming"
+    IMPORT = "import"
+
+
+class Location(Base):
+    __tablename__ = "locations"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    code: Mapped[str] = mapped_column(String(50), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    type: Mapped[str] = mapped_column(String(20), default=LocationType.WAREHOUSE)
+    address_line1: Mapped[str] = mapped_column(String(200), default="")
+    address_line2: Mapped[str] = mapped_column(String(200), default="")
+    city: Mapped[str] = mapped_column(String(100), default="")
+    region: Mapped[str] = mapped_column(String(100), default="")
+    postal_code: Mapped[str] = mapped_column(String(20), default="")
+    country: Mapped[str] = mapped_column(String(2), default="US")
+    latitude: Mapped[float | None] = mapped_column(Float, default=None)
+    longitude: Mapped[float | None] = mapped_column(Float, default=None)
+    can_ship: Mapped[bool] = mapped_column(Boolean, default=True)
+    can_pickup: Mapped[bool] = mapped_column(Boolean, default=False)
+    can_return: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Lower number = tried first by the priority strategy.
+    priority: Mapped[int] = mapped_column(Integer, default=100)
+    daily_capacity: Mapped[int | None] = mapped_column(Integer, default=None)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+
+
+class StockLevel(Base):
+    __tablename__ = "stock_levels"
+    __table_args__ = (
+        UniqueConstraint("sku_id", "location_id", name="uq_stock_levels_sku_location"),
+        CheckConstraint("on_hand >= 0", name="on_hand_not_negative"),
+        CheckConstraint("allocated >= 0", name="allocated_not_negative"),
+        CheckConstraint("reserved >= 0", name="reserved_not_negative"),
+        CheckConstraint("incoming >= 0", name="incoming_not_negative"),
+        CheckConstraint("safety_stock >= 0", name="safety_not_negative"),
+        CheckConstraint("allocated + reserved <= on_hand", name="committed_within_on_hand"),
+    )
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    sku_id: Mapped[str] = mapped_column(ForeignKey("skus.id"))
+    location_id: Mapped[str] = mapped_column(ForeignKey("locations.id"), index=True)
+    on_hand: Mapped[int] = mapped_column(Integer, default=0)
+    allocated: Mapped[int] = mapped_column(Integer, default=0)
+    reserved: Mapped[int] = mapped_column(Integer, default=0)
+    incoming: Mapped[int] = mapped_column(Integer, default=0)
+    safety_stock: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+
+    @property
+    def available(self) -> int:
+        """Available-to-promise at this location (never below zero)."""
+        return max(0, self.on_hand - self.allocated - self.reserved - self.safety_stock)
+
+
+class StockLedgerEntry(Base):
+    __tablename__ = "stock_ledger"
+    __table_args__ = (
+        Index("ix_stock_ledger_sku_location", "sku_id", "location_id"),
+        Index("ix_stock_ledger_reference", "reference_id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    sku_id: Mapped[str] = mapped_column(ForeignKey("skus.id"))
+    location_id: Mapped[str] = mapped_column(ForeignKey("locations.id"))
+    reason: Mapped[str] = mapped_column(String(30))
+    d_on_hand: Mapped[int] = mapped_column(Integer, default=0)
+    d_allocated: Mapped[int] = mapped_column(Integer, default=0)
+    d_reserved: Mapped[int] = mapped_column(Integer, default=0)
+    d_incoming: Mapped[int] = mapped_column(Integer, default=0)
+    reference_type: Mapped[str | None] = mapped_column(String(30), default=None)
+    reference_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    note: Mapped[str] = mapped_column(Text, default="")
+    actor: Mapped[str] = mapped_column(String(100), default="system")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class Reservation(Base):
+    """Stock held for a cart or a manual hold, released when it expires or is converted."""
+
+    __tablename__ = "reservations"
+    __table_args__ = (CheckConstraint("quantity > 0", name="quantity_positive"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    sku_id: Mapped[str] = mapped_column(ForeignKey("skus.id"))
+    location_id: Mapped[str] = mapped_column(ForeignKey("locations.id"))
+    quantity: Mapped[int] = mapped_column(Integer)
+    reference: Mapped[str] = mapped_column(String(100), default="")
+    status: Mapped[str] = mapped_column(String(20), default="active", index=True)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -1,0 +1,55 @@
+"""The channel-neutral order input. Every source (REST API, channel webhooks, CSV import, POS,
+phone drafts) is mapped into a `PlaceOrder` before `orders.service.place_order` sees it.
+Amounts are integer minor units of `currency`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(slots=True)
+class Address:
+    name: str = ""
+    company: str = ""
+    line1: str = ""
+    line2: str = ""
+    city: str = ""
+    region: str = ""
+    postal_code: str = ""
+    country: str = ""
+    phone: str = ""
+    latitude: float | None = None
+    longitude: float | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in self.__slots__}
+
+
+@dataclass(slots=True)
+class LineInput:
+    sku: str  # the merchant's SKU code (after channel SKU mapping)
+    quantity: int
+    unit_price_minor: int = 0
+    discount_minor: int = 0
+    tax_minor: int = 0
+    name: str = ""
+
+
+@dataclass(slots=True)
+class PlaceOrder:
+    channel: str  # channel code
+    currency: str
+    lines: list[LineInput]
+    external_id: str | None = None
+    customer_name: str = ""
+    customer_email: str = ""
+    customer_phone: str = ""
+    billing_address: Address | None = None
+    shipping_address: Address | None = None
+    shipping_minor: int = 0
+    order_discount_minor: int = 0
+    notes: str = ""
+    tags: list[str] = field(default_factory=list)
+    # When set, the order is accepted but kept on hold with this reason (e.g. unmapped SKU).
+    hold_reason: str | None = None

@@ -1,0 +1,146 @@
+"""The order aggregate: order, lines with quantity buckets, allocations, timeline, shipments."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from conveyor.shared.clock import utcnow
+from conveyor.shared.db import Base, JsonDoc, UtcDateTime
+
+
+class Order(Base):
+    __tablename__ = "orders"
+    __table_args__ = (
+        UniqueConstraint("channel_id", "external_id", name="uq_orders_channel_external"),
+        Index("ix_orders_status_id", "status", "id"),
+        Index("ix_orders_created_at", "created_at"),
+        Index("ix_orders_customer_email", "customer_email"),
+    )
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    channel_id: Mapped[str] = mapped_column(ForeignKey("channels.id"))
+    # The channel's own order id, kept as given (marketplace ids exceed 2^53).
+    external_id: Mapped[str | None] = mapped_column(String(100), default=None)
+    status: Mapped[str] = mapped_column(String(30))
+    # While on hold: the status to return to on release.
+    held_from: Mapped[str | None] = mapped_column(String(30), default=None)
+    hold_reason: Mapped[str | None] = mapped_column(String(200), default=None)
+    currency: Mapped[str] = mapped_column(String(3))
+    customer_name: Mapped[str] = mapped_column(String(200), default="")
+    customer_email: Mapped[str] = mapped_column(String(254), default="")
+    customer_phone: Mapped[str] = mapped_column(String(40), default="")
+    billing_address: Mapped[dict[str, Any] | None] = mapped_column(JsonDoc, default=None)
+    shipping_address: Mapped[dict[str, Any] | None] = mapped_column(JsonDoc, default=None)
+    subtotal_minor: Mapped[int] = mapped_column(Integer, default=0)
+    discount_minor: Mapped[int] = mapped_column(Integer, default=0)
+    tax_minor: Mapped[int] = mapped_column(Integer, default=0)
+    shipping_minor: Mapped[int] = mapped_column(Integer, default=0)
+    total_minor: Mapped[int] = mapped_column(Integer, default=0)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    tags: Mapped[list[str]] = mapped_column(JsonDoc, default=list)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+
+    lines: Mapped[list[OrderLine]] = relationship(order_by="OrderLine.line_no", lazy="selectin")
+    allocations: Mapped[list[Allocation]] = relationship(order_by="Allocation.id", lazy="selectin")
+
+
+class OrderLine(Base):
+    """A line and its quantity buckets. Ordered = allocated + backordered + shipped + cancelled
+    (+ unassigned while the order is pending). Delivered and returned are parts of shipped."""
+
+    __tablename__ = "order_lines"
+    __table_args__ = (
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+        CheckConstraint(
+            "allocated >= 0 AND backordered >= 0 AND shipped >= 0 AND cancelled >= 0"
+            " AND delivered >= 0 AND returned >= 0",
+            name="buckets_not_negative",
+        ),
+        CheckConstraint("allocated + backordered + shipped + cancelled <= quantity", name="buckets_within"),
+        Index("ix_order_lines_sku", "sku_id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"), index=True)
+    line_no: Mapped[int] = mapped_column(Integer)
+    # None when the channel's SKU could not be mapped (the order is then on hold).
+    sku_id: Mapped[str | None] = mapped_column(ForeignKey("skus.id"), default=None)
+    sku_code: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(String(300), default="")
+    quantity: Mapped[int] = mapped_column(Integer)
+    unit_price_minor: Mapped[int] = mapped_column(Integer, default=0)
+    discount_minor: Mapped[int] = mapped_column(Integer, default=0)
+    tax_minor: Mapped[int] = mapped_column(Integer, default=0)
+    total_minor: Mapped[int] = mapped_column(Integer, default=0)
+    allocated: Mapped[int] = mapped_column(Integer, default=0)
+    backordered: Mapped[int] = mapped_column(Integer, default=0)
+    shipped: Mapped[int] = mapped_column(Integer, default=0)
+    delivered: Mapped[int] = mapped_column(Integer, default=0)
+    cancelled: Mapped[int] = mapped_column(Integer, default=0)
+    returned: Mapped[int] = mapped_column(Integer, default=0)
+
+    @property
+    def unassigned(self) -> int:
+        return self.quantity - self.allocated - self.backordered - self.shipped - self.cancelled
+
+    @property
+    def open_quantity(self) -> int:
+        """Not yet shipped nor cancelled."""
+        return self.quantity - self.shipped - self.cancelled
+
+
+class Allocation(Base):
+    """Stock of one SKU committed at one location to one order line (kits: per component).
+
+    `quantity` is what is still allocated (not yet shipped or released); summed per SKU and
+    location it equals `stock_levels.allocated`."""
+
+    __tablename__ = "allocations"
+    __table_args__ = (
+        CheckConstraint("quantity >= 0", name="quantity_not_negative"),
+        Index("ix_allocations_sku_location", "sku_id", "location_id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"), index=True)
+    line_id: Mapped[str] = mapped_column(ForeignKey("order_lines.id"))
+    sku_id: Mapped[str] = mapped_column(ForeignKey("skus.id"))
+    location_id: Mapped[str] = mapped_column(ForeignKey("locations.id"))
+    # How many component units make one unit of the line (1 unless the line is a kit).
+    per_unit: Mapped[int] = mapped_column(Integer, default=1)
+    quantity: Mapped[int] = mapped_column(Integer)
+    shipped: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class OrderEvent(Base):
+    """One entry of an order's timeline: what happened, who did it, when."""
+
+    __tablename__ = "order_events"
+    __table_args__ = (Index("ix_order_events_order", "order_id", "id"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"))
+    type: Mapped[str] = mapped_column(String(50))
+    actor: Mapped[str] = mapped_column(String(100), default="system")
+    data: Mapped[dict[str, Any]] = mapped_column(JsonDoc, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class Shipment(Base):
+    __tablename__ = "shipments"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"), index=True)
+    location_id: Mapped[str] = mapped_column(ForeignKey("locations.id"))
+    carrier: Mapped[str] = mapped_column(String(50), default="")
+    tracking_number: Mapped[str] = mapped_column(String(100), default="")
+    items: Mapped[list[dict[str, Any]]] = mapped_column(JsonDoc, default=list)
+    status: Mapped[str] = mapped_column(String(20), default="shipped")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)

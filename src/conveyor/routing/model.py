@@ -1,0 +1,113 @@
+"""Plain data for routing: what is asked (a request), what is possible (candidates), and the
+answer (a plan with an explanation). No database, no web: routing is pure logic."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+
+@dataclass(frozen=True, slots=True)
+class Component:
+    """One stocked SKU a line consumes per unit (a plain SKU is its own single component)."""
+
+    sku_id: str
+    per_unit: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class RequestLine:
+    line_id: str
+    sku_id: str
+    quantity: int
+    components: tuple[Component, ...]
+    weight_grams: int = 0
+    unit_price_minor: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Destination:
+    country: str = "US"
+    postal_code: str = ""
+    region: str = ""
+    latitude: float | None = None
+    longitude: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A location that might ship, with its stock available-to-promise per component SKU."""
+
+    location_id: str
+    code: str
+    priority: int
+    available: dict[str, int]
+    latitude: float | None = None
+    longitude: float | None = None
+    type: str = "warehouse"
+    can_ship: bool = True
+    active: bool = True
+    capacity_left: int | None = None
+
+    def line_units_available(self, line: RequestLine) -> int:
+        """Whole units of `line` this location can cover (kits: limited by the scarcest part)."""
+        return min(self.available.get(c.sku_id, 0) // c.per_unit for c in line.components)
+
+
+@dataclass(frozen=True, slots=True)
+class RoutingRequest:
+    lines: tuple[RequestLine, ...]
+    destination: Destination = Destination()
+    channel: str = ""
+    promised_by: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Assignment:
+    """Ship `quantity` units of line `line_id` from `location_id`."""
+
+    line_id: str
+    location_id: str
+    quantity: int
+
+
+@dataclass(slots=True)
+class CandidateNote:
+    location_id: str
+    code: str
+    kept: bool
+    reason: str
+    score: float | None = None
+
+
+@dataclass(slots=True)
+class Plan:
+    strategy: str
+    assignments: list[Assignment] = field(default_factory=list)
+    # Units of each line no candidate could cover, and why.
+    short: dict[str, int] = field(default_factory=dict)
+    short_reasons: dict[str, str] = field(default_factory=dict)
+    notes: list[CandidateNote] = field(default_factory=list)
+    summary: str = ""
+
+    @property
+    def locations(self) -> list[str]:
+        seen: dict[str, None] = {}
+        for a in self.assignments:
+            seen.setdefault(a.location_id, None)
+        return list(seen)
+
+    def explanation(self) -> dict:
+        return {
+            "strategy": self.strategy,
+            "summary": self.summary,
+            "candidates": [
+                {"location_id": n.location_id, "code": n.code, "kept": n.kept, "reason": n.reason,
+                 "score": n.score}
+                for n in self.notes
+            ],
+            "short": [
+                {"line_id": line_id, "quantity": qty, "reason": self.short_reasons.get(line_id, "")}
+                for line_id, qty in self.short.items()
+            ],
+        }

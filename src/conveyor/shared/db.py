@@ -1,0 +1,163 @@
+"""Database engine, declarative base and the unit of work.
+
+SQLite is the embedded default: WAL, a busy timeout, and `BEGIN IMMEDIATE` for writing
+transactions so that two writers queue on the lock instead of failing half-way with
+"database is locked". PostgreSQL is the production store (psycopg 3).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import DeclarativeBase, Session
+
+from conveyor.shared.errors import DomainError, ErrorCode
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# JSON documents: JSONB on PostgreSQL, JSON text on SQLite.
+JsonDoc = JSON().with_variant(JSONB(), "postgresql")
+UtcDateTime = DateTime(timezone=True)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+def normalise_url(url: str) -> str:
+    """Accept plain `postgresql://` URLs and use the psycopg 3 driver for them."""
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+def _prepare_sqlite_file(url: str) -> None:
+    database = make_url(url).database
+    if database and database != ":memory:":
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+
+
+def _install_sqlite_behaviour(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy (not the sqlite3 module) decide when transactions begin.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        if connection.get_execution_options().get("conveyor_write", True):
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            connection.exec_driver_sql("BEGIN")
+
+
+def make_engine(url: str, pool_size: int = 20, echo: bool = False) -> Engine:
+    url = normalise_url(url)
+    if url.startswith("sqlite"):
+        _prepare_sqlite_file(url)
+        engine = create_engine(
+            url,
+            echo=echo,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            pool_size=pool_size,
+            max_overflow=pool_size,
+        )
+        _install_sqlite_behaviour(engine)
+        return engine
+    return create_engine(
+        url,
+        echo=echo,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=False,
+        pool_timeout=30,
+    )
+
+
+class Database:
+    """The engine plus two flavours of it: writers (BEGIN IMMEDIATE on SQLite) and readers."""
+
+    def __init__(self, url: str, pool_size: int = 20, echo: bool = False) -> None:
+        self.url = normalise_url(url)
+        self.engine = make_engine(self.url, pool_size=pool_size, echo=echo)
+        self.writer = self.engine.execution_options(conveyor_write=True)
+        self.reader = self.engine.execution_options(conveyor_write=False)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.dialect == "sqlite"
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+class UnitOfWork:
+    """One transaction. Services receive it, change things through `session`, and commit.
+
+    Leaving the block without `commit()` rolls everything back, so nothing half-written stays.
+    """
+
+    def __init__(self, db: Database, write: bool = True) -> None:
+        self.db = db
+        self.write = write
+        self.session: Session = Session(bind=db.writer if write else db.reader, expire_on_commit=False)
+
+    @property
+    def dialect(self) -> str:
+        return self.db.dialect
+
+    def commit(self) -> None:
+        try:
+            self.session.commit()
+        except OperationalError as exc:
+            raise _as_busy(exc) from exc
+
+    def rollback(self) -> None:
+        self.session.rollback()
+
+    def close(self) -> None:
+        self.session.close()
+
+
+def _as_busy(exc: OperationalError) -> Exception:
+    if "database is locked" in str(exc):
+        return DomainError(ErrorCode.BUSY, "the database is busy; retry the request")
+    return exc
+
+
+@contextmanager
+def unit_of_work(db: Database, write: bool = True) -> Iterator[UnitOfWork]:
+    uow = UnitOfWork(db, write=write)
+    try:
+        yield uow
+    except OperationalError as exc:
+        uow.rollback()
+        raise _as_busy(exc) from exc
+    except BaseException:
+        uow.rollback()
+        raise
+    finally:
+        uow.close()

@@ -1,0 +1,58 @@
+"""Domain errors with stable codes. The API maps codes to HTTP statuses in one place
+(`conveyor.api.errors`); services never know about HTTP."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+
+class ErrorCode(StrEnum):
+    VALIDATION_ERROR = "validation_error"
+    MALFORMED_JSON = "malformed_json"
+    PAYLOAD_TOO_LARGE = "payload_too_large"
+    NOT_FOUND = "not_found"
+    METHOD_NOT_ALLOWED = "method_not_allowed"
+    CONFLICT = "conflict"
+    DUPLICATE = "duplicate"
+    INSUFFICIENT_STOCK = "insufficient_stock"
+    ILLEGAL_TRANSITION = "illegal_transition"
+    UNAUTHORIZED = "unauthorized"
+    FORBIDDEN = "forbidden"
+    UNKNOWN_SKU = "unknown_sku"
+    INACTIVE_SKU = "inactive_sku"
+    UNKNOWN_LOCATION = "unknown_location"
+    UNKNOWN_CHANNEL = "unknown_channel"
+    UNKNOWN_CURRENCY = "unknown_currency"
+    IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
+    IDEMPOTENCY_IN_PROGRESS = "idempotency_in_progress"
+    INVALID_QUANTITY = "invalid_quantity"
+    INVALID_CURSOR = "invalid_cursor"
+    BUSY = "busy"
+    INTERNAL = "internal_error"
+
+
+class DomainError(Exception):
+    """A rule was broken. `code` is stable and machine-readable; `detail` is for people;
+    `extra` carries structured context (e.g. the short lines of an insufficient-stock error)."""
+
+    def __init__(self, code: ErrorCode, detail: str, **extra: Any) -> None:
+        super().__init__(detail)
+        self.code = code
+        self.detail = detail
+        self.extra = extra
+
+
+class NotFound(DomainError):
+    def __init__(self, what: str, key: str) -> None:
+        super().__init__(ErrorCode.NOT_FOUND, f"{what} {key!r} not found", resource=what, key=key)
+
+
+class Conflict(DomainError):
+    def __init__(self, detail: str, **extra: Any) -> None:
+        super().__init__(ErrorCode.CONFLICT, detail, **extra)
+
+
+class ValidationFailed(DomainError):
+    def __init__(self, detail: str, code: ErrorCode = ErrorCode.VALIDATION_ERROR, **extra: Any) -> None:
+        super().__init__(code, detail, **extra)
