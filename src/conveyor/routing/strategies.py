@@ -2,13 +2,27 @@
 
 `priority` is the baseline: the highest-priority location that can ship the whole order, else
 split line by line in priority order, else leave the rest short (backorder or reject is the
-caller's policy)."""
+caller's policy). It ignores `allow_split` on kits (kits always ship whole), as it always did.
+
+The others build a routing Problem (routing.problem) and differ only in how they price sites and
+pick the set of sites to ship from:
+  nearest        nearest single site that ships it all, else fill nearest-first
+  fewest_splits  fewest sites, then shortest total distance (heuristic set search)
+  lowest_cost    lowest estimated shipping cost (routing.cost) by a fast set search
+  optimal        the same cost, solved exactly by HiGHS; falls back to lowest_cost on timeout
+All of them keep `available`, skip inactive / non-shipping / full-capacity sites, honour
+`allow_split` kits and explain every candidate."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from conveyor.routing import heuristic, optimiser
+from conveyor.routing.cost import DEFAULT_COSTS, CostModel, cost_problem
+from conveyor.routing.explain import build_plan, summarise
+from conveyor.routing.geo import distance, locate
 from conveyor.routing.model import Assignment, Candidate, CandidateNote, Plan, RoutingRequest
+from conveyor.routing.problem import Allocation, Problem, Site, allocate, build_items
 
 Strategy = Callable[[RoutingRequest, Sequence[Candidate]], Plan]
 
@@ -79,7 +93,103 @@ def priority(request: RoutingRequest, candidates: Sequence[Candidate]) -> Plan:
     return plan
 
 
-STRATEGIES: dict[str, Strategy] = {"priority": priority}
+def _distance_sites(request: RoutingRequest, kept: Sequence[Candidate]) -> list[Site]:
+    """Sites sorted nearest first (unknown distance last, then by priority)."""
+    point = locate(request.destination)
+    sites = [Site(c, distance(point, c)) for c in kept]
+    sites.sort(key=lambda s: (s.distance.km is None, s.distance.km or 0.0, s.candidate.priority,
+                              s.candidate.code))
+    return sites
+
+
+def _km(site: Site) -> float | None:
+    return None if site.distance.km is None else round(site.distance.km, 1)
+
+
+def nearest(request: RoutingRequest, candidates: Sequence[Candidate], costs: CostModel = DEFAULT_COSTS) -> Plan:
+    plan = Plan(strategy="nearest")
+    items = build_items(request)
+    sites = _distance_sites(request, eligible(candidates, plan))
+    for rank, site in enumerate(sites):  # the fill order is the distance order
+        site.unit = [float(rank)] * len(items)
+    problem = Problem(items, sites)
+    alloc = None
+    for j in range(len(sites)):
+        if problem.cover[j].sum() == problem.need.sum():
+            trial = allocate(problem, [j])
+            if not any(trial.short):  # re-checked: lines may share a SKU
+                alloc = trial
+                break
+    extra = "nearest location that ships it all"
+    if alloc is None:
+        alloc, extra = allocate(problem, list(range(len(sites)))), "filled nearest first"
+    build_plan(plan, problem, alloc, lambda j: _km(sites[j]), "a nearer location covers it")
+    plan.summary = summarise(plan, extra)
+    return plan
+
+
+# Fewest splits as a cost: one site costs more than any distance, so count wins, then km.
+_SITE = 1_000_000.0
+_UNKNOWN_KM = 20_000.0
+
+
+def fewest_splits(request: RoutingRequest, candidates: Sequence[Candidate],
+                  costs: CostModel = DEFAULT_COSTS) -> Plan:
+    plan = Plan(strategy="fewest_splits")
+    items = build_items(request)
+    sites = _distance_sites(request, eligible(candidates, plan))
+    for site in sites:
+        km = _UNKNOWN_KM if site.distance.km is None else site.distance.km
+        site.fixed, site.unit = _SITE + km, [0.0] * len(items)
+    problem = Problem(items, sites)
+    alloc = heuristic.search(problem)
+    build_plan(plan, problem, alloc, lambda j: _km(sites[j]), "not needed: fewer or nearer locations suffice")
+    plan.summary = summarise(plan, f"{len(alloc.sites_used)} shipment(s)")
+    return plan
+
+
+def lowest_cost(request: RoutingRequest, candidates: Sequence[Candidate],
+                costs: CostModel = DEFAULT_COSTS) -> Plan:
+    plan = Plan(strategy="lowest_cost")
+    problem = cost_problem(request, eligible(candidates, plan), costs)
+    return _cost_plan(plan, problem, heuristic.search(problem), "")
+
+
+def optimal(request: RoutingRequest, candidates: Sequence[Candidate], costs: CostModel = DEFAULT_COSTS,
+            time_limit: float = optimiser.TIME_LIMIT_S) -> Plan:
+    plan = Plan(strategy="optimal")
+    problem = cost_problem(request, eligible(candidates, plan), costs)
+    alloc, extra = optimiser.solve(problem, time_limit), "proven optimal"
+    if alloc is None:
+        # Timeout, solver failure or nothing to ship: the heuristic is never worse than nothing.
+        alloc, extra = heuristic.search(problem), "solver gave no proven optimum; used lowest_cost"
+    return _cost_plan(plan, problem, alloc, extra)
+
+
+def _cost_plan(plan: Plan, problem: Problem, alloc: Allocation, extra: str) -> Plan:
+    per_site: dict[int, list[tuple[int, int]]] = {}
+    for (i, j), q in alloc.units.items():
+        per_site.setdefault(j, []).append((i, q))
+
+    def score(j: int) -> float:
+        site = problem.sites[j]
+        shipped = per_site.get(j) or [(i, int(problem.cover[j, i])) for i in range(len(problem.items))]
+        return round(site.fixed + sum(site.unit[i] * q for i, q in shipped), 1)
+
+    build_plan(plan, problem, alloc, score, "not used: a cheaper plan was found")
+    plan.cost_minor = round(alloc.cost - problem.short_penalty * sum(alloc.short))
+    text = f"est. shipping cost {plan.cost_minor} (minor units)"
+    plan.summary = summarise(plan, f"{text}; {extra}" if extra else text)
+    return plan
+
+
+STRATEGIES: dict[str, Strategy] = {
+    "priority": priority,
+    "nearest": nearest,
+    "fewest_splits": fewest_splits,
+    "lowest_cost": lowest_cost,
+    "optimal": optimal,
+}
 
 
 def route(request: RoutingRequest, candidates: Sequence[Candidate], strategy: str = "priority") -> Plan:

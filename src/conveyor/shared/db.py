@@ -161,3 +161,15 @@ def unit_of_work(db: Database, write: bool = True) -> Iterator[UnitOfWork]:
         raise
     finally:
         uow.close()
+
+
+def insert_ignoring_conflicts(session: Session, table: Any, rows: list[dict[str, Any]], keys: list[str]) -> Any:
+    """INSERT … ON CONFLICT (keys) DO NOTHING, for either dialect; returns the result."""
+    if not rows:
+        return None
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return session.execute(insert(table).values(rows).on_conflict_do_nothing(index_elements=keys))

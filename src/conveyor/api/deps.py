@@ -1,0 +1,50 @@
+"""Request-scoped helpers: the container, the caller (principal) and its permissions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fastapi import Depends, Request
+
+from conveyor.auth.roles import allows
+from conveyor.auth.service import Principal, authenticate
+from conveyor.bootstrap import Container
+from conveyor.shared.errors import DomainError, ErrorCode
+from conveyor.shared.idempotency import IdempotencyClaim, request_hash
+
+MAX_IDEMPOTENCY_KEY = 255
+
+
+def container(request: Request) -> Container:
+    return request.app.state.container
+
+
+def principal(request: Request) -> Principal:
+    c: Container = request.app.state.container
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer":
+        token = ""
+    return authenticate(c.reader, token.strip(), c.settings.api_key_cache_seconds)
+
+
+def require(permission: str) -> Callable[..., Principal]:
+    """A dependency: the caller must hold `permission`, else 403 (401 without a valid key)."""
+
+    def check(who: Principal = Depends(principal)) -> Principal:
+        if not allows(who.role, permission):
+            raise DomainError(ErrorCode.FORBIDDEN, f"role {who.role!r} may not {permission.replace(':', ' ')}",
+                              permission=permission)
+        return who
+
+    return check
+
+
+async def idempotency_claim(request: Request, who: Principal) -> IdempotencyClaim | None:
+    key = request.headers.get("idempotency-key")
+    if key is None:
+        return None
+    if not key or len(key) > MAX_IDEMPOTENCY_KEY:
+        raise DomainError(ErrorCode.VALIDATION_ERROR, "Idempotency-Key must be 1-255 characters")
+    body = await request.body()
+    return IdempotencyClaim(who.key_id, key, request_hash(request.method, request.url.path, body))

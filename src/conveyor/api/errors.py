@@ -1,0 +1,78 @@
+"""Every failure leaves as RFC 9457 application/problem+json with a stable `code`.
+Domain error codes map to HTTP statuses here, and only here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from conveyor.shared.errors import DomainError, ErrorCode
+
+STATUS: dict[ErrorCode, int] = {
+    ErrorCode.VALIDATION_ERROR: 422,
+    ErrorCode.MALFORMED_JSON: 400,
+    ErrorCode.PAYLOAD_TOO_LARGE: 413,
+    ErrorCode.NOT_FOUND: 404,
+    ErrorCode.METHOD_NOT_ALLOWED: 405,
+    ErrorCode.CONFLICT: 409,
+    ErrorCode.DUPLICATE: 409,
+    ErrorCode.INSUFFICIENT_STOCK: 409,
+    ErrorCode.ILLEGAL_TRANSITION: 409,
+    ErrorCode.UNAUTHORIZED: 401,
+    ErrorCode.FORBIDDEN: 403,
+    ErrorCode.UNKNOWN_SKU: 422,
+    ErrorCode.INACTIVE_SKU: 422,
+    ErrorCode.UNKNOWN_LOCATION: 422,
+    ErrorCode.UNKNOWN_CHANNEL: 422,
+    ErrorCode.UNKNOWN_CURRENCY: 422,
+    ErrorCode.IDEMPOTENCY_KEY_REUSED: 422,
+    ErrorCode.IDEMPOTENCY_IN_PROGRESS: 409,
+    ErrorCode.INVALID_QUANTITY: 422,
+    ErrorCode.INVALID_CURSOR: 400,
+    ErrorCode.BUSY: 503,
+    ErrorCode.INTERNAL: 500,
+}
+
+PROBLEM = "application/problem+json"
+
+
+def problem(status: int, code: str, detail: str, **extra: Any) -> JSONResponse:
+    body = {"type": f"https://conveyor.dev/problems/{code}", "title": code.replace("_", " "),
+            "status": status, "code": code, "detail": detail, **extra}
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
+
+
+def _validation(exc: RequestValidationError) -> JSONResponse:
+    errors = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
+              for e in exc.errors()]
+    if any(e["type"] == "json_invalid" for e in errors):
+        return problem(400, ErrorCode.MALFORMED_JSON, "the request body is not valid JSON", errors=errors)
+    return problem(422, ErrorCode.VALIDATION_ERROR, "the request is not valid", errors=errors)
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def _domain(_: Request, exc: DomainError) -> JSONResponse:
+        return problem(STATUS.get(exc.code, 400), exc.code, exc.detail, **exc.extra)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        return _validation(exc)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: ErrorCode.NOT_FOUND, 405: ErrorCode.METHOD_NOT_ALLOWED, 401: ErrorCode.UNAUTHORIZED,
+                403: ErrorCode.FORBIDDEN, 413: ErrorCode.PAYLOAD_TOO_LARGE}.get(exc.status_code, "http_error")
+        return problem(exc.status_code, code, str(exc.detail))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        import structlog
+
+        structlog.get_logger().exception("unhandled error", error=repr(exc))
+        return problem(500, ErrorCode.INTERNAL, "an unexpected error occurred; it has been logged")

@@ -1,0 +1,57 @@
+"""API key management (admin only)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, Field
+
+from conveyor.api.deps import container, require
+from conveyor.api.schemas import Code, Strict
+from conveyor.auth import service
+from conveyor.auth.service import Principal
+from conveyor.bootstrap import Container
+
+router = APIRouter(prefix="/api-keys", tags=["auth"])
+
+
+class KeyIn(Strict):
+    role: Annotated[str, Field(pattern=r"^(admin|ops|support|channel|readonly)$")]
+    name: Annotated[str, Field(max_length=100)] = ""
+    channel: Code | None = None
+
+
+class KeyOut(BaseModel):
+    id: str
+    name: str
+    role: str
+    channel_id: str | None
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+class NewKeyOut(KeyOut):
+    token: str = Field(description="The secret token. Shown once; only its hash is stored.")
+
+
+@router.post("", response_model=NewKeyOut, status_code=201)
+def create_key(body: KeyIn, _: Principal = Depends(require("keys:manage")),
+               c: Container = Depends(container)) -> NewKeyOut:
+    with c.uow() as uow:
+        key, token = service.create_key(uow, body.role, body.name, body.channel)
+        return NewKeyOut(**KeyOut.model_validate(key, from_attributes=True).model_dump(), token=token)
+
+
+@router.get("", response_model=list[KeyOut])
+def list_keys(_: Principal = Depends(require("keys:manage")), c: Container = Depends(container)) -> list[KeyOut]:
+    with c.reader() as uow:
+        return [KeyOut.model_validate(k, from_attributes=True) for k in service.list_keys(uow)]
+
+
+@router.delete("/{key_id}", response_model=KeyOut)
+def revoke_key(key_id: str, _: Principal = Depends(require("keys:manage")),
+               c: Container = Depends(container)) -> KeyOut:
+    with c.uow() as uow:
+        return KeyOut.model_validate(service.revoke_key(uow, key_id), from_attributes=True)

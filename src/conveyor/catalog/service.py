@@ -1,0 +1,143 @@
+"""Catalog use cases: products, SKUs, kits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import or_, select
+
+from conveyor.catalog.model import KitComponent, Product, Sku
+from conveyor.shared import ids
+from conveyor.shared.db import UnitOfWork
+from conveyor.shared.errors import Conflict, ErrorCode, NotFound, ValidationFailed
+from conveyor.shared.money import check_currency
+from conveyor.shared.pagination import Page, paginate
+
+
+@dataclass(slots=True)
+class SkuData:
+    code: str
+    name: str
+    price_minor: int = 0
+    currency: str = "USD"
+    barcode: str | None = None
+    weight_grams: int = 0
+    length_mm: int = 0
+    width_mm: int = 0
+    height_mm: int = 0
+    hs_code: str | None = None
+    active: bool = True
+    kit_components: dict[str, int] = field(default_factory=dict)  # component code → quantity
+    kit_allows_split: bool = False
+
+
+def create_product(uow: UnitOfWork, name: str, skus: list[SkuData], description: str = "",
+                   active: bool = True) -> Product:
+    if not skus:
+        raise ValidationFailed("a product needs at least one SKU")
+    codes = [s.code for s in skus]
+    if len(set(codes)) != len(codes):
+        raise ValidationFailed("SKU codes repeat within the product")
+    taken = uow.session.scalars(select(Sku.code).where(Sku.code.in_(codes))).all()
+    if taken:
+        raise Conflict(f"SKU code(s) already exist: {', '.join(sorted(taken))}", codes=sorted(taken))
+    product = Product(id=ids.new_id("product"), name=name, description=description, active=active)
+    uow.session.add(product)
+    for data in skus:
+        uow.session.add(_new_sku(uow, product.id, data))
+    uow.session.flush()
+    uow.commit()
+    return get_product(uow, product.id)
+
+
+def _new_sku(uow: UnitOfWork, product_id: str, data: SkuData) -> Sku:
+    check_currency(data.currency)
+    sku = Sku(
+        id=ids.new_id("sku"), product_id=product_id, code=data.code, name=data.name,
+        price_minor=data.price_minor, currency=data.currency, barcode=data.barcode,
+        weight_grams=data.weight_grams, length_mm=data.length_mm, width_mm=data.width_mm,
+        height_mm=data.height_mm, hs_code=data.hs_code, active=data.active,
+        is_kit=bool(data.kit_components), kit_allows_split=data.kit_allows_split,
+    )
+    if data.kit_components:
+        parts = resolve_skus(uow, list(data.kit_components))
+        for code, qty in data.kit_components.items():
+            part = parts[code]
+            if part.is_kit:
+                raise ValidationFailed(f"kit component {code!r} is itself a kit; nest kits by listing parts")
+            if qty <= 0:
+                raise ValidationFailed(f"kit component {code!r} needs a positive quantity",
+                                       ErrorCode.INVALID_QUANTITY)
+            sku.components.append(KitComponent(kit_sku_id=sku.id, component_sku_id=part.id, quantity=qty))
+    return sku
+
+
+def add_sku(uow: UnitOfWork, product_id: str, data: SkuData) -> Sku:
+    get_product(uow, product_id)
+    if uow.session.scalar(select(Sku.id).where(Sku.code == data.code)):
+        raise Conflict(f"SKU code {data.code!r} already exists")
+    sku = _new_sku(uow, product_id, data)
+    uow.session.add(sku)
+    uow.commit()
+    return sku
+
+
+def get_product(uow: UnitOfWork, product_id: str) -> Product:
+    product = uow.session.get(Product, product_id)
+    if product is None:
+        raise NotFound("product", product_id)
+    return product
+
+
+def list_products(uow: UnitOfWork, limit: int, cursor: str | None, q: str | None = None,
+                  active: bool | None = None) -> Page[Product]:
+    query = select(Product)
+    if q:
+        like = f"%{q}%"
+        query = query.where(or_(Product.name.ilike(like),
+                                Product.id.in_(select(Sku.product_id).where(Sku.code.ilike(like)))))
+    if active is not None:
+        query = query.where(Product.active == active)
+    return paginate(uow.session, query, Product.id, limit, cursor)
+
+
+def get_sku(uow: UnitOfWork, id_or_code: str) -> Sku:
+    sku = uow.session.scalar(select(Sku).where(or_(Sku.id == id_or_code, Sku.code == id_or_code)))
+    if sku is None:
+        raise NotFound("sku", id_or_code)
+    return sku
+
+
+def list_skus(uow: UnitOfWork, limit: int, cursor: str | None, q: str | None = None,
+              barcode: str | None = None) -> Page[Sku]:
+    query = select(Sku)
+    if q:
+        like = f"%{q}%"
+        query = query.where(or_(Sku.code.ilike(like), Sku.name.ilike(like)))
+    if barcode:
+        query = query.where(Sku.barcode == barcode)
+    return paginate(uow.session, query, Sku.id, limit, cursor)
+
+
+UPDATABLE_SKU_FIELDS = {"name", "price_minor", "barcode", "weight_grams", "length_mm", "width_mm",
+                        "height_mm", "hs_code", "active"}
+
+
+def update_sku(uow: UnitOfWork, id_or_code: str, changes: dict) -> Sku:
+    sku = get_sku(uow, id_or_code)
+    unknown = set(changes) - UPDATABLE_SKU_FIELDS
+    if unknown:
+        raise ValidationFailed(f"cannot change {', '.join(sorted(unknown))}")
+    for name, value in changes.items():
+        setattr(sku, name, value)
+    uow.commit()
+    return sku
+
+
+def resolve_skus(uow: UnitOfWork, codes: list[str]) -> dict[str, Sku]:
+    """Map SKU codes to SKUs, failing with every unknown code named."""
+    found = {s.code: s for s in uow.session.scalars(select(Sku).where(Sku.code.in_(set(codes))))}
+    missing = sorted(set(codes) - set(found))
+    if missing:
+        raise ValidationFailed(f"unknown SKU(s): {', '.join(missing)}", ErrorCode.UNKNOWN_SKU, skus=missing)
+    return found

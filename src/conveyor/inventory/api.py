@@ -1,0 +1,266 @@
+"""Location and inventory endpoints."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel, Field
+
+from conveyor.api.deps import container, require
+from conveyor.api.schemas import Code, PageOut, ShortText, Strict
+from conveyor.auth.service import Principal
+from conveyor.bootstrap import Container
+from conveyor.inventory import locations as loc_service
+from conveyor.inventory import service
+from conveyor.inventory.model import Location, StockLevel
+
+router = APIRouter(tags=["inventory"])
+
+Qty = Annotated[int, Field(ge=1, le=10_000_000, strict=True)]
+
+
+class LocationIn(Strict):
+    code: Code
+    name: ShortText = Field(min_length=1)
+    type: Annotated[str, Field(pattern=r"^(warehouse|store|3pl)$")] = "warehouse"
+    address_line1: ShortText = ""
+    address_line2: ShortText = ""
+    city: Annotated[str, Field(max_length=100)] = ""
+    region: Annotated[str, Field(max_length=100)] = ""
+    postal_code: Annotated[str, Field(max_length=20)] = ""
+    country: Annotated[str, Field(pattern=r"^[A-Z]{2}$")] = "US"
+    latitude: Annotated[float, Field(ge=-90, le=90)] | None = None
+    longitude: Annotated[float, Field(ge=-180, le=180)] | None = None
+    can_ship: bool = True
+    can_pickup: bool = False
+    can_return: bool = True
+    priority: Annotated[int, Field(ge=0, le=1_000_000)] = 100
+    daily_capacity: Annotated[int, Field(ge=0)] | None = None
+    active: bool = True
+
+
+class LocationPatch(Strict):
+    name: ShortText | None = None
+    type: Annotated[str, Field(pattern=r"^(warehouse|store|3pl)$")] | None = None
+    latitude: Annotated[float, Field(ge=-90, le=90)] | None = None
+    longitude: Annotated[float, Field(ge=-180, le=180)] | None = None
+    can_ship: bool | None = None
+    can_pickup: bool | None = None
+    can_return: bool | None = None
+    priority: Annotated[int, Field(ge=0, le=1_000_000)] | None = None
+    daily_capacity: Annotated[int, Field(ge=0)] | None = None
+    active: bool | None = None
+
+
+class LocationOut(LocationIn):
+    id: str
+
+
+class LevelOut(BaseModel):
+    id: str
+    sku_id: str
+    location_id: str
+    on_hand: int
+    allocated: int
+    reserved: int
+    incoming: int
+    safety_stock: int
+    available: int
+
+
+class LedgerOut(BaseModel):
+    id: str
+    sku_id: str
+    location_id: str
+    reason: str
+    d_on_hand: int
+    d_allocated: int
+    d_reserved: int
+    d_incoming: int
+    reference_type: str | None
+    reference_id: str | None
+    note: str
+    actor: str
+    created_at: datetime
+
+
+class ReceiptIn(Strict):
+    sku: Code
+    location: Code
+    quantity: Qty
+    reference: Annotated[str, Field(max_length=64)] = ""
+    note: Annotated[str, Field(max_length=1000)] = ""
+
+
+class AdjustmentIn(Strict):
+    sku: Code
+    location: Code
+    delta: Annotated[int, Field(ge=-10_000_000, le=10_000_000, strict=True)]
+    reason: Annotated[str, Field(pattern=r"^(damaged|lost|found|correction|expired|theft|sample|other)$")]
+    note: Annotated[str, Field(max_length=1000)] = ""
+
+
+class TransferIn(Strict):
+    sku: Code
+    source: Code
+    destination: Code
+    quantity: Qty
+    note: Annotated[str, Field(max_length=1000)] = ""
+
+
+class CountIn(Strict):
+    location: Code
+    counts: Annotated[dict[Code, Annotated[int, Field(ge=0, le=10_000_000, strict=True)]],
+                      Field(min_length=1, max_length=5000)]
+
+
+class SafetyStockIn(Strict):
+    sku: Code
+    location: Code
+    quantity: Annotated[int, Field(ge=0, le=10_000_000, strict=True)]
+
+
+class ReservationIn(Strict):
+    sku: Code
+    location: Code
+    quantity: Qty
+    ttl_seconds: Annotated[int, Field(ge=1, le=2_592_000)] = 900
+    reference: Annotated[str, Field(max_length=100)] = ""
+
+
+class ReservationOut(BaseModel):
+    id: str
+    sku_id: str
+    location_id: str
+    quantity: int
+    status: str
+    reference: str
+    expires_at: datetime
+
+
+def level_out(lv: StockLevel) -> LevelOut:
+    return LevelOut(id=lv.id, sku_id=lv.sku_id, location_id=lv.location_id, on_hand=lv.on_hand,
+                    allocated=lv.allocated, reserved=lv.reserved, incoming=lv.incoming,
+                    safety_stock=lv.safety_stock, available=lv.available)
+
+
+def location_out(loc: Location) -> LocationOut:
+    return LocationOut.model_validate(loc, from_attributes=True)
+
+
+@router.post("/locations", response_model=LocationOut, status_code=201)
+def create_location(body: LocationIn, _: Principal = Depends(require("locations:write")),
+                    c: Container = Depends(container)) -> LocationOut:
+    with c.uow() as uow:
+        return location_out(loc_service.create_location(uow, loc_service.LocationData(**body.model_dump())))
+
+
+@router.get("/locations", response_model=list[LocationOut])
+def list_locations(_: Principal = Depends(require("locations:read")), c: Container = Depends(container),
+                   active: bool | None = None) -> list[LocationOut]:
+    with c.reader() as uow:
+        return [location_out(loc) for loc in loc_service.list_locations(uow, active)]
+
+
+@router.get("/locations/{location}", response_model=LocationOut)
+def get_location(location: str, _: Principal = Depends(require("locations:read")),
+                 c: Container = Depends(container)) -> LocationOut:
+    with c.reader() as uow:
+        return location_out(loc_service.get_location(uow, location))
+
+
+@router.patch("/locations/{location}", response_model=LocationOut)
+def update_location(location: str, body: LocationPatch, _: Principal = Depends(require("locations:write")),
+                    c: Container = Depends(container)) -> LocationOut:
+    with c.uow() as uow:
+        return location_out(loc_service.update_location(uow, location, body.model_dump(exclude_unset=True)))
+
+
+@router.get("/inventory/levels", response_model=PageOut[LevelOut])
+def list_levels(_: Principal = Depends(require("inventory:read")), c: Container = Depends(container),
+                sku: str | None = None, location: str | None = None,
+                limit: Annotated[int, Query(ge=1, le=200)] = 50, cursor: str | None = None) -> PageOut:
+    with c.reader() as uow:
+        page = service.list_levels(uow, sku=sku, location=location, limit=limit, cursor=cursor)
+        return PageOut(items=[level_out(lv) for lv in page.items], next_cursor=page.next_cursor)
+
+
+@router.get("/inventory/availability/{sku}")
+def availability(sku: str, _: Principal = Depends(require("inventory:read")),
+                 c: Container = Depends(container)) -> dict:
+    """Available-to-promise per location and in total (kits: derived from their components)."""
+    with c.reader() as uow:
+        a = service.availability(uow, sku)
+        return {"sku": a.sku, "total": a.total, "by_location": a.by_location}
+
+
+@router.get("/inventory/ledger", response_model=PageOut[LedgerOut])
+def list_ledger(_: Principal = Depends(require("inventory:read")), c: Container = Depends(container),
+                sku: str | None = None, location: str | None = None, reason: str | None = None,
+                reference: str | None = None, limit: Annotated[int, Query(ge=1, le=200)] = 50,
+                cursor: str | None = None) -> PageOut:
+    with c.reader() as uow:
+        page = service.list_ledger(uow, sku=sku, location=location, reason=reason, reference=reference,
+                                   limit=limit, cursor=cursor)
+        return PageOut(items=[LedgerOut.model_validate(e, from_attributes=True) for e in page.items],
+                       next_cursor=page.next_cursor)
+
+
+@router.post("/inventory/receipts", response_model=LevelOut, status_code=201)
+def receive(body: ReceiptIn, who: Principal = Depends(require("inventory:write")),
+            c: Container = Depends(container)) -> LevelOut:
+    with c.uow() as uow:
+        return level_out(service.receive(uow, body.sku, body.location, body.quantity, who.actor,
+                                         body.reference, body.note))
+
+
+@router.post("/inventory/adjustments", response_model=LevelOut, status_code=201)
+def adjust(body: AdjustmentIn, who: Principal = Depends(require("inventory:write")),
+           c: Container = Depends(container)) -> LevelOut:
+    with c.uow() as uow:
+        return level_out(service.adjust(uow, body.sku, body.location, body.delta, body.reason, who.actor,
+                                        body.note))
+
+
+@router.post("/inventory/transfers", response_model=list[LevelOut], status_code=201)
+def transfer(body: TransferIn, who: Principal = Depends(require("inventory:write")),
+             c: Container = Depends(container)) -> list[LevelOut]:
+    with c.uow() as uow:
+        src, dst = service.transfer(uow, body.sku, body.source, body.destination, body.quantity, who.actor,
+                                    body.note)
+        return [level_out(src), level_out(dst)]
+
+
+@router.post("/inventory/counts", status_code=201)
+def count(body: CountIn, who: Principal = Depends(require("inventory:write")),
+          c: Container = Depends(container)) -> dict:
+    with c.uow() as uow:
+        changes = service.cycle_count(uow, body.location, body.counts, who.actor)
+        return {"location": body.location, "changed": len(changes),
+                "deltas": [{"sku_id": ch.sku_id, "delta": ch.d_on_hand} for ch in changes]}
+
+
+@router.put("/inventory/safety-stock", response_model=LevelOut)
+def safety_stock(body: SafetyStockIn, _: Principal = Depends(require("inventory:write")),
+                 c: Container = Depends(container)) -> LevelOut:
+    with c.uow() as uow:
+        return level_out(service.set_safety_stock(uow, body.sku, body.location, body.quantity))
+
+
+@router.post("/inventory/reservations", response_model=ReservationOut, status_code=201)
+def reserve(body: ReservationIn, who: Principal = Depends(require("inventory:write")),
+            c: Container = Depends(container)) -> ReservationOut:
+    with c.uow() as uow:
+        r = service.reserve(uow, body.sku, body.location, body.quantity, body.ttl_seconds, body.reference,
+                            who.actor)
+        return ReservationOut.model_validate(r, from_attributes=True)
+
+
+@router.delete("/inventory/reservations/{reservation_id}", response_model=ReservationOut)
+def release(reservation_id: str, who: Principal = Depends(require("inventory:write")),
+            c: Container = Depends(container)) -> ReservationOut:
+    with c.uow() as uow:
+        return ReservationOut.model_validate(service.release_reservation(uow, reservation_id, who.actor),
+                                             from_attributes=True)

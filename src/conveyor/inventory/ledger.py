@@ -1,0 +1,106 @@
+"""Writing stock changes: every change is a guarded relative UPDATE of the level plus a ledger
+entry, in the caller's transaction. Never read-then-write.
+
+The guard is one WHERE clause that holds for every kind of change: no bucket goes negative,
+allocated + reserved never exceed on hand, and a change that commits more stock (allocation or
+reservation) must leave the safety stock untouched. Rows are updated in (sku, location) order so
+that two transactions on PostgreSQL always lock them in the same order and cannot deadlock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import and_, insert, literal, update
+
+from conveyor.inventory.model import StockLedgerEntry, StockLevel
+from conveyor.shared import ids
+from conveyor.shared.clock import utcnow
+from conveyor.shared.db import UnitOfWork, insert_ignoring_conflicts
+from conveyor.shared.errors import DomainError, ErrorCode
+
+
+@dataclass(slots=True)
+class StockChange:
+    sku_id: str
+    location_id: str
+    reason: str
+    d_on_hand: int = 0
+    d_allocated: int = 0
+    d_reserved: int = 0
+    d_incoming: int = 0
+    reference_type: str | None = None
+    reference_id: str | None = None
+    note: str = ""
+
+    @property
+    def commits_more(self) -> bool:
+        return self.d_allocated > 0 or self.d_reserved > 0
+
+
+class InsufficientStock(DomainError):
+    def __init__(self, detail: str, shortages: list[dict]) -> None:
+        super().__init__(ErrorCode.INSUFFICIENT_STOCK, detail, shortages=shortages)
+
+
+def ensure_levels(uow: UnitOfWork, pairs: set[tuple[str, str]]) -> None:
+    """Create missing (sku, location) level rows at zero; existing rows are left alone."""
+    rows = [{"id": ids.new_id("level"), "sku_id": s, "location_id": loc, "on_hand": 0, "allocated": 0,
+             "reserved": 0, "incoming": 0, "safety_stock": 0, "updated_at": utcnow()}
+            for s, loc in sorted(pairs)]
+    insert_ignoring_conflicts(uow.session, StockLevel.__table__, rows, ["sku_id", "location_id"])
+
+
+def _guarded_update(change: StockChange):
+    t = StockLevel.__table__.c
+    on_hand = t.on_hand + change.d_on_hand
+    allocated = t.allocated + change.d_allocated
+    reserved = t.reserved + change.d_reserved
+    incoming = t.incoming + change.d_incoming
+    guard = and_(
+        t.sku_id == change.sku_id, t.location_id == change.location_id,
+        on_hand >= 0, allocated >= 0, reserved >= 0, incoming >= 0,
+        allocated + reserved <= on_hand,
+    )
+    if change.commits_more:
+        guard = and_(guard, on_hand - allocated - reserved >= t.safety_stock)
+    return (
+        update(StockLevel.__table__).where(guard)
+        .values(on_hand=on_hand, allocated=allocated, reserved=reserved, incoming=incoming,
+                updated_at=literal(utcnow()))
+    )
+
+
+def apply_changes(uow: UnitOfWork, changes: list[StockChange], actor: str = "system",
+                  create_missing: bool = True) -> None:
+    """Apply all changes or raise InsufficientStock naming every change that did not fit.
+
+    The caller's transaction is left to roll back on error: nothing half-written survives."""
+    if not changes:
+        return
+    if create_missing:
+        ensure_levels(uow, {(c.sku_id, c.location_id) for c in changes})
+    failed = []
+    for change in sorted(changes, key=lambda c: (c.sku_id, c.location_id)):
+        if uow.session.execute(_guarded_update(change)).rowcount != 1:
+            failed.append(change)
+    if failed:
+        raise InsufficientStock(
+            "not enough stock for " + ", ".join(f"{c.sku_id} at {c.location_id}" for c in failed),
+            [{"sku_id": c.sku_id, "location_id": c.location_id, "reason": c.reason,
+              "d_on_hand": c.d_on_hand, "d_allocated": c.d_allocated, "d_reserved": c.d_reserved}
+             for c in failed],
+        )
+    write_ledger(uow, changes, actor)
+
+
+def write_ledger(uow: UnitOfWork, changes: list[StockChange], actor: str) -> None:
+    now = utcnow()
+    rows = [
+        {"id": ids.new_id("ledger"), "sku_id": c.sku_id, "location_id": c.location_id, "reason": c.reason,
+         "d_on_hand": c.d_on_hand, "d_allocated": c.d_allocated, "d_reserved": c.d_reserved,
+         "d_incoming": c.d_incoming, "reference_type": c.reference_type, "reference_id": c.reference_id,
+         "note": c.note, "actor": actor, "created_at": now}
+        for c in changes
+    ]
+    uow.session.execute(insert(StockLedgerEntry.__table__), rows)

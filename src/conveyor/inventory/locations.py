@@ -1,0 +1,84 @@
+"""Location use cases."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from sqlalchemy import or_, select
+
+from conveyor.inventory.model import Location, LocationType
+from conveyor.shared import ids
+from conveyor.shared.db import UnitOfWork
+from conveyor.shared.errors import Conflict, ErrorCode, NotFound, ValidationFailed
+
+
+@dataclass(slots=True)
+class LocationData:
+    code: str
+    name: str
+    type: str = LocationType.WAREHOUSE
+    address_line1: str = ""
+    address_line2: str = ""
+    city: str = ""
+    region: str = ""
+    postal_code: str = ""
+    country: str = "US"
+    latitude: float | None = None
+    longitude: float | None = None
+    can_ship: bool = True
+    can_pickup: bool = False
+    can_return: bool = True
+    priority: int = 100
+    daily_capacity: int | None = None
+    active: bool = True
+
+
+def create_location(uow: UnitOfWork, data: LocationData) -> Location:
+    if data.type not in set(LocationType):
+        raise ValidationFailed(f"unknown location type {data.type!r}")
+    if uow.session.scalar(select(Location.id).where(Location.code == data.code)):
+        raise Conflict(f"location {data.code!r} already exists")
+    location = Location(id=ids.new_id("location"), **asdict(data))
+    uow.session.add(location)
+    uow.commit()
+    return location
+
+
+def get_location(uow: UnitOfWork, id_or_code: str) -> Location:
+    location = uow.session.scalar(select(Location).where(or_(Location.id == id_or_code,
+                                                             Location.code == id_or_code)))
+    if location is None:
+        raise NotFound("location", id_or_code)
+    return location
+
+
+def resolve_location(uow: UnitOfWork, id_or_code: str) -> Location:
+    """Like get_location, but an unknown location in a request body is a 422, not a 404."""
+    try:
+        return get_location(uow, id_or_code)
+    except NotFound:
+        raise ValidationFailed(f"unknown location {id_or_code!r}", ErrorCode.UNKNOWN_LOCATION,
+                               location=id_or_code) from None
+
+
+def list_locations(uow: UnitOfWork, active: bool | None = None) -> list[Location]:
+    query = select(Location).order_by(Location.priority, Location.code)
+    if active is not None:
+        query = query.where(Location.active == active)
+    return list(uow.session.scalars(query))
+
+
+UPDATABLE = set(LocationData.__slots__) - {"code"}
+
+
+def update_location(uow: UnitOfWork, id_or_code: str, changes: dict) -> Location:
+    location = get_location(uow, id_or_code)
+    unknown = set(changes) - UPDATABLE
+    if unknown:
+        raise ValidationFailed(f"cannot change {', '.join(sorted(unknown))}")
+    if "type" in changes and changes["type"] not in set(LocationType):
+        raise ValidationFailed(f"unknown location type {changes['type']!r}")
+    for name, value in changes.items():
+        setattr(location, name, value)
+    uow.commit()
+    return location

@@ -1,0 +1,247 @@
+"""Stock use cases: receipts, adjustments, transfers, counts, safety stock, reservations, reads."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select, update
+
+from conveyor.catalog.model import KitComponent, Sku
+from conveyor.catalog.service import get_sku
+from conveyor.inventory.ledger import StockChange, apply_changes, ensure_levels
+from conveyor.inventory.locations import resolve_location
+from conveyor.inventory.model import LedgerReason, Location, Reservation, StockLedgerEntry, StockLevel
+from conveyor.shared import ids
+from conveyor.shared.clock import utcnow
+from conveyor.shared.db import UnitOfWork
+from conveyor.shared.errors import Conflict, ErrorCode, NotFound, ValidationFailed
+from conveyor.shared.pagination import Page, paginate
+
+ADJUSTMENT_REASONS = {"damaged", "lost", "found", "correction", "expired", "theft", "sample", "other"}
+
+
+def _stock_sku(uow: UnitOfWork, code: str) -> Sku:
+    try:
+        sku = get_sku(uow, code)
+    except NotFound:
+        raise ValidationFailed(f"unknown SKU {code!r}", ErrorCode.UNKNOWN_SKU, skus=[code]) from None
+    if sku.is_kit:
+        raise ValidationFailed(f"{code!r} is a kit: its stock is derived from its components",
+                               ErrorCode.VALIDATION_ERROR, sku=code)
+    return sku
+
+
+def _positive(quantity: int) -> None:
+    if not isinstance(quantity, int) or quantity <= 0:
+        raise ValidationFailed("quantity must be a positive whole number", ErrorCode.INVALID_QUANTITY)
+
+
+def receive(uow: UnitOfWork, sku: str, location: str, quantity: int, actor: str, reference: str = "",
+            note: str = "") -> StockLevel:
+    _positive(quantity)
+    s, loc = _stock_sku(uow, sku), resolve_location(uow, location)
+    apply_changes(uow, [StockChange(s.id, loc.id, LedgerReason.RECEIPT, d_on_hand=quantity,
+                                    reference_type="receipt", reference_id=reference or None, note=note)], actor)
+    uow.commit()
+    return level(uow, s.id, loc.id)
+
+
+def adjust(uow: UnitOfWork, sku: str, location: str, delta: int, reason: str, actor: str,
+           note: str = "") -> StockLevel:
+    if not isinstance(delta, int) or delta == 0:
+        raise ValidationFailed("delta must be a non-zero whole number", ErrorCode.INVALID_QUANTITY)
+    if reason not in ADJUSTMENT_REASONS:
+        raise ValidationFailed(f"reason must be one of {sorted(ADJUSTMENT_REASONS)}")
+    s, loc = _stock_sku(uow, sku), resolve_location(uow, location)
+    apply_changes(uow, [StockChange(s.id, loc.id, LedgerReason.ADJUSTMENT, d_on_hand=delta,
+                                    reference_type="adjustment", reference_id=reason,
+                                    note=note)], actor)
+    uow.commit()
+    return level(uow, s.id, loc.id)
+
+
+def transfer(uow: UnitOfWork, sku: str, source: str, destination: str, quantity: int, actor: str,
+             note: str = "") -> tuple[StockLevel, StockLevel]:
+    _positive(quantity)
+    s = _stock_sku(uow, sku)
+    src, dst = resolve_location(uow, source), resolve_location(uow, destination)
+    if src.id == dst.id:
+        raise ValidationFailed("source and destination are the same location")
+    ref = ids.new_id("ledger")
+    apply_changes(uow, [
+        StockChange(s.id, src.id, LedgerReason.TRANSFER_OUT, d_on_hand=-quantity, reference_type="transfer",
+                    reference_id=ref, note=note),
+        StockChange(s.id, dst.id, LedgerReason.TRANSFER_IN, d_on_hand=quantity, reference_type="transfer",
+                    reference_id=ref, note=note),
+    ], actor)
+    uow.commit()
+    return level(uow, s.id, src.id), level(uow, s.id, dst.id)
+
+
+def _lock_levels(uow: UnitOfWork, pairs: list[tuple[str, str]]) -> dict[tuple[str, str], StockLevel]:
+    """Read levels to be set absolutely (counts, imports), locked in id order on PostgreSQL."""
+    ensure_levels(uow, set(pairs))
+    sku_ids = {s for s, _ in pairs}
+    query = select(StockLevel).where(StockLevel.sku_id.in_(sku_ids)).order_by(StockLevel.id)
+    if uow.dialect == "postgresql":
+        query = query.with_for_update()
+    rows = {(lv.sku_id, lv.location_id): lv for lv in uow.session.scalars(query)}
+    return {p: rows[p] for p in pairs}
+
+
+def count_changes(uow: UnitOfWork, counted: dict[tuple[str, str], int], reason: str,
+                  reference: str) -> list[StockChange]:
+    """The ledger changes that make on-hand equal what was counted."""
+    levels = _lock_levels(uow, sorted(counted))
+    changes = []
+    for pair, qty in counted.items():
+        delta = qty - levels[pair].on_hand
+        if delta:
+            changes.append(StockChange(pair[0], pair[1], reason, d_on_hand=delta, reference_type=reason,
+                                       reference_id=reference))
+    uow.session.expire_all()
+    return changes
+
+
+def cycle_count(uow: UnitOfWork, location: str, counts: dict[str, int], actor: str) -> list[StockChange]:
+    """Set on-hand at `location` to what was counted. Refused whole if a count is below what is
+    already allocated or reserved there (those units must be released or re-routed first)."""
+    loc = resolve_location(uow, location)
+    if any(not isinstance(q, int) or q < 0 for q in counts.values()):
+        raise ValidationFailed("counted quantities must be whole numbers ≥ 0", ErrorCode.INVALID_QUANTITY)
+    skus = {code: _stock_sku(uow, code) for code in counts}
+    counted = {(skus[c].id, loc.id): q for c, q in counts.items()}
+    changes = count_changes(uow, counted, LedgerReason.COUNT, ids.new_id("ledger"))
+    apply_changes(uow, changes, actor, create_missing=False)
+    uow.commit()
+    return changes
+
+
+def set_safety_stock(uow: UnitOfWork, sku: str, location: str, quantity: int) -> StockLevel:
+    if not isinstance(quantity, int) or quantity < 0:
+        raise ValidationFailed("safety stock must be a whole number ≥ 0", ErrorCode.INVALID_QUANTITY)
+    s, loc = _stock_sku(uow, sku), resolve_location(uow, location)
+    ensure_levels(uow, {(s.id, loc.id)})
+    uow.session.execute(update(StockLevel).where(StockLevel.sku_id == s.id, StockLevel.location_id == loc.id)
+                        .values(safety_stock=quantity, updated_at=utcnow()))
+    uow.commit()
+    return level(uow, s.id, loc.id)
+
+
+def level(uow: UnitOfWork, sku_id: str, location_id: str) -> StockLevel:
+    found = uow.session.scalar(select(StockLevel).where(StockLevel.sku_id == sku_id,
+                                                        StockLevel.location_id == location_id)
+                               .execution_options(populate_existing=True))
+    if found is None:
+        raise NotFound("stock level", f"{sku_id}@{location_id}")
+    return found
+
+
+def list_levels(uow: UnitOfWork, *, sku: str | None, location: str | None, limit: int,
+                cursor: str | None) -> Page[StockLevel]:
+    query = select(StockLevel)
+    if sku:
+        query = query.where(StockLevel.sku_id.in_(select(Sku.id).where((Sku.code == sku) | (Sku.id == sku))))
+    if location:
+        query = query.where(StockLevel.location_id.in_(
+            select(Location.id).where((Location.code == location) | (Location.id == location))))
+    return paginate(uow.session, query, StockLevel.id, limit, cursor, newest_first=False)
+
+
+def list_ledger(uow: UnitOfWork, *, sku: str | None, location: str | None, reason: str | None,
+                reference: str | None, limit: int, cursor: str | None) -> Page[StockLedgerEntry]:
+    query = select(StockLedgerEntry)
+    if sku:
+        query = query.where(StockLedgerEntry.sku_id.in_(select(Sku.id).where((Sku.code == sku) | (Sku.id == sku))))
+    if location:
+        query = query.where(StockLedgerEntry.location_id.in_(
+            select(Location.id).where((Location.code == location) | (Location.id == location))))
+    if reason:
+        query = query.where(StockLedgerEntry.reason == reason)
+    if reference:
+        query = query.where(StockLedgerEntry.reference_id == reference)
+    return paginate(uow.session, query, StockLedgerEntry.id, limit, cursor)
+
+
+@dataclass(slots=True)
+class Availability:
+    sku: str
+    by_location: dict[str, int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_location.values())
+
+
+def availability(uow: UnitOfWork, sku: str) -> Availability:
+    """Available-to-promise per active location; a kit's is what its scarcest part allows."""
+    s = get_sku(uow, sku)
+    parts = [(c.component_sku_id, c.quantity) for c in s.components] if s.is_kit else [(s.id, 1)]
+    atp_expr = StockLevel.on_hand - StockLevel.allocated - StockLevel.reserved - StockLevel.safety_stock
+    rows = uow.session.execute(
+        select(StockLevel.sku_id, Location.code, atp_expr)
+        .join(Location, Location.id == StockLevel.location_id)
+        .where(Location.active.is_(True), StockLevel.sku_id.in_([p for p, _ in parts])))
+    per_loc: dict[str, dict[str, int]] = {}
+    for sku_id, code, atp in rows:
+        per_loc.setdefault(code, {})[sku_id] = max(0, atp)
+    return Availability(s.code, {code: min(stock.get(p, 0) // q for p, q in parts)
+                                 for code, stock in per_loc.items()})
+
+
+def reserve(uow: UnitOfWork, sku: str, location: str, quantity: int, ttl_seconds: int, reference: str,
+            actor: str) -> Reservation:
+    _positive(quantity)
+    if not 0 < ttl_seconds <= 30 * 86400:
+        raise ValidationFailed("ttl_seconds must be between 1 and 2592000")
+    s, loc = _stock_sku(uow, sku), resolve_location(uow, location)
+    r = Reservation(id=ids.new_id("reservation"), sku_id=s.id, location_id=loc.id, quantity=quantity,
+                    reference=reference, expires_at=utcnow() + timedelta(seconds=ttl_seconds))
+    apply_changes(uow, [StockChange(s.id, loc.id, LedgerReason.RESERVATION, d_reserved=quantity,
+                                    reference_type="reservation", reference_id=r.id)], actor)
+    uow.session.add(r)
+    uow.commit()
+    return r
+
+
+def release_reservation(uow: UnitOfWork, reservation_id: str, actor: str, reason: str = "released") -> Reservation:
+    r = uow.session.get(Reservation, reservation_id)
+    if r is None:
+        raise NotFound("reservation", reservation_id)
+    if r.status != "active":
+        raise Conflict(f"reservation is already {r.status}", status=r.status)
+    _release(uow, [r], actor, reason)
+    uow.commit()
+    return r
+
+
+def _release(uow: UnitOfWork, reservations: list[Reservation], actor: str, status: str) -> None:
+    apply_changes(uow, [StockChange(r.sku_id, r.location_id, LedgerReason.RESERVATION_RELEASE,
+                                    d_reserved=-r.quantity, reference_type="reservation", reference_id=r.id)
+                        for r in reservations], actor, create_missing=False)
+    for r in reservations:
+        r.status = status
+
+
+def expire_reservations(uow: UnitOfWork, now: datetime | None = None, actor: str = "system") -> int:
+    """Release every active reservation past its expiry; returns how many."""
+    query = select(Reservation).where(Reservation.status == "active",
+                                      Reservation.expires_at <= (now or utcnow())).order_by(Reservation.id)
+    if uow.dialect == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    expired = list(uow.session.scalars(query.limit(1000)))
+    if expired:
+        _release(uow, expired, actor, "expired")
+        uow.commit()
+    return len(expired)
+
+
+def kit_parts(uow: UnitOfWork, kit_sku_id: str) -> list[tuple[str, int]]:
+    return [(c.component_sku_id, c.quantity) for c in uow.session.scalars(
+        select(KitComponent).where(KitComponent.kit_sku_id == kit_sku_id))]
+
+
+def total_on_hand(uow: UnitOfWork, sku_id: str) -> int:
+    return uow.session.scalar(select(func.coalesce(func.sum(StockLevel.on_hand), 0))
+                              .where(StockLevel.sku_id == sku_id)) or 0

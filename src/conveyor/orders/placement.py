@@ -1,0 +1,228 @@
+"""Placing an order: the hot path, written to cost about ten SQL statements.
+
+claim the idempotency key → read SKUs → read the stock snapshot → route → insert the order (or
+find the channel's existing one) → one guarded multi-row allocation UPDATE → multi-row inserts of
+lines, allocations, ledger entries, the timeline event and outbox messages → store the response
+→ commit. If the guarded UPDATE returns fewer rows than the plan needs, someone got there first:
+undo, route again on a fresh snapshot, and only then give up, naming every short line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import insert, select, text
+
+from conveyor.channels.service import channel_by_code
+from conveyor.inventory.allocation import allocate_many, allocation_ledger, release_many
+from conveyor.inventory.ledger import InsufficientStock, write_ledger
+from conveyor.messaging.model import OutboxMessage
+from conveyor.orders import routing_bridge as bridge
+from conveyor.orders.commands import PlaceOrder
+from conveyor.orders.lifecycle import Status
+from conveyor.orders.model import Allocation, Order, OrderEvent, OrderLine
+from conveyor.orders.validation import totals, validate_command
+from conveyor.routing.model import Destination, Plan, RequestLine
+from conveyor.shared import ids
+from conveyor.shared.clock import utcnow
+from conveyor.shared.db import UnitOfWork, insert_ignoring_conflicts
+from conveyor.shared.errors import DomainError, ErrorCode
+from conveyor.shared.idempotency import IdempotencyClaim, StoredResponse, claim, complete
+
+MAX_ROUTING_ATTEMPTS = 3
+Renderer = Callable[[Order], Any]
+
+
+@dataclass(slots=True)
+class PlacementResult:
+    order: Order | None
+    created: bool
+    replay: StoredResponse | None = None
+
+
+@dataclass(slots=True)
+class _Draft:
+    """Everything placement decided, as rows ready for multi-row inserts."""
+    order: dict
+    lines: list[dict]
+    request_lines: tuple[RequestLine, ...]
+    plan: Plan | None = None
+    taken: dict | None = None
+    allocation_rows: list[dict] | None = None
+
+
+def place_order(uow: UnitOfWork, cmd: PlaceOrder, *, actor: str = "api", default_policy: str = "reject",
+                max_lines: int = 500, idempotency: IdempotencyClaim | None = None,
+                render: Renderer | None = None) -> PlacementResult:
+    validate_command(cmd, max_lines)
+    channel = channel_by_code(uow, cmd.channel)
+    if idempotency and (stored := claim(uow, idempotency)):
+        return PlacementResult(None, False, stored)
+    skus = bridge.load_skus(uow, [li.sku for li in cmd.lines])
+    bridge.check_skus([li.sku for li in cmd.lines], skus)
+    draft = _draft(cmd, channel.id, skus)
+    policy = channel.backorder_policy or default_policy
+    strategy = channel.routing_strategy or "priority"
+    destination = _destination(cmd)
+    if cmd.hold_reason is None:
+        draft.plan = bridge.plan_lines(uow, draft.request_lines, destination, cmd.channel, strategy)
+        _refuse_if_short(draft, policy, skus)
+    if not _insert_order(uow, draft):
+        return _existing(uow, channel.id, cmd.external_id, idempotency, render)
+    if draft.plan is not None:
+        _take_stock(uow, draft, destination, cmd.channel, strategy, policy, skus)
+    _write_rest(uow, draft, actor)
+    order = _transient_order(draft)
+    if idempotency:
+        complete(uow, idempotency, 201, render(order) if render else {"id": order.id})
+    uow.commit()
+    return PlacementResult(order, True)
+
+
+def _destination(cmd: PlaceOrder) -> Destination:
+    a = cmd.shipping_address
+    if a is None:
+        return Destination()
+    return Destination(country=a.country or "US", postal_code=a.postal_code, region=a.region,
+                       latitude=a.latitude, longitude=a.longitude)
+
+
+def _draft(cmd: PlaceOrder, channel_id: str, skus: dict[str, bridge.SkuInfo]) -> _Draft:
+    now = utcnow()
+    order_id = ids.new_id("order")
+    order = {
+        "id": order_id, "channel_id": channel_id, "external_id": cmd.external_id,
+        "status": Status.ON_HOLD if cmd.hold_reason else Status.PENDING,
+        "held_from": Status.PENDING if cmd.hold_reason else None, "hold_reason": cmd.hold_reason,
+        "currency": cmd.currency, "customer_name": cmd.customer_name, "customer_email": cmd.customer_email,
+        "customer_phone": cmd.customer_phone,
+        "billing_address": cmd.billing_address.as_dict() if cmd.billing_address else None,
+        "shipping_address": cmd.shipping_address.as_dict() if cmd.shipping_address else None,
+        "notes": cmd.notes, "tags": list(cmd.tags), "created_at": now, "updated_at": now, **totals(cmd),
+    }
+    lines, request_lines = [], []
+    for number, li in enumerate(cmd.lines, start=1):
+        sku = skus[li.sku]
+        line_id = ids.new_id("line")
+        lines.append({
+            "id": line_id, "order_id": order_id, "line_no": number, "sku_id": sku.id, "sku_code": sku.code,
+            "name": li.name or sku.name, "quantity": li.quantity, "unit_price_minor": li.unit_price_minor,
+            "discount_minor": li.discount_minor, "tax_minor": li.tax_minor,
+            "total_minor": li.unit_price_minor * li.quantity - li.discount_minor + li.tax_minor,
+            "allocated": 0, "backordered": 0, "shipped": 0, "delivered": 0, "cancelled": 0, "returned": 0,
+        })
+        request_lines.append(RequestLine(line_id, sku.id, li.quantity, sku.components, sku.weight_grams,
+                                         li.unit_price_minor))
+    return _Draft(order, lines, tuple(request_lines))
+
+
+def _refuse_if_short(draft: _Draft, policy: str, skus: dict[str, bridge.SkuInfo]) -> None:
+    if draft.plan.short and policy == "reject":
+        codes = {s.id: s.code for s in skus.values()}
+        short = bridge.shortages(draft.plan, draft.request_lines, codes)
+        raise InsufficientStock("not enough stock for " + ", ".join(
+            f"{s['sku']} (short {s['short']} of {s['requested']})" for s in short), short)
+
+
+def _insert_order(uow: UnitOfWork, draft: _Draft) -> bool:
+    """Insert the order row; False if the channel already sent this external id."""
+    _apply_plan_to_rows(draft)
+    if draft.order["external_id"] is None:
+        uow.session.execute(insert(Order.__table__), [draft.order])
+        return True
+    result = insert_ignoring_conflicts(uow.session, Order.__table__, [draft.order], ["channel_id", "external_id"])
+    return result.rowcount == 1
+
+
+def _apply_plan_to_rows(draft: _Draft) -> None:
+    """Fill the line buckets and the order status from the current plan."""
+    if draft.plan is None:
+        return
+    allocated: dict[str, int] = {}
+    for a in draft.plan.assignments:
+        allocated[a.line_id] = allocated.get(a.line_id, 0) + a.quantity
+    for line in draft.lines:
+        line["allocated"] = allocated.get(line["id"], 0)
+        line["backordered"] = draft.plan.short.get(line["id"], 0)
+    backordered = any(line["backordered"] for line in draft.lines)
+    draft.order["status"] = Status.BACKORDERED if backordered else Status.ALLOCATED
+
+
+def _take_stock(uow: UnitOfWork, draft: _Draft, destination: Destination, channel: str, strategy: str,
+                policy: str, skus: dict[str, bridge.SkuInfo]) -> None:
+    status_before = draft.order["status"]
+    for attempt in range(MAX_ROUTING_ATTEMPTS):
+        if attempt:
+            draft.plan = bridge.plan_lines(uow, draft.request_lines, destination, channel, strategy)
+            _refuse_if_short(draft, policy, skus)
+            _apply_plan_to_rows(draft)
+        wanted = bridge.component_totals(draft.plan, draft.request_lines)
+        taken = allocate_many(uow, wanted)
+        if taken == set(wanted):
+            draft.taken = wanted
+            if draft.order["status"] != status_before:
+                uow.session.execute(text("UPDATE orders SET status = :s WHERE id = :id"),
+                                    {"s": draft.order["status"], "id": draft.order["id"]})
+            return
+        release_many(uow, {k: wanted[k] for k in taken})
+    raise DomainError(ErrorCode.BUSY, "stock kept changing while placing the order; retry the request")
+
+
+def _write_rest(uow: UnitOfWork, draft: _Draft, actor: str) -> None:
+    order_id, now = draft.order["id"], draft.order["created_at"]
+    uow.session.execute(insert(OrderLine.__table__), draft.lines)
+    if draft.taken:
+        draft.allocation_rows = _allocation_rows(draft, now)
+        uow.session.execute(insert(Allocation.__table__), draft.allocation_rows)
+        write_ledger(uow, allocation_ledger(draft.taken, order_id), actor)
+    event_data = {"status": draft.order["status"], "hold_reason": draft.order["hold_reason"],
+                  "routing": draft.plan.explanation() if draft.plan else None}
+    uow.session.execute(insert(OrderEvent.__table__), [{
+        "id": ids.new_id("event"), "order_id": order_id, "type": "order.placed", "actor": actor,
+        "data": event_data, "created_at": now}])
+    uow.session.execute(insert(OutboxMessage.__table__), _outbox_rows(draft, now))
+
+
+def _allocation_rows(draft: _Draft, now: Any) -> list[dict]:
+    by_id = {line.line_id: line for line in draft.request_lines}
+    rows = []
+    for a in draft.plan.assignments:
+        for c in by_id[a.line_id].components:
+            rows.append({"id": ids.new_id("allocation"), "order_id": draft.order["id"], "line_id": a.line_id,
+                         "sku_id": c.sku_id, "location_id": a.location_id, "per_unit": c.per_unit,
+                         "quantity": a.quantity * c.per_unit, "shipped": 0, "created_at": now})
+    return rows
+
+
+def _outbox_rows(draft: _Draft, now: Any) -> list[dict]:
+    o = draft.order
+    rows = [{"id": ids.new_id("outbox"), "topic": "order.created", "key": o["id"], "status": "pending",
+             "attempts": 0, "last_error": "", "created_at": now, "available_at": now,
+             "payload": {"order_id": o["id"], "channel_id": o["channel_id"], "external_id": o["external_id"],
+                         "status": o["status"], "total_minor": o["total_minor"], "currency": o["currency"]}}]
+    if draft.taken:
+        rows.append({"id": ids.new_id("outbox"), "topic": "stock.changed", "key": o["id"], "status": "pending",
+                     "attempts": 0, "last_error": "", "created_at": now, "available_at": now,
+                     "payload": {"reason": "allocation", "order_id": o["id"],
+                                 "items": sorted({s for s, _ in draft.taken})}})
+    return rows
+
+
+def _transient_order(draft: _Draft) -> Order:
+    """An Order object for rendering the response, built from what was inserted (no re-read)."""
+    order = Order(**draft.order)
+    order.lines = [OrderLine(**row) for row in draft.lines]
+    order.allocations = [Allocation(**row) for row in draft.allocation_rows or []]
+    return order
+
+
+def _existing(uow: UnitOfWork, channel_id: str, external_id: str, idempotency: IdempotencyClaim | None,
+              render: Renderer | None) -> PlacementResult:
+    order = uow.session.scalar(select(Order).where(Order.channel_id == channel_id,
+                                                   Order.external_id == external_id))
+    if idempotency:
+        complete(uow, idempotency, 200, render(order) if render else {"id": order.id})
+        uow.commit()
+    return PlacementResult(order, False)

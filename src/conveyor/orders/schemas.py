@@ -1,0 +1,197 @@
+"""Order request and response models for the REST API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, EmailStr, Field
+
+from conveyor.api.schemas import Amount, Code, Currency, ShortText, Strict
+from conveyor.orders.commands import Address, LineInput, PlaceOrder
+from conveyor.orders.model import Order
+from conveyor.shared.money import format_minor, to_minor
+
+
+class AddressIn(Strict):
+    name: ShortText = ""
+    company: ShortText = ""
+    line1: ShortText = ""
+    line2: ShortText = ""
+    city: Annotated[str, Field(max_length=100)] = ""
+    region: Annotated[str, Field(max_length=100)] = ""
+    postal_code: Annotated[str, Field(max_length=20)] = ""
+    country: Annotated[str, Field(pattern=r"^[A-Z]{2}$")] = "US"
+    phone: Annotated[str, Field(max_length=40)] = ""
+    latitude: Annotated[float, Field(ge=-90, le=90)] | None = None
+    longitude: Annotated[float, Field(ge=-180, le=180)] | None = None
+
+    def to_command(self) -> Address:
+        return Address(**self.model_dump())
+
+
+class CustomerIn(Strict):
+    name: ShortText = ""
+    email: EmailStr | None = None
+    phone: Annotated[str, Field(max_length=40)] = ""
+
+
+class LineIn(Strict):
+    sku: Code
+    quantity: Annotated[int, Field(ge=1, le=1_000_000, strict=True)]
+    unit_price: Amount = "0"
+    discount: Amount = "0"
+    tax: Amount = "0"
+    name: ShortText = ""
+
+
+class OrderIn(Strict):
+    channel: Code | None = Field(None, description="Channel code; a channel key may only use its own")
+    external_id: Code | None = Field(None, description="The channel's own order id; unique per channel")
+    currency: Currency
+    customer: CustomerIn = CustomerIn()
+    billing_address: AddressIn | None = None
+    shipping_address: AddressIn | None = None
+    lines: Annotated[list[LineIn], Field(min_length=1, max_length=500)]
+    shipping: Amount = "0"
+    discount: Amount = Field("0", description="Order-level discount on top of line discounts")
+    notes: Annotated[str, Field(max_length=5000)] = ""
+    tags: Annotated[list[Annotated[str, Field(min_length=1, max_length=50)]], Field(max_length=50)] = []
+
+    def to_command(self, channel: str) -> PlaceOrder:
+        cur = self.currency
+        return PlaceOrder(
+            channel=channel, currency=cur, external_id=self.external_id,
+            customer_name=self.customer.name, customer_email=(self.customer.email or "").lower(),
+            customer_phone=self.customer.phone,
+            billing_address=self.billing_address.to_command() if self.billing_address else None,
+            shipping_address=self.shipping_address.to_command() if self.shipping_address else None,
+            lines=[LineInput(sku=li.sku, quantity=li.quantity, unit_price_minor=to_minor(li.unit_price, cur),
+                             discount_minor=to_minor(li.discount, cur), tax_minor=to_minor(li.tax, cur),
+                             name=li.name) for li in self.lines],
+            shipping_minor=to_minor(self.shipping, cur), order_discount_minor=to_minor(self.discount, cur),
+            notes=self.notes, tags=list(dict.fromkeys(self.tags)),
+        )
+
+
+class LineOut(BaseModel):
+    id: str
+    line_no: int
+    sku: str
+    name: str
+    quantity: int
+    unit_price: str
+    discount: str
+    tax: str
+    total: str
+    allocated: int
+    backordered: int
+    shipped: int
+    delivered: int
+    cancelled: int
+    returned: int
+
+
+class AllocationOut(BaseModel):
+    line_id: str
+    sku_id: str
+    location_id: str
+    quantity: int
+    shipped: int
+
+
+class TotalsOut(BaseModel):
+    subtotal: str
+    discount: str
+    tax: str
+    shipping: str
+    total: str
+
+
+class OrderOut(BaseModel):
+    id: str
+    channel_id: str
+    external_id: str | None
+    status: str
+    hold_reason: str | None
+    currency: str
+    customer: dict[str, str]
+    billing_address: dict[str, Any] | None
+    shipping_address: dict[str, Any] | None
+    lines: list[LineOut]
+    allocations: list[AllocationOut]
+    totals: TotalsOut
+    notes: str
+    tags: list[str]
+    created_at: datetime
+    updated_at: datetime
+
+
+def render_order(order: Order) -> dict[str, Any]:
+    """The JSON body of an order (plain dict: built without re-validating, it is our own data)."""
+    cur = order.currency
+
+    def m(minor: int) -> str:
+        return format_minor(minor, cur)
+
+    return {
+        "id": order.id, "channel_id": order.channel_id, "external_id": order.external_id,
+        "status": order.status, "hold_reason": order.hold_reason, "currency": cur,
+        "customer": {"name": order.customer_name, "email": order.customer_email, "phone": order.customer_phone},
+        "billing_address": order.billing_address, "shipping_address": order.shipping_address,
+        "lines": [{"id": li.id, "line_no": li.line_no, "sku": li.sku_code, "name": li.name,
+                   "quantity": li.quantity, "unit_price": m(li.unit_price_minor), "discount": m(li.discount_minor),
+                   "tax": m(li.tax_minor), "total": m(li.total_minor), "allocated": li.allocated,
+                   "backordered": li.backordered, "shipped": li.shipped, "delivered": li.delivered,
+                   "cancelled": li.cancelled, "returned": li.returned} for li in order.lines],
+        "allocations": [{"line_id": a.line_id, "sku_id": a.sku_id, "location_id": a.location_id,
+                         "quantity": a.quantity, "shipped": a.shipped} for a in order.allocations],
+        "totals": {"subtotal": m(order.subtotal_minor), "discount": m(order.discount_minor),
+                   "tax": m(order.tax_minor), "shipping": m(order.shipping_minor), "total": m(order.total_minor)},
+        "notes": order.notes, "tags": list(order.tags or []),
+        "created_at": _iso(order.created_at), "updated_at": _iso(order.updated_at),
+    }
+
+
+def _iso(value: datetime) -> str:
+    from conveyor.shared.clock import as_utc
+
+    return as_utc(value).isoformat().replace("+00:00", "Z")
+
+
+class CancelIn(Strict):
+    lines: dict[str, Annotated[int, Field(ge=1, strict=True)]] | None = Field(
+        None, description="{line id or line number: quantity}; omit to cancel everything still open")
+    reason: Annotated[str, Field(max_length=500)] = ""
+
+
+class HoldIn(Strict):
+    reason: Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class NoteIn(Strict):
+    text: Annotated[str, Field(min_length=1, max_length=5000)]
+
+
+class TagsIn(Strict):
+    add: Annotated[list[Annotated[str, Field(min_length=1, max_length=50)]], Field(max_length=50)] = []
+    remove: Annotated[list[Annotated[str, Field(min_length=1, max_length=50)]], Field(max_length=50)] = []
+
+
+class ShipIn(Strict):
+    location: Code
+    lines: dict[str, Annotated[int, Field(ge=1, strict=True)]] | None = None
+    carrier: Annotated[str, Field(max_length=50)] = ""
+    tracking_number: Annotated[str, Field(max_length=100)] = ""
+
+
+class DeliverIn(Strict):
+    shipment_id: str | None = None
+
+
+class EventOut(BaseModel):
+    id: str
+    type: str
+    actor: str
+    data: dict[str, Any]
+    created_at: datetime

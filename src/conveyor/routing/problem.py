@@ -1,0 +1,144 @@
+"""The routing problem in solver form, shared by the cost-based strategies.
+
+A request becomes *items* (what must ship) and the eligible candidates become *sites* (who may
+ship it, with a fixed cost for being used at all and a cost per unit of each item). Every
+strategy except `priority` builds one of these, picks a set of sites (its own way), and lets
+`allocate()` fill the items from that set — so stock is tracked in one place and no strategy can
+ship more than a location has.
+
+Kits: a line whose `allow_split` is False is one item whose unit consumes all its components (a
+kit unit ships whole from one site). A split kit becomes one item per component SKU, counted in
+SKU units; `build_plan()` trims the result back to whole kits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from conveyor.routing.geo import GeoDistance
+from conveyor.routing.model import Candidate, Component, RequestLine, RoutingRequest
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    line_id: str
+    sku_id: str | None  # set when the item is one component of a split kit
+    parts: tuple[Component, ...]
+    quantity: int
+    weight_g: float  # per unit of this item
+    value_minor: float  # per unit of this item
+    per_kit: int = 1  # split kit component: SKU units per kit unit
+
+
+@dataclass(slots=True)
+class Site:
+    candidate: Candidate
+    distance: GeoDistance
+    fixed: float = 0.0  # cost of shipping anything at all from here
+    unit: list[float] = field(default_factory=list)  # cost per unit of each item
+    late: bool = False  # cannot meet the delivery promise
+    detail: str = ""  # why it costs what it costs, for the explanation
+
+
+@dataclass(slots=True)
+class Problem:
+    items: list[Item]
+    sites: list[Site]
+    split_penalty: float = 0.0
+    # Filled in from the above (build sites completely before making the Problem):
+    cover: np.ndarray = field(init=False)  # [site, item] units a site could ship alone (capped)
+    need: np.ndarray = field(init=False)  # [item] units wanted
+    short_penalty: float = field(init=False)
+
+    def __post_init__(self) -> None:
+        n, m = len(self.sites), len(self.items)
+        self.cover = np.array([[units_of(s.candidate.available, it, it.quantity) for it in self.items]
+                               for s in self.sites], dtype=np.int64).reshape(n, m)
+        self.need = np.array([it.quantity for it in self.items], dtype=np.int64)
+        # Cost per unit left unshipped: more than opening every site could ever cost, so every
+        # strategy fills as many units as it can before it looks at cost.
+        worst_unit = max((max(s.unit, default=0.0) for s in self.sites), default=0.0)
+        self.short_penalty = sum(s.fixed + self.split_penalty for s in self.sites) + worst_unit + 1.0
+
+    def unit_matrix(self) -> np.ndarray:
+        return np.array([s.unit for s in self.sites], dtype=float).reshape(len(self.sites), len(self.items))
+
+    def fixed_vector(self) -> np.ndarray:
+        return np.array([s.fixed for s in self.sites], dtype=float)
+
+
+def units_of(stock: dict[str, int], item: Item, cap: int) -> int:
+    """Whole units of `item` that `stock` covers, at most `cap`."""
+    return min([cap] + [stock.get(p.sku_id, 0) // p.per_unit for p in item.parts])
+
+
+def line_parts(line: RequestLine) -> tuple[Component, ...]:
+    """A line's components, merged by SKU (a plain SKU line is its own single component)."""
+    merged: dict[str, int] = {}
+    for c in line.components or (Component(line.sku_id, 1),):
+        merged[c.sku_id] = merged.get(c.sku_id, 0) + c.per_unit
+    return tuple(Component(sku, n) for sku, n in merged.items())
+
+
+def build_items(request: RoutingRequest) -> list[Item]:
+    items = []
+    for line in request.lines:
+        if line.quantity <= 0:
+            continue
+        parts = line_parts(line)
+        if not line.allow_split or len(parts) == 1:
+            items.append(Item(line.line_id, None, parts, line.quantity, line.weight_grams,
+                              line.unit_price_minor))
+            continue
+        # Spread the kit's weight and value over its component units so costs and minimum
+        # shipment values still add up to the kit's.
+        per_kit = sum(p.per_unit for p in parts)
+        for p in parts:
+            items.append(Item(line.line_id, p.sku_id, (Component(p.sku_id, 1),), line.quantity * p.per_unit,
+                              line.weight_grams / per_kit, line.unit_price_minor / per_kit, p.per_unit))
+    return items
+
+
+@dataclass(slots=True)
+class Allocation:
+    units: dict[tuple[int, int], int]  # (item, site) -> units
+    short: list[int]  # per item
+    cost: float
+    sites_used: list[int]
+
+
+def allocate(problem: Problem, chosen: Sequence[int]) -> Allocation:
+    """Fill every item from the chosen sites, cheapest per unit first, tracking shared stock."""
+    stock = {j: dict(problem.sites[j].candidate.available) for j in chosen}
+    units: dict[tuple[int, int], int] = {}
+    short, variable = [], 0.0
+    for i, item in enumerate(problem.items):
+        need = item.quantity
+        for j in sorted(chosen, key=lambda j: problem.sites[j].unit[i]):
+            take = units_of(stock[j], item, need)
+            if take <= 0:
+                continue
+            for p in item.parts:
+                stock[j][p.sku_id] -= take * p.per_unit
+            units[(i, j)] = take
+            variable += take * problem.sites[j].unit[i]
+            need -= take
+            if need == 0:
+                break
+        short.append(need)
+    used = sorted({j for (_, j) in units}, key=list(chosen).index)
+    return Allocation(units, short, allocation_cost(problem, used, variable, short), used)
+
+
+def empty_allocation(problem: Problem) -> Allocation:
+    short = [it.quantity for it in problem.items]
+    return Allocation({}, short, allocation_cost(problem, [], 0.0, short), [])
+
+
+def allocation_cost(problem: Problem, used: Sequence[int], variable: float, short: Sequence[int]) -> float:
+    fixed = sum(problem.sites[j].fixed for j in used)
+    splits = max(len(used) - 1, 0) * problem.split_penalty
+    return fixed + splits + variable + problem.short_penalty * sum(short)

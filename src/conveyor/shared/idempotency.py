@@ -1,0 +1,73 @@
+"""Idempotency keys (Stripe-style): the first response to a key is stored and replayed; the same
+key with a different body is an error.
+
+`claim` runs inside the caller's transaction: on PostgreSQL a concurrent request with the same
+key blocks on the primary key until the first commits, then sees the stored response; on SQLite
+writers are serialised anyway. Only successful responses are stored, so a request that failed
+(and rolled back, claim included) may be retried with the same key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select, update
+
+from conveyor.auth.model import IdempotencyRecord
+from conveyor.shared.clock import utcnow
+from conveyor.shared.db import UnitOfWork, insert_ignoring_conflicts
+from conveyor.shared.errors import DomainError, ErrorCode
+
+
+@dataclass(frozen=True, slots=True)
+class IdempotencyClaim:
+    principal: str
+    key: str
+    request_hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class StoredResponse:
+    status_code: int
+    body: Any
+
+
+def request_hash(method: str, path: str, body: bytes) -> str:
+    """Hash of what was asked. JSON bodies are canonicalised so key order doesn't matter."""
+    try:
+        canonical = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")).encode()
+    except ValueError:
+        canonical = body
+    return hashlib.sha256(method.encode() + b" " + path.encode() + b"\n" + canonical).hexdigest()
+
+
+def claim(uow: UnitOfWork, c: IdempotencyClaim) -> StoredResponse | None:
+    """Take the key for this transaction, or return the stored response of an earlier request."""
+    table = IdempotencyRecord.__table__
+    row = {"principal": c.principal, "key": c.key, "request_hash": c.request_hash, "status_code": None,
+           "response": None, "created_at": utcnow()}
+    result = insert_ignoring_conflicts(uow.session, table, [row], ["principal", "key"])
+    if result.rowcount == 1:
+        return None
+    stored = uow.session.execute(
+        select(table.c.request_hash, table.c.status_code, table.c.response)
+        .where(table.c.principal == c.principal, table.c.key == c.key)
+    ).one()
+    if stored.request_hash != c.request_hash:
+        raise DomainError(ErrorCode.IDEMPOTENCY_KEY_REUSED,
+                          "this Idempotency-Key was used with a different request", key=c.key)
+    if stored.status_code is None:
+        raise DomainError(ErrorCode.IDEMPOTENCY_IN_PROGRESS,
+                          "a request with this Idempotency-Key is still in progress", key=c.key)
+    return StoredResponse(stored.status_code, stored.response)
+
+
+def complete(uow: UnitOfWork, c: IdempotencyClaim, status_code: int, body: Any) -> None:
+    table = IdempotencyRecord.__table__
+    uow.session.execute(
+        update(table).where(table.c.principal == c.principal, table.c.key == c.key)
+        .values(status_code=status_code, response=body)
+    )

@@ -1,0 +1,70 @@
+"""Shared fixtures: a migrated, empty database per test on SQLite and (when
+CONVEYOR_TEST_POSTGRES_URL is set) on PostgreSQL; a container; an API client; seed helpers."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from conveyor.bootstrap import Container, build
+from conveyor.config import Settings
+from conveyor.shared.db import normalise_url
+from conveyor.shared.migrate import upgrade
+
+POSTGRES_URL = os.environ.get("CONVEYOR_TEST_POSTGRES_URL")
+BACKENDS = ["sqlite"] + (["postgres"] if POSTGRES_URL else [])
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    upgrade(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_ready() -> str:
+    upgrade(POSTGRES_URL)
+    return POSTGRES_URL
+
+
+def _truncate_postgres(url: str) -> None:
+    engine = create_engine(normalise_url(url))
+    with engine.begin() as conn:
+        tables = [r[0] for r in conn.execute(text(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'"))]
+        conn.execute(text(f"TRUNCATE {', '.join(tables)} CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request, tmp_path) -> str:
+    if request.param == "sqlite":
+        path = tmp_path / "conveyor.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        return f"sqlite:///{path}"
+    url = request.getfixturevalue("postgres_ready")
+    _truncate_postgres(url)
+    return url
+
+
+@pytest.fixture
+def settings(database_url) -> Settings:
+    return Settings(database_url=database_url, api_key_cache_seconds=0, db_pool_size=40)
+
+
+@pytest.fixture
+def container(settings) -> Container:
+    from conveyor.auth import service as auth_service
+    from conveyor.channels import service as channel_service
+
+    channel_service.invalidate_cache()
+    auth_service._cache.clear()
+    c = build(settings)
+    yield c
+    c.close()
+    channel_service.invalidate_cache()
