@@ -145,7 +145,7 @@ def test_kits_ship_whole_from_one_location_unless_split_is_allowed(strategy):
     cands = [loc("NY", NYC, {"X": 2}), loc("NWK", NEWARK, {"Y": 2})]
     whole = strategy(order(kit("k1", 1, {"X": 1, "Y": 2})), cands)
     assert whole.short == {"k1": 1} and not whole.assignments
-    assert "whole kits" in whole.short_reasons["k1"]
+    assert "whole kit" in whole.short_reasons["k1"]
     split = strategy(order(kit("k1", 1, {"X": 1, "Y": 2}, allow_split=True)), cands)
     assert not split.short
     assert {(a.location_id, a.sku_id, a.quantity) for a in split.assignments} == {
