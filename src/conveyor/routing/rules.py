@@ -127,6 +127,7 @@ def plan_order(request: RoutingRequest, candidates: Sequence[Candidate], config:
     """The entry point for placement: rules, then strategy, then fallback."""
     channel = config.for_channel(request.channel)
     best: Plan | None = None
+    first: Plan | None = None
     trace: list[str] = []
     for rule_set in channel.rule_sets or (RuleSet(),):
         plan, problem = _attempt(rule_set, channel, request, candidates, config.costs)
@@ -134,9 +135,11 @@ def plan_order(request: RoutingRequest, candidates: Sequence[Candidate], config:
         if problem is None:
             plan.trace = trace
             return plan
-        if plan.assignments and (best is None or _units(plan) > _units(best)):
+        first = first or plan
+        # Only a plan that broke no rule may be shipped as a backorder.
+        if plan.short and plan.assignments and (best is None or _units(plan) > _units(best)):
             best = plan
-    return _fallback(channel.fallback, request, best, trace)
+    return _fallback(channel.fallback, request, best, first, trace)
 
 
 def _attempt(rule_set: RuleSet, channel: ChannelRouting, request: RoutingRequest,
@@ -204,7 +207,8 @@ def _units(plan: Plan) -> int:
     return sum(a.quantity for a in plan.assignments)
 
 
-def _fallback(fallback: str, request: RoutingRequest, best: Plan | None, trace: list[str]) -> Plan:
+def _fallback(fallback: str, request: RoutingRequest, best: Plan | None, first: Plan | None,
+              trace: list[str]) -> Plan:
     why = "no rule set could fill the order"
     if fallback == "backorder" and best is not None:
         plan = best
@@ -213,7 +217,9 @@ def _fallback(fallback: str, request: RoutingRequest, best: Plan | None, trace: 
         plan.summary = f"backorder: {plan.summary}"
     else:
         # Unfillable (or nothing could ship at all): no assignments, every line waits.
-        plan = Plan(strategy=best.strategy if best else "rules", notes=list(best.notes) if best else [])
+        # The notes still explain every candidate, from the best (or first) rule set tried.
+        shown = best or first
+        plan = Plan(strategy=shown.strategy if shown else "rules", notes=list(shown.notes) if shown else [])
         for line in request.lines:
             if line.quantity > 0:
                 plan.short[line.line_id] = line.quantity

@@ -1,0 +1,39 @@
+# Conveyor — two commands: `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+
+.PHONY: install run test test-fast bench lint clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	rm -f $(VENV)/.installed-*; touch $(STAMP)
+
+install: $(STAMP)
+
+## Set everything up and serve the API on http://127.0.0.1:8000 (docs at /docs), SQLite + demo data.
+run: install
+	mkdir -p var
+	$(BIN)/conveyor db upgrade
+	$(BIN)/conveyor demo
+	$(BIN)/conveyor serve
+
+## The whole suite (SQLite; PostgreSQL too when CONVEYOR_TEST_POSTGRES_URL is set).
+test: install
+	$(BIN)/python -m pytest
+
+test-fast: install
+	$(BIN)/python -m pytest tests/unit
+
+## Load and quality benchmarks; results are recorded in docs/benchmarks.md.
+bench: install
+	$(BIN)/python benchmarks/run_all.py
+
+lint: install
+	$(BIN)/ruff check src tests benchmarks
+
+clean:
+	rm -rf $(VENV) var build *.egg-info

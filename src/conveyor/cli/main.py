@@ -1,0 +1,187 @@
+"""The `conveyor` command."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+
+from conveyor.bootstrap import Container, build
+from conveyor.shared.errors import DomainError
+
+app = typer.Typer(help="Conveyor order management system", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema")
+keys_app = typer.Typer(help="API keys")
+orders_app = typer.Typer(help="Orders")
+inventory_app = typer.Typer(help="Inventory")
+import_app = typer.Typer(help="Bulk imports from CSV")
+app.add_typer(db_app, name="db")
+app.add_typer(keys_app, name="keys")
+app.add_typer(orders_app, name="orders")
+app.add_typer(inventory_app, name="inventory")
+app.add_typer(import_app, name="import")
+console = Console()
+
+
+def _container() -> Container:
+    return build()
+
+
+def _fail(message: str, code: int = 1) -> None:
+    console.print(f"[red]error:[/red] {message}")
+    raise typer.Exit(code)
+
+
+@app.command()
+def serve(host: str = typer.Option(None), port: int = typer.Option(None), workers: int = typer.Option(None),
+          reload: bool = False) -> None:
+    """Serve the REST API (and docs at /docs)."""
+    import uvicorn
+
+    from conveyor.config import get_settings
+
+    s = get_settings()
+    uvicorn.run("conveyor.api.main:app", host=host or s.host, port=port or s.port,
+                workers=workers or s.workers, reload=reload, log_level=s.log_level, access_log=False)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply all migrations to the configured database."""
+    from conveyor.config import get_settings
+    from conveyor.shared.migrate import upgrade
+
+    upgrade(get_settings().database_url)
+    console.print("database is up to date")
+
+
+@app.command()
+def demo(orders: int = 300, force: bool = typer.Option(False, help="load even if the database has data"),
+         key_file: Path = Path("var/demo-admin-key.txt")) -> None:
+    """Load demo data (only into an empty database unless --force)."""
+    from conveyor.demo import is_empty, load_demo
+
+    c = _container()
+    if not force and not is_empty(c):
+        console.print("database already has data; demo not loaded (use --force)")
+        return
+    result = load_demo(c, orders=orders, progress=lambda step: console.print(f"  demo: {step}"))
+    key_file.parent.mkdir(parents=True, exist_ok=True)
+    key_file.write_text(result["admin_token"] + "\n")
+    console.print(f"demo loaded: {result['skus']} SKUs, {result['orders']} orders")
+    console.print(f"admin API key (also in {key_file}): [bold]{result['admin_token']}[/bold]")
+
+
+@keys_app.command("create")
+def keys_create(role: str = typer.Option(..., help="admin, ops, support, channel or readonly"),
+                name: str = "", channel: str = typer.Option(None, help="channel code (channel keys)")) -> None:
+    """Create an API key and print its token (shown once)."""
+    from conveyor.auth.service import create_key
+
+    try:
+        with _container().uow() as uow:
+            key, token = create_key(uow, role, name, channel)
+    except DomainError as exc:
+        _fail(exc.detail)
+    console.print(f"{key.id} ({key.role}) token: [bold]{token}[/bold]")
+
+
+@orders_app.command("list")
+def orders_list(status: str = None, channel: str = None, limit: int = 20) -> None:
+    from conveyor.orders.service import list_orders
+    from conveyor.shared.money import format_minor
+
+    with _container().reader() as uow:
+        page = list_orders(uow, limit=limit, status=status, channel=channel)
+        table = Table("id", "status", "channel", "external id", "customer", "total", "created")
+        for o in page.items:
+            table.add_row(o.id, o.status, o.channel_id, o.external_id or "", o.customer_name,
+                          f"{format_minor(o.total_minor, o.currency)} {o.currency}", str(o.created_at)[:19])
+    console.print(table)
+
+
+@orders_app.command("show")
+def orders_show(order_id: str) -> None:
+    from conveyor.orders.schemas import render_order
+    from conveyor.orders.service import get_order, timeline
+
+    try:
+        with _container().reader() as uow:
+            body = render_order(get_order(uow, order_id))
+            body["timeline"] = [{"at": str(e.created_at)[:19], "type": e.type, "actor": e.actor}
+                                for e in timeline(uow, order_id)]
+    except DomainError as exc:
+        _fail(exc.detail)
+    console.print_json(json.dumps(body, default=str))
+
+
+@inventory_app.command("show")
+def inventory_show(sku: str = typer.Argument(None), location: str = None, limit: int = 50) -> None:
+    """Stock levels, optionally for one SKU and/or location."""
+    from conveyor.inventory.service import list_levels
+
+    with _container().reader() as uow:
+        from sqlalchemy import text
+
+        codes = dict(uow.session.execute(text("SELECT id, code FROM skus")).all())
+        locs = dict(uow.session.execute(text("SELECT id, code FROM locations")).all())
+        page = list_levels(uow, sku=sku, location=location, limit=limit, cursor=None)
+        table = Table("sku", "location", "on hand", "allocated", "reserved", "safety", "available")
+        for lv in page.items:
+            table.add_row(codes[lv.sku_id], locs[lv.location_id], str(lv.on_hand), str(lv.allocated),
+                          str(lv.reserved), str(lv.safety_stock), str(lv.available))
+    console.print(table)
+
+
+@import_app.command("stock")
+def import_stock(file: Path) -> None:
+    """Set stock from a CSV with columns sku,location,on_hand[,safety_stock]. All or nothing."""
+    from conveyor.inventory.importer import import_stock as run
+
+    lines = file.read_text().splitlines(keepends=True)
+    with Progress(console=console) as progress, _container().uow() as uow:
+        task = progress.add_task("importing stock", total=max(0, len(lines) - 1))
+        try:
+            report = run(uow, lines, actor="cli", progress=lambda n: progress.advance(task, n))
+        except DomainError as exc:
+            _fail(f"nothing imported: {exc.detail}")
+    _report(report.rows, report.imported, report.rejected, "rows")
+
+
+def _report(total: int, imported: int, rejected: list[tuple[int, str]], unit: str) -> None:
+    if rejected:
+        table = Table("row", "reason", title="rejected")
+        for row, reason in rejected[:200]:
+            table.add_row(str(row), reason)
+        console.print(table)
+    console.print(f"{imported} of {total} {unit} imported, {len(rejected)} rejected")
+    if rejected:
+        raise typer.Exit(1)
+
+
+@app.command()
+def audit() -> None:
+    """Check that stock levels equal the ledger and every invariant holds; exit 1 on a violation."""
+    from conveyor.inventory.audit import run_audit
+
+    with _container().reader() as uow:
+        violations = run_audit(uow)
+    for v in violations:
+        console.print(f"[red]VIOLATION[/red] {v.check}: {v.detail}")
+    if violations:
+        console.print(f"{len(violations)} violation(s)")
+        raise typer.Exit(1)
+    console.print("audit clean: levels equal the ledger, no invariant violated")
+
+
+def main() -> None:  # pragma: no cover
+    app(prog_name="conveyor")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
