@@ -46,7 +46,7 @@ class AmazonConnector:
         params: dict[str, Any] = {"MarketplaceIds": ",".join(self.marketplace_ids)}
         if created_after is not None:
             params["CreatedAfter"] = _iso(created_after)
-        else:
+        if last_updated_after is not None:
             params["LastUpdatedAfter"] = _iso(last_updated_after)
         for payload in self._pages("orders/v0/orders", params):
             yield from payload.get("Orders") or []
@@ -82,15 +82,13 @@ class AmazonConnector:
             token = payload.get("NextToken")
             if not token:
                 return
-            # SP-API: with NextToken the other filters are ignored, but MarketplaceIds is still required.
-            query = {
-                "NextToken": token,
-                **({"MarketplaceIds": params["MarketplaceIds"]} if "MarketplaceIds" in params else {}),
-            }
+            # With NextToken SP-API ignores the other filters, but MarketplaceIds stays required.
+            query = {"NextToken": token}
+            if "MarketplaceIds" in params:
+                query["MarketplaceIds"] = params["MarketplaceIds"]
 
 
-def _iso(moment: datetime | None) -> str:
-    assert moment is not None
+def _iso(moment: datetime) -> str:
     if moment.tzinfo is None:
         raise ValueError("poll windows must be timezone-aware (UTC)")
     return moment.isoformat().replace("+00:00", "Z")

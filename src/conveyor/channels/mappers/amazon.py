@@ -43,12 +43,7 @@ def map_order(
     resolver = SkuResolver(sku_lookup)
     problems = _status_problems(data, items, currency)
     lines = [_line(item, currency, resolver) for item in items if int(item.get("QuantityOrdered") or 0) > 0]
-    shipping = sum(
-        _amount(i, "ShippingPrice", currency) - _amount(i, "ShippingDiscount", currency) for i in items
-    )
-    shipping_tax = sum(
-        _amount(i, "ShippingTax", currency) - _amount(i, "ShippingDiscountTax", currency) for i in items
-    )
+    shipping, shipping_tax = _shipping(items, currency)
     buyer, address = data.get("BuyerInfo") or {}, data.get("ShippingAddress") or {}
     mapped = PlaceOrder(
         channel=channel,
@@ -99,6 +94,17 @@ def _item_currency(items: list[dict[str, Any]]) -> str:
         if (item.get("ItemPrice") or {}).get("CurrencyCode"):
             return item["ItemPrice"]["CurrencyCode"]
     return ""
+
+
+def _shipping(items: list[dict[str, Any]], currency: str) -> tuple[int, int]:
+    """Shipping after shipping discounts, and its tax after the discount's tax."""
+    price = sum(
+        _amount(i, "ShippingPrice", currency) - _amount(i, "ShippingDiscount", currency) for i in items
+    )
+    tax = sum(
+        _amount(i, "ShippingTax", currency) - _amount(i, "ShippingDiscountTax", currency) for i in items
+    )
+    return price, tax
 
 
 def _line(item: dict[str, Any], currency: str, resolver: SkuResolver) -> LineInput:
