@@ -3,8 +3,8 @@ from conveyor.channels.mappers import amazon
 
 
 def test_a_payload_that_cannot_be_mapped_is_kept_raw_with_the_error():
-    raw = {"order": {"AmazonOrderId": "111-0000000-0000009", "OrderTotal": {"CurrencyCode": "US$", "Amount": "1"}},
-           "items": []}  # fmt: skip
+    order = {"AmazonOrderId": "111-0000000-0000009", "OrderTotal": {"CurrencyCode": "US$", "Amount": "1"}}
+    raw = {"order": order, "items": []}
     pulled = map_safely(
         "111-0000000-0000009", raw, lambda: amazon.map_order(raw["order"], raw["items"], str, channel="a")
     )
