@@ -65,8 +65,9 @@ def is_late(request: RoutingRequest, candidate: Candidate, band: int, model: Cos
     return days > (request.promised_by - today_of(request)).days, days
 
 
-def cost_site(request: RoutingRequest, items: Sequence[Item], cand: Candidate, dist: GeoDistance,
-              model: CostModel) -> Site:
+def cost_site(
+    request: RoutingRequest, items: Sequence[Item], cand: Candidate, dist: GeoDistance, model: CostModel
+) -> Site:
     band = model.band(dist)
     late, days = is_late(request, cand, band, model)
     rate = rate_per_kg(cand, band)
@@ -76,16 +77,18 @@ def cost_site(request: RoutingRequest, items: Sequence[Item], cand: Candidate, d
     return Site(cand, dist, float(fixed), unit, late, detail)
 
 
-def cost_problem(request: RoutingRequest, candidates: Sequence[Candidate],
-                 model: CostModel = DEFAULT_COSTS) -> Problem:
+def cost_problem(
+    request: RoutingRequest, candidates: Sequence[Candidate], model: CostModel = DEFAULT_COSTS
+) -> Problem:
     items = build_items(request)
     point = locate(request.destination)
     sites = [cost_site(request, items, c, distance(point, c), model) for c in candidates]
     return Problem(items, sites, float(model.split_penalty_minor))
 
 
-def plan_cost(plan: Plan, request: RoutingRequest, candidates: Sequence[Candidate],
-              model: CostModel = DEFAULT_COSTS) -> float:
+def plan_cost(
+    plan: Plan, request: RoutingRequest, candidates: Sequence[Candidate], model: CostModel = DEFAULT_COSTS
+) -> float:
     """What any plan (from any strategy) costs under the model; unfilled units are not priced."""
     by_id = {c.location_id: c for c in candidates}
     lines = {line.line_id: line for line in request.lines}

@@ -24,7 +24,7 @@ def build_plan(plan: Plan, problem: Problem, alloc: Allocation, score: Score, un
 
 def _trim_split_kits(problem: Problem, units: dict[tuple[int, int], int]) -> dict[tuple[int, int], int]:
     """A split kit ships only whole kits: cut every component down to the scarcest one."""
-    for line_id, idx in _split_kit_items(problem).items():
+    for idx in _split_kit_items(problem).values():
         kits = min(sum(q for (i, _), q in units.items() if i == k) // problem.items[k].per_kit for k in idx)
         for k in idx:
             excess = sum(q for (i, _), q in units.items() if i == k) - kits * problem.items[k].per_kit
@@ -64,7 +64,11 @@ def _fill_short(plan: Plan, problem: Problem, units: dict[tuple[int, int], int])
 
 def short_reason(problem: Problem, i: int, missing: int) -> str:
     item: Item = problem.items[i]
-    what = f"component {item.sku_id}" if item.sku_id else ("kit" if len(item.parts) > 1 else item.parts[0].sku_id)
+    what = (
+        f"component {item.sku_id}"
+        if item.sku_id
+        else ("kit" if len(item.parts) > 1 else item.parts[0].sku_id)
+    )
     total = int(problem.cover[:, i].sum()) if problem.sites else 0
     if not problem.sites:
         return "no eligible location"
@@ -82,8 +86,9 @@ def _in_stock_somewhere(problem: Problem, sku: str) -> bool:
     return any(s.candidate.available.get(sku, 0) > 0 for s in problem.sites)
 
 
-def _site_notes(plan: Plan, problem: Problem, units: dict[tuple[int, int], int], score: Score,
-                unused_reason: str) -> None:
+def _site_notes(
+    plan: Plan, problem: Problem, units: dict[tuple[int, int], int], score: Score, unused_reason: str
+) -> None:
     per_site: dict[int, int] = {}
     for (_, j), q in units.items():
         per_site[j] = per_site.get(j, 0) + q

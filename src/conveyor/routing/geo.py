@@ -118,6 +118,7 @@ def distance(dest: Destination | GeoPoint, candidate: Candidate) -> GeoDistance:
     point = dest if isinstance(dest, GeoPoint) else locate(dest)
     if point.latitude is None or candidate.latitude is None or candidate.longitude is None:
         return GeoDistance(None, "unknown")
-    km = haversine((point.latitude, point.longitude), (candidate.latitude, candidate.longitude),
-                   unit=Unit.KILOMETERS)
+    km = haversine(
+        (point.latitude, point.longitude), (candidate.latitude, candidate.longitude), unit=Unit.KILOMETERS
+    )
     return GeoDistance(km, point.precision)

@@ -82,14 +82,16 @@ class _Arrays:
         t1 = np.minimum(q, c1)
         t2 = np.minimum(q - t1, c2)
         rem = q - t1 - t2
-        cost = (self.F[:, None] + self.F[None, :] + self.S + (t1 * u1 + t2 * u2).sum(2)
-                + self.P * rem.sum(2))
+        cost = self.F[:, None] + self.F[None, :] + self.S + (t1 * u1 + t2 * u2).sum(2) + self.P * rem.sum(2)
         cost[np.tril_indices(len(self.F))] = np.inf  # each unordered pair once, no (a, a)
         flat = np.argsort(cost, axis=None, kind="stable")[:BEAM]
         a, b = np.unravel_index(flat, cost.shape)
         self._beam = (cost[a, b], [(int(x), int(y)) for x, y in zip(a, b, strict=True)], rem[a, b])
-        return [(float(cost[x, y]), (int(self.ids[x]), int(self.ids[y])), float(rem[x, y].sum()))
-                for x, y in zip(a, b, strict=True) if np.isfinite(cost[x, y])]
+        return [
+            (float(cost[x, y]), (int(self.ids[x]), int(self.ids[y])), float(rem[x, y].sum()))
+            for x, y in zip(a, b, strict=True)
+            if np.isfinite(cost[x, y])
+        ]
 
     def grow(self, pairs: list) -> list[tuple[float, tuple[int, ...], float]]:
         """Beam search over 3..MAX_SITES sites, while the best set still leaves units short.
@@ -102,13 +104,20 @@ class _Arrays:
             if not len(sets) or rem.sum(1).min() == 0:
                 break
             add = np.minimum(rem[:, None, :], self.C[None, :, :])
-            new = (cost[:, None] + self.F[None, :] + self.S + (add * self.U[None, :, :]).sum(2)
-                   - self.P * add.sum(2))
+            new = (
+                cost[:, None]
+                + self.F[None, :]
+                + self.S
+                + (add * self.U[None, :, :]).sum(2)
+                - self.P * add.sum(2)
+            )
             for b, members in enumerate(sets):
                 new[b, list(members)] = np.inf
             cost, sets, rem = self._best_unique(new, sets, rem, add)
-            found += [(float(c), tuple(int(self.ids[k]) for k in s), float(r.sum()))
-                      for c, s, r in zip(cost, sets, rem, strict=True)]
+            found += [
+                (float(c), tuple(int(self.ids[k]) for k in s), float(r.sum()))
+                for c, s, r in zip(cost, sets, rem, strict=True)
+            ]
         return found
 
     def _best_unique(self, new, sets, rem, add):

@@ -132,13 +132,22 @@ class Plan:
             "trace": list(self.trace),
             "cost_minor": self.cost_minor,
             "assignments": [
-                {"line_id": a.line_id, "location_id": a.location_id, "quantity": a.quantity,
-                 "sku_id": a.sku_id}
+                {
+                    "line_id": a.line_id,
+                    "location_id": a.location_id,
+                    "quantity": a.quantity,
+                    "sku_id": a.sku_id,
+                }
                 for a in self.assignments
             ],
             "candidates": [
-                {"location_id": n.location_id, "code": n.code, "kept": n.kept, "reason": n.reason,
-                 "score": n.score}
+                {
+                    "location_id": n.location_id,
+                    "code": n.code,
+                    "kept": n.kept,
+                    "reason": n.reason,
+                    "score": n.score,
+                }
                 for n in self.notes
             ],
             "short": [

@@ -23,16 +23,24 @@ TIME_LIMIT_S = 0.5
 
 
 def solve(problem: Problem, time_limit: float = TIME_LIMIT_S) -> Allocation | None:
-    pairs = [(i, j) for j in range(len(problem.sites)) for i in range(len(problem.items))
-             if problem.cover[j, i] > 0]
+    pairs = [
+        (i, j)
+        for j in range(len(problem.sites))
+        for i in range(len(problem.items))
+        if problem.cover[j, i] > 0
+    ]
     if not pairs:
         return None
     sites = sorted({j for _, j in pairs})
     model = _Model(problem, pairs, sites)
     try:
-        res = milp(model.objective(), integrality=np.ones(model.size), bounds=model.bounds(),
-                   constraints=model.constraints(),
-                   options={"time_limit": time_limit, "mip_rel_gap": 1e-7, "presolve": True})
+        res = milp(
+            model.objective(),
+            integrality=np.ones(model.size),
+            bounds=model.bounds(),
+            constraints=model.constraints(),
+            options={"time_limit": time_limit, "mip_rel_gap": 1e-7, "presolve": True},
+        )
     except (ValueError, RuntimeError):  # a solver failure must not fail order placement
         return None
     if res.status != 0 or res.x is None:
@@ -54,15 +62,15 @@ class _Model:
         p = self.p
         c = np.empty(self.size)
         c[: self.y0] = [p.sites[j].unit[i] for i, j in self.pairs]
-        c[self.y0: self.s0] = [p.sites[j].fixed + p.split_penalty for j in self.sites]
-        c[self.s0:] = p.short_penalty
+        c[self.y0 : self.s0] = [p.sites[j].fixed + p.split_penalty for j in self.sites]
+        c[self.s0 :] = p.short_penalty
         return c
 
     def bounds(self) -> Bounds:
         upper = np.empty(self.size)
         upper[: self.y0] = [self.p.cover[j, i] for i, j in self.pairs]
-        upper[self.y0: self.s0] = 1
-        upper[self.s0:] = self.p.need
+        upper[self.y0 : self.s0] = 1
+        upper[self.s0 :] = self.p.need
         return Bounds(np.zeros(self.size), upper)
 
     def constraints(self) -> list[LinearConstraint]:
@@ -78,8 +86,11 @@ class _Model:
             hi.append(high)
 
         for i, item in enumerate(self.p.items):  # shipped + short = need
-            row([(k, 1.0) for k, (ii, _) in enumerate(self.pairs) if ii == i] + [(self.s0 + i, 1.0)],
-                item.quantity, item.quantity)
+            row(
+                [(k, 1.0) for k, (ii, _) in enumerate(self.pairs) if ii == i] + [(self.s0 + i, 1.0)],
+                item.quantity,
+                item.quantity,
+            )
         for j in self.sites:
             self._site_rows(j, row)
         a = coo_matrix((vals, (rows, cols)), shape=(len(lo), self.size)).tocsr()

@@ -55,8 +55,10 @@ class Problem:
 
     def __post_init__(self) -> None:
         n, m = len(self.sites), len(self.items)
-        self.cover = np.array([[units_of(s.candidate.available, it, it.quantity) for it in self.items]
-                               for s in self.sites], dtype=np.int64).reshape(n, m)
+        self.cover = np.array(
+            [[units_of(s.candidate.available, it, it.quantity) for it in self.items] for s in self.sites],
+            dtype=np.int64,
+        ).reshape(n, m)
         self.need = np.array([it.quantity for it in self.items], dtype=np.int64)
         # Cost per unit left unshipped: more than opening every site could ever cost, so every
         # strategy fills as many units as it can before it looks at cost.
@@ -90,15 +92,25 @@ def build_items(request: RoutingRequest) -> list[Item]:
             continue
         parts = line_parts(line)
         if not line.allow_split or len(parts) == 1:
-            items.append(Item(line.line_id, None, parts, line.quantity, line.weight_grams,
-                              line.unit_price_minor))
+            items.append(
+                Item(line.line_id, None, parts, line.quantity, line.weight_grams, line.unit_price_minor)
+            )
             continue
         # Spread the kit's weight and value over its component units so costs and minimum
         # shipment values still add up to the kit's.
         per_kit = sum(p.per_unit for p in parts)
         for p in parts:
-            items.append(Item(line.line_id, p.sku_id, (Component(p.sku_id, 1),), line.quantity * p.per_unit,
-                              line.weight_grams / per_kit, line.unit_price_minor / per_kit, p.per_unit))
+            items.append(
+                Item(
+                    line.line_id,
+                    p.sku_id,
+                    (Component(p.sku_id, 1),),
+                    line.quantity * p.per_unit,
+                    line.weight_grams / per_kit,
+                    line.unit_price_minor / per_kit,
+                    p.per_unit,
+                )
+            )
     return items
 
 

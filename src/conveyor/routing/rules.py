@@ -77,9 +77,11 @@ class RoutingConfig:
         return cls(default, channels, CostModel.from_dict(costs))
 
     def to_dict(self) -> dict:
-        return {"default": _channel_dict(self.default),
-                "channels": {k: _channel_dict(v) for k, v in self.channels.items()},
-                "costs": self.costs.to_dict()}
+        return {
+            "default": _channel_dict(self.default),
+            "channels": {k: _channel_dict(v) for k, v in self.channels.items()},
+            "costs": self.costs.to_dict(),
+        }
 
 
 def _only(data: object, allowed: set[str], where: str) -> None:
@@ -96,7 +98,9 @@ def _channel(data: dict, where: str) -> ChannelRouting:
     fallback = data.get("fallback", "backorder")
     if fallback not in FALLBACKS:
         raise ValidationFailed(f"{where}.fallback must be one of {', '.join(FALLBACKS)}")
-    rule_sets = tuple(_rule_set(r, f"{where}.rule_sets[{n}]") for n, r in enumerate(data.get("rule_sets") or []))
+    rule_sets = tuple(
+        _rule_set(r, f"{where}.rule_sets[{n}]") for n, r in enumerate(data.get("rule_sets") or [])
+    )
     return ChannelRouting(strategy, rule_sets, fallback)
 
 
@@ -119,7 +123,9 @@ def _rule_set(data: dict, where: str) -> RuleSet:
 
 
 def _channel_dict(ch: ChannelRouting) -> dict:
-    rule_sets = [{k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(r).items()} for r in ch.rule_sets]
+    rule_sets = [
+        {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(r).items()} for r in ch.rule_sets
+    ]
     return {"strategy": ch.strategy, "rule_sets": rule_sets, "fallback": ch.fallback}
 
 
@@ -142,27 +148,39 @@ def plan_order(request: RoutingRequest, candidates: Sequence[Candidate], config:
     return _fallback(channel.fallback, request, best, first, trace)
 
 
-def _attempt(rule_set: RuleSet, channel: ChannelRouting, request: RoutingRequest,
-             candidates: Sequence[Candidate], costs: CostModel) -> tuple[Plan, str | None]:
+def _attempt(
+    rule_set: RuleSet,
+    channel: ChannelRouting,
+    request: RoutingRequest,
+    candidates: Sequence[Candidate],
+    costs: CostModel,
+) -> tuple[Plan, str | None]:
     """Plan under one rule set; the problem is None when it ships everything within the rules."""
     dropped, kept = [], []
     for c in candidates:
         why = rule_set.admits(c)
         if why:
-            dropped.append(CandidateNote(c.location_id, c.code, False, f"rule set {rule_set.name!r}: {why}"))
+            dropped.append(_note(c, rule_set, why))
         else:
             kept.append(_hold_back(c, rule_set.safety_stock))
     name = rule_set.strategy or channel.strategy
     if not rule_set.allow_split:
         whole = [c for c in kept if covers_whole_order(c, request)]
         if not whole:
-            plan = _run(name, request, kept, costs)
-            return _tag(plan, rule_set, dropped), "no single location can ship the whole order"
+            plan = _tag(_run(name, request, kept, costs), rule_set, dropped)
+            plan.assignments = []  # its split plan breaks the rule: keep only the explanation
+            return plan, "no single location can ship the whole order"
+        dropped += [_note(c, rule_set, "cannot ship the whole order alone and splits are off")
+                    for c in kept if c not in whole]
         kept = whole
     plan = _tag(_run(name, request, kept, costs), rule_set, dropped)
     if plan.short:
         return plan, f"{sum(plan.short.values())} unit(s) short"
     return plan, _small_split_shipment(plan, request, rule_set)
+
+
+def _note(c: Candidate, rule_set: RuleSet, why: str) -> CandidateNote:
+    return CandidateNote(c.location_id, c.code, False, f"rule set {rule_set.name!r}: {why}")
 
 
 def _hold_back(c: Candidate, safety_stock: int) -> Candidate:
@@ -198,8 +216,10 @@ def _small_split_shipment(plan: Plan, request: RoutingRequest, rule_set: RuleSet
         value[a.location_id] = value.get(a.location_id, 0.0) + per * a.quantity
     low = [loc for loc, v in value.items() if v < rule_set.min_split_shipment_minor]
     if low:
-        return (f"split shipment from {', '.join(low)} is worth less than the minimum "
-                f"{rule_set.min_split_shipment_minor} for a split")
+        return (
+            f"split shipment from {', '.join(low)} is worth less than the minimum "
+            f"{rule_set.min_split_shipment_minor} for a split"
+        )
     return None
 
 
@@ -207,8 +227,9 @@ def _units(plan: Plan) -> int:
     return sum(a.quantity for a in plan.assignments)
 
 
-def _fallback(fallback: str, request: RoutingRequest, best: Plan | None, first: Plan | None,
-              trace: list[str]) -> Plan:
+def _fallback(
+    fallback: str, request: RoutingRequest, best: Plan | None, first: Plan | None, trace: list[str]
+) -> Plan:
     why = "no rule set could fill the order"
     if fallback == "backorder" and best is not None:
         plan = best

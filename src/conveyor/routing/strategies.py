@@ -43,7 +43,13 @@ def eligible(candidates: Sequence[Candidate], plan: Plan) -> list[Candidate]:
 
 
 def covers_whole_order(candidate: Candidate, request: RoutingRequest) -> bool:
-    return all(candidate.line_units_available(line) >= line.quantity for line in request.lines)
+    # Demand is summed per SKU: two lines (or kits) may draw on the same stock, and checking them
+    # one by one would promise the same units twice.
+    need: dict[str, int] = {}
+    for line in request.lines:
+        for part in line.components:
+            need[part.sku_id] = need.get(part.sku_id, 0) + part.per_unit * max(line.quantity, 0)
+    return all(candidate.available.get(sku, 0) >= qty for sku, qty in need.items())
 
 
 def greedy_split(request: RoutingRequest, ordered: Sequence[Candidate], plan: Plan) -> None:
@@ -73,23 +79,39 @@ def priority(request: RoutingRequest, candidates: Sequence[Candidate]) -> Plan:
     ordered = sorted(eligible(candidates, plan), key=lambda c: (c.priority, c.code))
     for c in ordered:
         if covers_whole_order(c, request):
-            plan.assignments = [Assignment(line.line_id, c.location_id, line.quantity) for line in request.lines]
-            plan.notes.append(CandidateNote(c.location_id, c.code, True, "highest priority that ships it all",
-                                            float(c.priority)))
+            plan.assignments = [
+                Assignment(line.line_id, c.location_id, line.quantity) for line in request.lines
+            ]
+            plan.notes.append(
+                CandidateNote(
+                    c.location_id, c.code, True, "highest priority that ships it all", float(c.priority)
+                )
+            )
             for other in ordered:
                 if other is not c:
-                    plan.notes.append(CandidateNote(other.location_id, other.code, False,
-                                                    "another location ships the whole order first",
-                                                    float(other.priority)))
+                    plan.notes.append(
+                        CandidateNote(
+                            other.location_id,
+                            other.code,
+                            False,
+                            "another location ships the whole order first",
+                            float(other.priority),
+                        )
+                    )
             plan.summary = f"whole order from {c.code}"
             return plan
     greedy_split(request, ordered, plan)
     used = set(plan.locations)
     for c in ordered:
-        reason = "ships part of the order (priority order)" if c.location_id in used else "no needed stock left"
-        plan.notes.append(CandidateNote(c.location_id, c.code, c.location_id in used, reason, float(c.priority)))
+        reason = (
+            "ships part of the order (priority order)" if c.location_id in used else "no needed stock left"
+        )
+        plan.notes.append(
+            CandidateNote(c.location_id, c.code, c.location_id in used, reason, float(c.priority))
+        )
     plan.summary = f"split over {len(used)} location(s) in priority order" + (
-        f"; {sum(plan.short.values())} unit(s) short" if plan.short else "")
+        f"; {sum(plan.short.values())} unit(s) short" if plan.short else ""
+    )
     return plan
 
 
@@ -97,8 +119,9 @@ def _distance_sites(request: RoutingRequest, kept: Sequence[Candidate]) -> list[
     """Sites sorted nearest first (unknown distance last, then by priority)."""
     point = locate(request.destination)
     sites = [Site(c, distance(point, c)) for c in kept]
-    sites.sort(key=lambda s: (s.distance.km is None, s.distance.km or 0.0, s.candidate.priority,
-                              s.candidate.code))
+    sites.sort(
+        key=lambda s: (s.distance.km is None, s.distance.km or 0.0, s.candidate.priority, s.candidate.code)
+    )
     return sites
 
 
@@ -106,7 +129,9 @@ def _km(site: Site) -> float | None:
     return None if site.distance.km is None else round(site.distance.km, 1)
 
 
-def nearest(request: RoutingRequest, candidates: Sequence[Candidate], costs: CostModel = DEFAULT_COSTS) -> Plan:
+def nearest(
+    request: RoutingRequest, candidates: Sequence[Candidate], costs: CostModel = DEFAULT_COSTS
+) -> Plan:
     plan = Plan(strategy="nearest")
     items = build_items(request)
     sites = _distance_sites(request, eligible(candidates, plan))
@@ -133,8 +158,9 @@ _SITE = 1_000_000.0
 _UNKNOWN_KM = 20_000.0
 
 
-def fewest_splits(request: RoutingRequest, candidates: Sequence[Candidate],
-                  costs: CostModel = DEFAULT_COSTS) -> Plan:
+def fewest_splits(
+    request: RoutingRequest, candidates: Sequence[Candidate], costs: CostModel = DEFAULT_COSTS
+) -> Plan:
     plan = Plan(strategy="fewest_splits")
     items = build_items(request)
     sites = _distance_sites(request, eligible(candidates, plan))
@@ -148,15 +174,20 @@ def fewest_splits(request: RoutingRequest, candidates: Sequence[Candidate],
     return plan
 
 
-def lowest_cost(request: RoutingRequest, candidates: Sequence[Candidate],
-                costs: CostModel = DEFAULT_COSTS) -> Plan:
+def lowest_cost(
+    request: RoutingRequest, candidates: Sequence[Candidate], costs: CostModel = DEFAULT_COSTS
+) -> Plan:
     plan = Plan(strategy="lowest_cost")
     problem = cost_problem(request, eligible(candidates, plan), costs)
     return _cost_plan(plan, problem, heuristic.search(problem), "")
 
 
-def optimal(request: RoutingRequest, candidates: Sequence[Candidate], costs: CostModel = DEFAULT_COSTS,
-            time_limit: float = optimiser.TIME_LIMIT_S) -> Plan:
+def optimal(
+    request: RoutingRequest,
+    candidates: Sequence[Candidate],
+    costs: CostModel = DEFAULT_COSTS,
+    time_limit: float = optimiser.TIME_LIMIT_S,
+) -> Plan:
     plan = Plan(strategy="optimal")
     problem = cost_problem(request, eligible(candidates, plan), costs)
     alloc, extra = optimiser.solve(problem, time_limit), "proven optimal"

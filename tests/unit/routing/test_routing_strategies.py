@@ -86,8 +86,11 @@ def test_cost_based_honour_the_delivery_promise(strategy):
 
 @pytest.mark.parametrize("strategy", [nearest, fewest_splits, lowest_cost, optimal])
 def test_locations_without_capacity_or_inactive_are_dropped_with_a_reason(strategy):
-    cands = [loc("NY", NYC, {"A": 5}, capacity_left=0), loc("NWK", NEWARK, {"A": 5}, active=False),
-             loc("CHI", CHICAGO, {"A": 5})]
+    cands = [
+        loc("NY", NYC, {"A": 5}, capacity_left=0),
+        loc("NWK", NEWARK, {"A": 5}, active=False),
+        loc("CHI", CHICAGO, {"A": 5}),
+    ]
     plan = strategy(order(line("l1", "A", 1)), cands)
     assert codes(plan) == {"CHI"}
     reasons = {n.code: n.reason for n in plan.notes}
@@ -114,8 +117,12 @@ def test_lines_sharing_a_sku_never_overdraw_stock(strategy):
 
 
 def test_optimal_is_never_worse_than_lowest_cost():
-    cands = [loc("LA", LA, {"A": 2, "B": 1}), loc("NWK", NEWARK, {"A": 1, "C": 2}),
-             loc("NY", NYC, {"B": 1, "C": 1}), loc("CHI", CHICAGO, {"A": 2, "B": 2, "C": 2})]
+    cands = [
+        loc("LA", LA, {"A": 2, "B": 1}),
+        loc("NWK", NEWARK, {"A": 1, "C": 2}),
+        loc("NY", NYC, {"B": 1, "C": 1}),
+        loc("CHI", CHICAGO, {"A": 2, "B": 2, "C": 2}),
+    ]
     req = order(line("l1", "A", 2, weight=5000), line("l2", "B", 1), line("l3", "C", 2, weight=300))
     best, quick = optimal(req, cands), lowest_cost(req, cands)
     assert best.cost_minor <= quick.cost_minor
@@ -149,7 +156,9 @@ def test_kits_ship_whole_from_one_location_unless_split_is_allowed(strategy):
     split = strategy(order(kit("k1", 1, {"X": 1, "Y": 2}, allow_split=True)), cands)
     assert not split.short
     assert {(a.location_id, a.sku_id, a.quantity) for a in split.assignments} == {
-        ("loc_NY", "X", 1), ("loc_NWK", "Y", 2)}
+        ("loc_NY", "X", 1),
+        ("loc_NWK", "Y", 2),
+    }
 
 
 @pytest.mark.parametrize("strategy", [nearest, fewest_splits, lowest_cost, optimal])
