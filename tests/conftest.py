@@ -8,7 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
 
 from conveyor.bootstrap import Container, build
 from conveyor.config import Settings
@@ -28,8 +28,20 @@ def sqlite_template(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def postgres_ready() -> str:
-    upgrade(POSTGRES_URL)
-    return POSTGRES_URL
+    """A private database next to the one CONVEYOR_TEST_POSTGRES_URL names, so that parallel
+    test processes (xdist workers, or two people on one server) never truncate each other's data."""
+    base = make_url(normalise_url(POSTGRES_URL))
+    name = f"{base.database}_conveyor_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}_{os.getpid()}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = base.set(database=name).render_as_string(hide_password=False)
+    upgrade(url)
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
 
 
 def _truncate_postgres(url: str) -> None:

@@ -48,8 +48,12 @@ class PlaceOrder:
     billing_address: Address | None = None
     shipping_address: Address | None = None
     shipping_minor: int = 0
+    shipping_tax_minor: int = 0
     order_discount_minor: int = 0
     notes: str = ""
     tags: list[str] = field(default_factory=list)
     # When set, the order is accepted but kept on hold with this reason (e.g. unmapped SKU).
     hold_reason: str | None = None
+    # When set (a location code), stock must come from that location only: in-store (POS) sales,
+    # or staff choosing where an order ships from.
+    fulfil_from: str | None = None

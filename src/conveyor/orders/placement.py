@@ -67,12 +67,13 @@ def place_order(uow: UnitOfWork, cmd: PlaceOrder, *, actor: str = "api", default
     strategy = channel.routing_strategy or "priority"
     destination = _destination(cmd)
     if cmd.hold_reason is None:
-        draft.plan = bridge.plan_lines(uow, draft.request_lines, destination, cmd.channel, strategy)
+        draft.plan = bridge.plan_lines(uow, draft.request_lines, destination, cmd.channel, strategy,
+                                       cmd.fulfil_from)
         _refuse_if_short(draft, policy, skus)
     if not _insert_order(uow, draft):
         return _existing(uow, channel.id, cmd.external_id, idempotency, render)
     if draft.plan is not None:
-        _take_stock(uow, draft, destination, cmd.channel, strategy, policy, skus)
+        _take_stock(uow, draft, destination, cmd, strategy, policy, skus)
     _write_rest(uow, draft, actor)
     order = _transient_order(draft)
     if idempotency:
@@ -132,8 +133,7 @@ def _insert_order(uow: UnitOfWork, draft: _Draft) -> bool:
     if draft.order["external_id"] is None:
         uow.session.execute(insert(Order.__table__), [draft.order])
         return True
-    result = insert_ignoring_conflicts(uow.session, Order.__table__, [draft.order], ["channel_id", "external_id"])
-    return result.rowcount == 1
+    return insert_ignoring_conflicts(uow.session, Order.__table__, [draft.order], ["channel_id", "external_id"]) == 1
 
 
 def _apply_plan_to_rows(draft: _Draft) -> None:
@@ -150,12 +150,13 @@ def _apply_plan_to_rows(draft: _Draft) -> None:
     draft.order["status"] = Status.BACKORDERED if backordered else Status.ALLOCATED
 
 
-def _take_stock(uow: UnitOfWork, draft: _Draft, destination: Destination, channel: str, strategy: str,
+def _take_stock(uow: UnitOfWork, draft: _Draft, destination: Destination, cmd: PlaceOrder, strategy: str,
                 policy: str, skus: dict[str, bridge.SkuInfo]) -> None:
     status_before = draft.order["status"]
     for attempt in range(MAX_ROUTING_ATTEMPTS):
         if attempt:
-            draft.plan = bridge.plan_lines(uow, draft.request_lines, destination, channel, strategy)
+            draft.plan = bridge.plan_lines(uow, draft.request_lines, destination, cmd.channel, strategy,
+                                           cmd.fulfil_from)
             _refuse_if_short(draft, policy, skus)
             _apply_plan_to_rows(draft)
         wanted = bridge.component_totals(draft.plan, draft.request_lines)

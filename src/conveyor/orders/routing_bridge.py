@@ -58,9 +58,13 @@ def check_skus(codes: list[str], skus: dict[str, SkuInfo]) -> None:
                                skus=broken)
 
 
-def snapshot_candidates(uow: UnitOfWork, lines: tuple[RequestLine, ...]) -> list[Candidate]:
+def snapshot_candidates(uow: UnitOfWork, lines: tuple[RequestLine, ...],
+                        only_location: str | None = None) -> list[Candidate]:
+    """Candidates from the stock snapshot; `only_location` (a code) restricts them to one."""
     sku_ids = {c.sku_id for line in lines for c in line.components}
     locations, atp = read_snapshot(uow, sku_ids)
+    if only_location is not None:
+        locations = {k: v for k, v in locations.items() if only_location in (v.code, v.location_id)}
     return [Candidate(location_id=loc.location_id, code=loc.code, priority=loc.priority,
                       available=atp.get(loc.location_id, {}), latitude=loc.latitude,
                       longitude=loc.longitude, type=loc.type, can_ship=loc.can_ship)
@@ -68,9 +72,9 @@ def snapshot_candidates(uow: UnitOfWork, lines: tuple[RequestLine, ...]) -> list
 
 
 def plan_lines(uow: UnitOfWork, lines: tuple[RequestLine, ...], destination: Destination, channel: str,
-               strategy: str) -> Plan:
+               strategy: str, only_location: str | None = None) -> Plan:
     request = RoutingRequest(lines=lines, destination=destination, channel=channel)
-    return route(request, snapshot_candidates(uow, lines), strategy)
+    return route(request, snapshot_candidates(uow, lines, only_location), strategy)
 
 
 def component_totals(plan: Plan, lines: tuple[RequestLine, ...]) -> dict[tuple[str, str], int]:

@@ -25,14 +25,14 @@ def validate_command(cmd: PlaceOrder, max_lines: int) -> None:
             raise ValidationFailed(f"line {number}: discount exceeds the line amount", line=number)
         if not line.sku:
             raise ValidationFailed(f"line {number}: sku is required", line=number)
-    if min(cmd.shipping_minor, cmd.order_discount_minor) < 0:
+    if min(cmd.shipping_minor, cmd.order_discount_minor, cmd.shipping_tax_minor) < 0:
         raise ValidationFailed("shipping and discount cannot be negative")
 
 
 def totals(cmd: PlaceOrder) -> dict[str, int]:
     subtotal = sum(li.unit_price_minor * li.quantity for li in cmd.lines)
     discount = sum(li.discount_minor for li in cmd.lines) + cmd.order_discount_minor
-    tax = sum(li.tax_minor for li in cmd.lines)
+    tax = sum(li.tax_minor for li in cmd.lines) + cmd.shipping_tax_minor
     if discount > subtotal:
         raise ValidationFailed("discounts exceed the order subtotal")
     return {"subtotal_minor": subtotal, "discount_minor": discount, "tax_minor": tax,

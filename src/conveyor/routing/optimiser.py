@@ -17,7 +17,7 @@ import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import coo_matrix
 
-from conveyor.routing.problem import Allocation, Problem, allocation_cost, units_of
+from conveyor.routing.problem import Allocation, Problem, allocation_cost, empty_allocation, units_of
 
 TIME_LIMIT_S = 0.5
 
@@ -30,7 +30,7 @@ def solve(problem: Problem, time_limit: float = TIME_LIMIT_S) -> Allocation | No
         if problem.cover[j, i] > 0
     ]
     if not pairs:
-        return None
+        return empty_allocation(problem)  # nothing can ship: trivially optimal
     sites = sorted({j for _, j in pairs})
     model = _Model(problem, pairs, sites)
     try:
@@ -74,39 +74,32 @@ class _Model:
         return Bounds(np.zeros(self.size), upper)
 
     def constraints(self) -> list[LinearConstraint]:
-        rows, cols, vals, lo, hi = [], [], [], [], []
-
-        def row(entries: list[tuple[int, float]], low: float, high: float) -> None:
-            r = len(lo)
-            for col, val in entries:
-                rows.append(r)
-                cols.append(col)
-                vals.append(val)
-            lo.append(low)
-            hi.append(high)
-
+        """Rows: one demand row per item, one linking row per (item, site) pair, one stock row
+        per (site, SKU). Built as index lists in one pass: this runs on every order."""
+        rows: list[int] = []
+        cols: list[int] = []
+        vals: list[float] = []
+        lo: list[float] = []
+        hi: list[float] = []
+        n_items, n_pairs = len(self.p.items), len(self.pairs)
+        stock_rows: dict[tuple[int, str], int] = {}
         for i, item in enumerate(self.p.items):  # shipped + short = need
-            row(
-                [(k, 1.0) for k, (ii, _) in enumerate(self.pairs) if ii == i] + [(self.s0 + i, 1.0)],
-                item.quantity,
-                item.quantity,
-            )
-        for j in self.sites:
-            self._site_rows(j, row)
+            rows.append(i), cols.append(self.s0 + i), vals.append(1.0)
+            lo.append(item.quantity), hi.append(item.quantity)
+        for k, (i, j) in enumerate(self.pairs):
+            rows.append(i), cols.append(k), vals.append(1.0)
+            link = n_items + k  # x_ij - cap * y_j <= 0
+            rows += [link, link]
+            cols += [k, self.col_y[j]]
+            vals += [1.0, -float(self.p.cover[j, i])]
+            for part in self.p.items[i].parts:
+                r = stock_rows.setdefault((j, part.sku_id), n_items + n_pairs + len(stock_rows))
+                rows.append(r), cols.append(k), vals.append(float(part.per_unit))
+        lo += [-np.inf] * (n_pairs + len(stock_rows))
+        hi += [0.0] * n_pairs
+        hi += [float(self.p.sites[j].candidate.available.get(sku, 0)) for (j, sku) in stock_rows]
         a = coo_matrix((vals, (rows, cols)), shape=(len(lo), self.size)).tocsr()
         return [LinearConstraint(a, np.array(lo), np.array(hi))]
-
-    def _site_rows(self, j: int, row) -> None:
-        mine = [(k, i) for k, (i, jj) in enumerate(self.pairs) if jj == j]
-        for k, i in mine:  # x_ij - cap * y_j <= 0
-            row([(k, 1.0), (self.col_y[j], -float(self.p.cover[j, i]))], -np.inf, 0.0)
-        stock = self.p.sites[j].candidate.available
-        usage: dict[str, list[tuple[int, float]]] = {}
-        for k, i in mine:
-            for part in self.p.items[i].parts:
-                usage.setdefault(part.sku_id, []).append((k, float(part.per_unit)))
-        for sku, entries in usage.items():
-            row(entries, -np.inf, float(stock.get(sku, 0)))
 
     def allocation(self, x: np.ndarray) -> Allocation | None:
         units = {(i, j): int(x[k]) for k, (i, j) in enumerate(self.pairs) if x[k] > 0}

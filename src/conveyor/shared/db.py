@@ -163,13 +163,16 @@ def unit_of_work(db: Database, write: bool = True) -> Iterator[UnitOfWork]:
         uow.close()
 
 
-def insert_ignoring_conflicts(session: Session, table: Any, rows: list[dict[str, Any]], keys: list[str]) -> Any:
-    """INSERT … ON CONFLICT (keys) DO NOTHING, for either dialect; returns the result."""
+def insert_ignoring_conflicts(session: Session, table: Any, rows: list[dict[str, Any]], keys: list[str]) -> int:
+    """INSERT … ON CONFLICT (keys) DO NOTHING, for either dialect; returns how many rows were
+    inserted (counted with RETURNING: drivers' rowcount for INSERT is not reliable)."""
     if not rows:
-        return None
+        return 0
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    return session.execute(insert(table).values(rows).on_conflict_do_nothing(index_elements=keys))
+    first_key = table.c[keys[0]]
+    statement = insert(table).values(rows).on_conflict_do_nothing(index_elements=keys).returning(first_key)
+    return len(session.execute(statement).all())

@@ -49,8 +49,7 @@ def claim(uow: UnitOfWork, c: IdempotencyClaim) -> StoredResponse | None:
     table = IdempotencyRecord.__table__
     row = {"principal": c.principal, "key": c.key, "request_hash": c.request_hash, "status_code": None,
            "response": None, "created_at": utcnow()}
-    result = insert_ignoring_conflicts(uow.session, table, [row], ["principal", "key"])
-    if result.rowcount == 1:
+    if insert_ignoring_conflicts(uow.session, table, [row], ["principal", "key"]) == 1:
         return None
     stored = uow.session.execute(
         select(table.c.request_hash, table.c.status_code, table.c.response)

@@ -1,0 +1,124 @@
+"""No oversell under concurrency, on SQLite and PostgreSQL: 32 clients race for 10 units.
+
+The same harness is also run against a deliberately naive read-then-write allocator, to show
+that these assertions do catch overselling (the naive run must fail them)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from sqlalchemy import text
+
+from conveyor.channels.service import channel_by_code
+from conveyor.inventory import allocation
+from conveyor.inventory.audit import run_audit
+from conveyor.orders import placement
+from conveyor.orders.placement import place_order
+from conveyor.shared.errors import DomainError
+from tests.helpers import order_cmd, seed_world
+
+CLIENTS = 32
+UNITS = 10
+
+
+def _race(container, policy: str = "reject") -> list[str]:
+    """32 threads each place a 1-unit order at the same moment; returns each outcome."""
+    start = threading.Barrier(CLIENTS)
+    with container.reader() as uow:  # a running service has its channel cache warm
+        channel_by_code(uow, "web")
+
+    def one(n: int) -> str:
+        start.wait()
+        try:
+            with container.uow() as uow:
+                result = place_order(uow, order_cmd({"HOT": 1}, external_id=f"race-{n}"),
+                                     default_policy=policy)
+            return result.order.status
+        except DomainError as exc:
+            return exc.code
+
+    with ThreadPoolExecutor(CLIENTS) as pool:
+        return list(pool.map(one, range(CLIENTS)))
+
+
+def assert_no_oversell(container, outcomes: list[str], policy: str) -> None:
+    with container.reader() as uow:
+        level = uow.session.execute(text("SELECT on_hand, allocated, reserved FROM stock_levels")).one()
+        allocated_orders = uow.session.execute(
+            text("SELECT COALESCE(SUM(allocated), 0) FROM order_lines")).scalar()
+        violations = run_audit(uow)
+    assert outcomes.count("allocated") == UNITS, outcomes
+    if policy == "reject":
+        assert outcomes.count("insufficient_stock") == CLIENTS - UNITS, outcomes
+    else:
+        assert outcomes.count("backordered") == CLIENTS - UNITS, outcomes
+    assert (level.on_hand, level.allocated, level.reserved) == (UNITS, UNITS, 0)
+    assert allocated_orders == UNITS
+    assert violations == []
+
+
+@pytest.mark.parametrize("policy", ["reject", "backorder"])
+def test_32_clients_never_oversell_10_units(container, policy):
+    seed_world(container, {"HOT": UNITS})
+    outcomes = _race(container, policy)
+    assert_no_oversell(container, outcomes, policy)
+
+
+class NaiveReadThenWrite:
+    """The classic lost-update bug: read stock before the writing transaction starts, then write an
+    absolute value computed from that stale read. Installed in place of the guarded path."""
+
+    def __init__(self, container) -> None:
+        self.container = container
+        self.stale = threading.local()
+        self.original_load = placement.bridge.load_skus
+        self.original_snapshot = placement.bridge.snapshot_candidates
+
+    def load_skus(self, uow, codes):
+        # Runs before the write transaction's first statement (so before BEGIN IMMEDIATE on SQLite).
+        with self.container.reader() as reader:
+            skus = self.original_load(reader, codes)
+            self.stale.level = reader.session.execute(text(
+                "SELECT sku_id, location_id, allocated FROM stock_levels")).all()
+            lines = tuple(placement.RequestLine(f"l{i}", s.id, 1, s.components) for i, s in enumerate(skus.values()))
+            self.stale.candidates = self.original_snapshot(reader, lines)
+        time.sleep(0.01)  # real work between the read and the write widens the window
+        return self.original_load(uow, codes)
+
+    def snapshot_candidates(self, uow, lines, *_):
+        return self.stale.candidates
+
+    def allocate_many(self, uow, totals):
+        allocated = {(r.sku_id, r.location_id): r.allocated for r in self.stale.level}
+        for (sku_id, location_id), qty in totals.items():
+            uow.session.execute(text("UPDATE stock_levels SET allocated = :a WHERE sku_id = :s AND"
+                                     " location_id = :l"),
+                                {"a": allocated[(sku_id, location_id)] + qty, "s": sku_id, "l": location_id})
+        return set(totals)
+
+    def install(self, monkeypatch) -> None:
+        monkeypatch.setattr(placement.bridge, "load_skus", self.load_skus)
+        monkeypatch.setattr(placement.bridge, "snapshot_candidates", self.snapshot_candidates)
+        monkeypatch.setattr(placement, "allocate_many", self.allocate_many)
+
+
+def test_harness_catches_read_then_write(container, monkeypatch):
+    """The assertions above fail when the guarded update is swapped for read-then-write."""
+    seed_world(container, {"HOT": UNITS})
+    NaiveReadThenWrite(container).install(monkeypatch)
+    outcomes = _race(container)
+    with pytest.raises(AssertionError):
+        assert_no_oversell(container, outcomes, "reject")
+    assert outcomes.count("allocated") > UNITS, "the naive allocator should have oversold"
+
+
+def test_allocate_many_returns_only_rows_that_fit(container):
+    seed_world(container, {"A": 5, "B": 1})
+    with container.uow() as uow:
+        ids = dict(uow.session.execute(text("SELECT code, id FROM skus")).all())
+        loc = uow.session.execute(text("SELECT id FROM locations")).scalar()
+        taken = allocation.allocate_many(uow, {(ids["A"], loc): 5, (ids["B"], loc): 2})
+    assert taken == {(ids["A"], loc)}
