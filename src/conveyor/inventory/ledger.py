@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy import and_, insert, literal, update
 
 from conveyor.inventory.model import StockLedgerEntry, StockLevel
+from conveyor.messaging.model import OutboxMessage
 from conveyor.shared import ids
 from conveyor.shared.clock import utcnow
 from conveyor.shared.db import UnitOfWork, insert_ignoring_conflicts
@@ -94,7 +95,11 @@ def apply_changes(uow: UnitOfWork, changes: list[StockChange], actor: str = "sys
     write_ledger(uow, changes, actor)
 
 
-def write_ledger(uow: UnitOfWork, changes: list[StockChange], actor: str) -> None:
+def write_ledger(uow: UnitOfWork, changes: list[StockChange], actor: str,
+                 extra_outbox: list[dict] | None = None) -> None:
+    """Insert the ledger entries and one `stock.changed` outbox message naming the SKUs and
+    locations touched, so channel stock sync (and anyone else) hears of every change.
+    `extra_outbox` rows ride along in the same multi-row insert (one statement fewer)."""
     now = utcnow()
     rows = [
         {"id": ids.new_id("ledger"), "sku_id": c.sku_id, "location_id": c.location_id, "reason": c.reason,
@@ -104,3 +109,9 @@ def write_ledger(uow: UnitOfWork, changes: list[StockChange], actor: str) -> Non
         for c in changes
     ]
     uow.session.execute(insert(StockLedgerEntry.__table__), rows)
+    uow.session.execute(insert(OutboxMessage.__table__), [{
+        "id": ids.new_id("outbox"), "topic": "stock.changed", "key": changes[0].reference_id or "",
+        "status": "pending", "attempts": 0, "last_error": "", "created_at": now, "available_at": now,
+        "payload": {"reasons": sorted({str(c.reason) for c in changes}),
+                    "sku_ids": sorted({c.sku_id for c in changes}),
+                    "location_ids": sorted({c.location_id for c in changes})}}, *(extra_outbox or [])])

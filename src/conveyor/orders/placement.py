@@ -174,16 +174,19 @@ def _take_stock(uow: UnitOfWork, draft: _Draft, destination: Destination, cmd: P
 def _write_rest(uow: UnitOfWork, draft: _Draft, actor: str) -> None:
     order_id, now = draft.order["id"], draft.order["created_at"]
     uow.session.execute(insert(OrderLine.__table__), draft.lines)
+    outbox = _outbox_rows(draft, now)
     if draft.taken:
         draft.allocation_rows = _allocation_rows(draft, now)
         uow.session.execute(insert(Allocation.__table__), draft.allocation_rows)
-        write_ledger(uow, allocation_ledger(draft.taken, order_id), actor)
+        write_ledger(uow, allocation_ledger(draft.taken, order_id), actor, extra_outbox=outbox)
+        outbox = []
     event_data = {"status": draft.order["status"], "hold_reason": draft.order["hold_reason"],
                   "routing": draft.plan.explanation() if draft.plan else None}
     uow.session.execute(insert(OrderEvent.__table__), [{
         "id": ids.new_id("event"), "order_id": order_id, "type": "order.placed", "actor": actor,
         "data": event_data, "created_at": now}])
-    uow.session.execute(insert(OutboxMessage.__table__), _outbox_rows(draft, now))
+    if outbox:
+        uow.session.execute(insert(OutboxMessage.__table__), outbox)
 
 
 def _allocation_rows(draft: _Draft, now: Any) -> list[dict]:
@@ -198,16 +201,12 @@ def _allocation_rows(draft: _Draft, now: Any) -> list[dict]:
 
 
 def _outbox_rows(draft: _Draft, now: Any) -> list[dict]:
+    """The order.created message (stock.changed comes with the ledger entries)."""
     o = draft.order
     rows = [{"id": ids.new_id("outbox"), "topic": "order.created", "key": o["id"], "status": "pending",
              "attempts": 0, "last_error": "", "created_at": now, "available_at": now,
              "payload": {"order_id": o["id"], "channel_id": o["channel_id"], "external_id": o["external_id"],
                          "status": o["status"], "total_minor": o["total_minor"], "currency": o["currency"]}}]
-    if draft.taken:
-        rows.append({"id": ids.new_id("outbox"), "topic": "stock.changed", "key": o["id"], "status": "pending",
-                     "attempts": 0, "last_error": "", "created_at": now, "available_at": now,
-                     "payload": {"reason": "allocation", "order_id": o["id"],
-                                 "items": sorted({s for s, _ in draft.taken})}})
     return rows
 
 

@@ -12,11 +12,9 @@ lines a decision takes about a millisecond.
 
 from __future__ import annotations
 
-from itertools import combinations
-
 import numpy as np
 
-from conveyor.routing.problem import Allocation, Problem, allocate, empty_allocation
+from conveyor.routing.problem import Allocation, Problem, allocate, empty_allocation, units_of
 
 BEAM = 8  # sets carried from one size to the next
 MAX_SITES = 6  # splits beyond this are not worth a customer's patience
@@ -37,7 +35,7 @@ def search(problem: Problem) -> Allocation:
     pool = {(int(s),): float(c) for s, c in zip(singles[:, 0], cost, strict=True)}
     pool.update(_grow(pricer, singles, cost))
     best_set = _local_search(pricer, min(pool, key=pool.__getitem__), pool)
-    ranked = sorted(pool, key=pool.__getitem__)[:EXACT_CHECKS]
+    ranked = sorted(pool, key=pool.__getitem__)[: EXACT_CHECKS if pricer.exact else 4 * EXACT_CHECKS]
     trials = [allocate(problem, [useful[j] for j in s]) for s in {best_set, *ranked}]
     best = min(trials, key=lambda a: (a.cost, len(a.sites_used)))
     if sum(best.short) > pricer.least_short:
@@ -47,42 +45,57 @@ def search(problem: Problem) -> Allocation:
 
 def _grow(pricer: _Pricer, singles: np.ndarray, cost: np.ndarray) -> dict[tuple[int, ...], float]:
     """All pairs, then a beam over bigger sets while they keep getting cheaper."""
-    n = len(singles)
     found: dict[tuple[int, ...], float] = {}
-    if n < 2:
+    if pricer.n < 2:
         return found
-    sets = np.array(list(combinations(range(n), 2)))
+    beam, beam_cost = pricer.best_pairs()
     best_so_far = float(cost.min())
-    for size in range(2, min(MAX_SITES, n) + 1):
-        if size > 2:
-            sets = _extend(beam, n)
-        if not len(sets):
-            break
+    while True:
+        found.update(_as_dict(beam, beam_cost))
+        if not len(beam) or beam_cost[0] >= best_so_far or beam.shape[1] >= min(MAX_SITES, pricer.n):
+            break  # one more location did not pay for itself; another one rarely does
+        best_so_far = float(beam_cost[0])
+        sets = _extend(beam, pricer.n)
         cost, _ = pricer.price(sets)
-        order = np.argsort(cost, kind="stable")[:BEAM]
-        beam = sets[order]
-        found.update({tuple(int(x) for x in s): float(c) for s, c in zip(beam, cost[order], strict=True)})
-        if cost[order[0]] >= best_so_far:
-            break  # one more location did not pay for itself; a second one rarely does
-        best_so_far = float(cost[order[0]])
+        beam, beam_cost = _top_unique(sets, cost)
     return found
 
 
+def _as_dict(sets: np.ndarray, cost: np.ndarray) -> dict[tuple[int, ...], float]:
+    return {tuple(sorted(s)): float(c) for s, c in zip(sets.tolist(), cost.tolist(), strict=True)}
+
+
 def _extend(beam: np.ndarray, n: int) -> np.ndarray:
-    """Every set in the beam plus one location it lacks, each unordered set once."""
-    grown = {tuple(sorted((*s, k))) for s in beam.tolist() for k in range(n) if k not in s}
-    return np.array(sorted(grown), dtype=np.int64).reshape(len(grown), beam.shape[1] + 1)
+    """Every set in the beam plus one location it lacks."""
+    b, size = beam.shape
+    grown = np.empty((b * n, size + 1), dtype=np.int64)
+    grown[:, :size] = np.repeat(beam, n, axis=0)
+    grown[:, size] = np.tile(np.arange(n), b)
+    fresh = (grown[:, :size] != grown[:, size:]).all(1)
+    return grown[fresh]
+
+
+def _top_unique(sets: np.ndarray, cost: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The BEAM cheapest distinct sets ({a,b}+c and {a,c}+b are the same set)."""
+    seen: set[tuple[int, ...]] = set()
+    keep = []
+    for k in np.argsort(cost, kind="stable").tolist():
+        key = tuple(sorted(sets[k].tolist()))
+        if key not in seen:
+            seen.add(key)
+            keep.append(k)
+            if len(keep) == BEAM:
+                break
+    return sets[keep], cost[keep]
 
 
 def _local_search(pricer: _Pricer, best: tuple[int, ...], pool: dict) -> tuple[int, ...]:
-    n = pricer.n
     for _ in range(LOCAL_ROUNDS):
-        neighbours = _neighbours(best, n)
         improved = False
-        for sets in neighbours.values():
+        for sets in _neighbours(np.array(best, dtype=np.int64), pricer.n):
             cost, _ = pricer.price(sets)
             k = int(np.argmin(cost))
-            candidate = tuple(int(x) for x in sets[k])
+            candidate = tuple(sorted(sets[k].tolist()))
             pool[candidate] = float(cost[k])
             if cost[k] < pool[best] - 1e-9:
                 best, improved = candidate, True
@@ -91,17 +104,20 @@ def _local_search(pricer: _Pricer, best: tuple[int, ...], pool: dict) -> tuple[i
     return best
 
 
-def _neighbours(best: tuple[int, ...], n: int) -> dict[int, np.ndarray]:
-    """Sets one move away from `best`, grouped by size (the pricer wants equal sizes)."""
-    outside = [k for k in range(n) if k not in best]
-    by_size: dict[int, list[tuple[int, ...]]] = {}
-    for k in outside:
-        by_size.setdefault(len(best) + 1, []).append((*best, k))
-        for j in range(len(best)):
-            by_size.setdefault(len(best), []).append((*best[:j], k, *best[j + 1:]))
+def _neighbours(best: np.ndarray, n: int) -> list[np.ndarray]:
+    """Sets one move away from `best` (add, swap, drop one location), grouped by size."""
+    outside = np.setdiff1d(np.arange(n), best)
+    out = []
+    if len(outside) and len(best) < MAX_SITES:
+        out.append(np.column_stack([np.tile(best, (len(outside), 1)), outside]))
+    if len(outside):
+        swaps = np.tile(best, (len(best) * len(outside), 1))
+        rows = np.arange(len(swaps))
+        swaps[rows, rows // len(outside)] = np.tile(outside, len(best))
+        out.append(swaps)
     if len(best) > 1:
-        by_size[len(best) - 1] = [best[:j] + best[j + 1:] for j in range(len(best))]
-    return {size: np.array(sets, dtype=np.int64) for size, sets in by_size.items() if sets}
+        out.append(np.array([np.delete(best, j) for j in range(len(best))]))
+    return out
 
 
 def _fill_everything(problem: Problem, useful: list[int]) -> Allocation:
@@ -119,22 +135,59 @@ def _fill_everything(problem: Problem, useful: list[int]) -> Allocation:
     return best
 
 
+def _merge_identical(problem: Problem) -> list[list[int]]:
+    """Lines of the same SKU (or the same kit) and weight are one demand for pricing: priced
+    separately, each would believe it has the location's whole stock to itself."""
+    groups: dict[tuple, list[int]] = {}
+    for i, item in enumerate(problem.items):
+        groups.setdefault((item.parts, item.weight_g), []).append(i)
+    return list(groups.values())
+
+
 class _Pricer:
     """The problem on useful sites as arrays: F fixed [n], U unit [n,m], C cover [n,m], q need."""
 
     def __init__(self, problem: Problem, useful: list[int]) -> None:
         self.n = len(useful)
         self.F = problem.fixed_vector()[useful]
-        self.U = problem.unit_matrix()[useful]
-        self.C = problem.cover[useful].astype(float)
-        self.q = problem.need.astype(float)
+        groups = _merge_identical(problem)
+        first = [g[0] for g in groups]
+        self.U = problem.unit_matrix()[np.ix_(useful, first)]
+        self.q = np.array([sum(problem.items[i].quantity for i in g) for g in groups], dtype=float)
+        if len(groups) == len(problem.items):  # nothing merged: the problem's cover is right
+            self.C = problem.cover[useful].astype(float)
+        else:
+            self.C = np.array([[units_of(problem.sites[j].candidate.available, problem.items[g[0]], int(q))
+                                for g, q in zip(groups, self.q, strict=True)] for j in useful], dtype=float)
         self.P, self.S = problem.short_penalty, problem.split_penalty
         self.least_short = float(np.maximum(self.q - self.C.sum(0), 0).sum())
+        skus = [p.sku_id for g in groups for p in problem.items[g[0]].parts]
+        # Prices are exact only when no two item groups draw on the same SKU.
+        self.exact = len(skus) == len(set(skus))
 
     def pair_lower_bound(self) -> float:
         """No two-site plan costs less: the two cheapest fixed costs, one split, cheapest units."""
         two = np.partition(self.F, 1)[:2].sum() if self.n > 1 else np.inf
         return float(two + self.S + (self.q * self.U.min(0)).sum())
+
+    def best_pairs(self) -> tuple[np.ndarray, np.ndarray]:
+        """The BEAM cheapest pairs, all n*(n-1)/2 priced in closed form: each item fills from
+        the pair's cheaper site first, then the other."""
+        U, C, q, F = self.U, self.C, self.q, self.F
+        a_first = U[:, None, :] <= U[None, :, :]
+        ca, cb = np.broadcast_to(C[:, None, :], a_first.shape), np.broadcast_to(C[None, :, :], a_first.shape)
+        ua, ub = np.broadcast_to(U[:, None, :], a_first.shape), np.broadcast_to(U[None, :, :], a_first.shape)
+        t1 = np.minimum(q, np.where(a_first, ca, cb))
+        t2 = np.minimum(q - t1, np.where(a_first, cb, ca))
+        take_a, take_b = np.where(a_first, t1, t2), np.where(a_first, t2, t1)
+        used_a, used_b = take_a.sum(2) > 0, take_b.sum(2) > 0
+        cost = (F[:, None] * used_a + F[None, :] * used_b + self.S * (used_a & used_b)
+                + (take_a * ua + take_b * ub).sum(2) + self.P * (q - t1 - t2).sum(2))
+        cost[np.tril_indices(self.n)] = np.inf  # each unordered pair once, no (a, a)
+        flat = np.argsort(cost, axis=None, kind="stable")[:BEAM]
+        a, b = np.unravel_index(flat, cost.shape)
+        finite = np.isfinite(cost[a, b])
+        return np.column_stack([a, b])[finite], cost[a, b][finite]
 
     def price(self, sets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Cost and units short of each set (rows of site indices, all the same size): every

@@ -74,6 +74,9 @@ class Problem:
 
 def units_of(stock: dict[str, int], item: Item, cap: int) -> int:
     """Whole units of `item` that `stock` covers, at most `cap`."""
+    if len(item.parts) == 1:  # the common case, on the hot path
+        part = item.parts[0]
+        return min(cap, stock.get(part.sku_id, 0) // part.per_unit)
     return min([cap] + [stock.get(p.sku_id, 0) // p.per_unit for p in item.parts])
 
 
