@@ -44,13 +44,21 @@ def postgres_ready() -> str:
     admin.dispose()
 
 
+_cleanup_engines: dict = {}
+
+
 def _truncate_postgres(url: str) -> None:
-    engine = create_engine(normalise_url(url))
+    """Empty every table. DELETE in dependency order is ~10x faster than TRUNCATE on tiny tables."""
+    import conveyor.models  # noqa: F401  (register every table)
+    from conveyor.shared.db import Base
+
+    engine = _cleanup_engines.get(url)
+    if engine is None:
+        engine = _cleanup_engines[url] = create_engine(
+            normalise_url(url), connect_args={"options": "-c synchronous_commit=off"})
     with engine.begin() as conn:
-        tables = [r[0] for r in conn.execute(text(
-            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'"))]
-        conn.execute(text(f"TRUNCATE {', '.join(tables)} CASCADE"))
-    engine.dispose()
+        for table in reversed(Base.metadata.sorted_tables):
+            conn.execute(table.delete())
 
 
 @pytest.fixture(params=BACKENDS)
@@ -66,7 +74,7 @@ def database_url(request, tmp_path) -> str:
 
 @pytest.fixture
 def settings(database_url) -> Settings:
-    return Settings(database_url=database_url, api_key_cache_seconds=0, db_pool_size=40)
+    return Settings(database_url=database_url, api_key_cache_seconds=0, db_durable_commits=False, db_pool_size=40)
 
 
 @pytest.fixture

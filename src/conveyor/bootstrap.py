@@ -31,4 +31,5 @@ def build(settings: Settings | None = None) -> Container:
     settings = settings or get_settings()
     import conveyor.models  # noqa: F401  (register every table)
 
-    return Container(settings=settings, db=Database(settings.database_url, pool_size=settings.db_pool_size))
+    return Container(settings=settings, db=Database(settings.database_url, pool_size=settings.db_pool_size,
+                                                       durable=settings.db_durable_commits))

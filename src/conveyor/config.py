@@ -8,6 +8,8 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+DEV_SECRET_KEY = "conveyor-dev-secret-key-change-me"
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CONVEYOR_", env_file=".env", extra="ignore")
@@ -27,7 +29,11 @@ class Settings(BaseSettings):
     max_order_lines: int = Field(default=500, ge=1)
     db_pool_size: int = Field(default=20, ge=1, le=200)
     api_key_cache_seconds: float = Field(default=5.0, ge=0)
-    demo_on_empty: bool = True
+    # Tests only: PostgreSQL commits without waiting for the disk flush (never in production).
+    db_durable_commits: bool = True
+    # Encrypts channel credentials at rest. The default is for development only: anyone with the
+    # source can decrypt with it, so `channels.secrets` warns once when it is in use.
+    secret_key: str = Field(default=DEV_SECRET_KEY, min_length=16)
 
 
 @lru_cache(maxsize=1)

@@ -34,6 +34,9 @@ STATUS: dict[ErrorCode, int] = {
     ErrorCode.INVALID_QUANTITY: 422,
     ErrorCode.INVALID_CURSOR: 400,
     ErrorCode.BUSY: 503,
+    ErrorCode.INVALID_SIGNATURE: 401,
+    ErrorCode.UNPARSEABLE_PAYLOAD: 422,
+    ErrorCode.CHANNEL_UNAVAILABLE: 502,
     ErrorCode.INTERNAL: 500,
 }
 

@@ -9,6 +9,7 @@ import time
 from sqlalchemy import select
 
 from conveyor.channels.model import Channel, ChannelType
+from conveyor.channels.secrets import Vault
 from conveyor.shared import ids
 from conveyor.shared.db import UnitOfWork
 from conveyor.shared.errors import Conflict, ErrorCode, NotFound, ValidationFailed
@@ -26,18 +27,68 @@ def invalidate_cache() -> None:
 
 def create_channel(uow: UnitOfWork, code: str, name: str, type: str = ChannelType.NATIVE,
                    currency: str = "USD", backorder_policy: str | None = None,
-                   routing_strategy: str | None = None) -> Channel:
+                   routing_strategy: str | None = None, *, config: dict | None = None,
+                   stock_buffer: dict | None = None, secrets: dict[str, str] | None = None,
+                   vault: Vault | None = None) -> Channel:
     if type not in set(ChannelType):
         raise ValidationFailed(f"unknown channel type {type!r}")
     check_currency(currency)
     if uow.session.scalar(select(Channel.id).where(Channel.code == code)):
         raise Conflict(f"channel {code!r} already exists")
     channel = Channel(id=ids.new_id("channel"), code=code, name=name, type=type, currency=currency,
-                      backorder_policy=backorder_policy, routing_strategy=routing_strategy)
+                      backorder_policy=backorder_policy, routing_strategy=routing_strategy,
+                      config=dict(config or {}), stock_buffer=check_buffer(stock_buffer or {}))
+    if secrets:
+        channel.secrets_encrypted = _need(vault).seal(secrets)
     uow.session.add(channel)
     uow.commit()
     invalidate_cache()
     return channel
+
+
+def update_channel(uow: UnitOfWork, code: str, changes: dict, *, secrets: dict[str, str] | None = None,
+                   vault: Vault | None = None) -> Channel:
+    """Change settings; `secrets` keys are merged into the stored ones (an empty value removes one)."""
+    channel = get_channel(uow, code)
+    for name in ("name", "backorder_policy", "routing_strategy", "active", "config"):
+        if name in changes:
+            setattr(channel, name, changes[name])
+    if "stock_buffer" in changes:
+        channel.stock_buffer = check_buffer(changes["stock_buffer"] or {})
+    if secrets:
+        v = _need(vault)
+        merged = {**v.open(channel.secrets_encrypted), **secrets}
+        channel.secrets_encrypted = v.seal({k: val for k, val in merged.items() if val})
+    uow.commit()
+    invalidate_cache()
+    return channel
+
+
+def channel_secrets(channel: Channel, vault: Vault) -> dict[str, str]:
+    return vault.open(channel.secrets_encrypted)
+
+
+def secret_names(channel: Channel, vault: Vault) -> list[str]:
+    """Which secrets are set (names only: values never leave the service)."""
+    return sorted(vault.open(channel.secrets_encrypted))
+
+
+def check_buffer(buffer: dict) -> dict:
+    fixed, percent = buffer.get("fixed", 0), buffer.get("percent", 0)
+    locations = buffer.get("locations") or []
+    if not isinstance(fixed, int) or fixed < 0:
+        raise ValidationFailed("stock_buffer.fixed must be a whole number >= 0")
+    if not isinstance(percent, int | float) or not 0 <= percent <= 100:
+        raise ValidationFailed("stock_buffer.percent must be between 0 and 100")
+    if not isinstance(locations, list) or not all(isinstance(x, str) for x in locations):
+        raise ValidationFailed("stock_buffer.locations must be a list of location codes")
+    return {"fixed": fixed, "percent": percent, "locations": locations}
+
+
+def _need(vault: Vault | None) -> Vault:
+    if vault is None:
+        raise ValueError("a Vault is needed to store channel secrets")
+    return vault
 
 
 def list_channels(uow: UnitOfWork) -> list[Channel]:

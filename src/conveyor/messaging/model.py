@@ -27,3 +27,6 @@ class OutboxMessage(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     available_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     processed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
+    # The worker run holding the message while status is "processing"; its lease ends at
+    # available_at, after which another worker may take the message over.
+    claimed_by: Mapped[str | None] = mapped_column(String(40), default=None)

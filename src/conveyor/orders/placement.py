@@ -61,7 +61,8 @@ def place_order(uow: UnitOfWork, cmd: PlaceOrder, *, actor: str = "api", default
     if idempotency and (stored := claim(uow, idempotency)):
         return PlacementResult(None, False, stored)
     skus = bridge.load_skus(uow, [li.sku for li in cmd.lines])
-    bridge.check_skus([li.sku for li in cmd.lines], skus)
+    # A held order may carry channel SKUs not mapped yet: those lines are stored with sku_id NULL.
+    bridge.check_skus([li.sku for li in cmd.lines if cmd.hold_reason is None or li.sku in skus], skus)
     draft = _draft(cmd, channel.id, skus)
     policy = channel.backorder_policy or default_policy
     strategy = channel.routing_strategy or "priority"
@@ -105,17 +106,19 @@ def _draft(cmd: PlaceOrder, channel_id: str, skus: dict[str, bridge.SkuInfo]) ->
     }
     lines, request_lines = [], []
     for number, li in enumerate(cmd.lines, start=1):
-        sku = skus[li.sku]
+        sku = skus.get(li.sku)  # None only on a held order (see place_order)
         line_id = ids.new_id("line")
         lines.append({
-            "id": line_id, "order_id": order_id, "line_no": number, "sku_id": sku.id, "sku_code": sku.code,
-            "name": li.name or sku.name, "quantity": li.quantity, "unit_price_minor": li.unit_price_minor,
+            "id": line_id, "order_id": order_id, "line_no": number, "sku_id": sku.id if sku else None,
+            "sku_code": sku.code if sku else li.sku, "name": li.name or (sku.name if sku else ""),
+            "quantity": li.quantity, "unit_price_minor": li.unit_price_minor,
             "discount_minor": li.discount_minor, "tax_minor": li.tax_minor,
             "total_minor": li.unit_price_minor * li.quantity - li.discount_minor + li.tax_minor,
             "allocated": 0, "backordered": 0, "shipped": 0, "delivered": 0, "cancelled": 0, "returned": 0,
         })
-        request_lines.append(RequestLine(line_id, sku.id, li.quantity, sku.components, sku.weight_grams,
-                                         li.unit_price_minor))
+        if sku:
+            request_lines.append(RequestLine(line_id, sku.id, li.quantity, sku.components, sku.weight_grams,
+                                             li.unit_price_minor))
     return _Draft(order, lines, tuple(request_lines))
 
 

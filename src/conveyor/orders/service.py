@@ -133,6 +133,9 @@ def release_hold(uow: UnitOfWork, order_id: str, actor: str, scope_channel_id: s
     order.status, order.held_from, order.hold_reason = order.held_from or Status.PENDING, None, None
     record(uow, order, "order.released", actor, {"reason": reason}, topic="order.released")
     if order.status == Status.PENDING:
+        from conveyor.channels.skumap import remap_unmapped_lines
+
+        remap_unmapped_lines(uow, order)  # lines held as unmapped_sku get the SKU mapped since
         allocate_open_lines(uow, order, actor, strategy)
     uow.commit()
     return order

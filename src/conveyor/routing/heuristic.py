@@ -19,7 +19,8 @@ from conveyor.routing.problem import Allocation, Problem, allocate, empty_alloca
 BEAM = 8  # sets carried from one size to the next
 MAX_SITES = 6  # splits beyond this are not worth a customer's patience
 EXACT_CHECKS = 3  # best sets re-priced exactly
-LOCAL_ROUNDS = 3
+LOCAL_ROUNDS = 2
+SHORTLIST = 16  # locations tried in swap moves
 
 
 def search(problem: Problem) -> Allocation:
@@ -34,6 +35,9 @@ def search(problem: Problem) -> Allocation:
         return allocate(problem, [useful[k]])  # no two-parcel plan can beat it
     pool = {(int(s),): float(c) for s, c in zip(singles[:, 0], cost, strict=True)}
     pool.update(_grow(pricer, singles, cost))
+    # Swaps only consider the locations that look best on their own: cheap, and where the
+    # improvements come from.
+    pricer.shortlist = np.argsort(cost, kind="stable")[:SHORTLIST]
     best_set = _local_search(pricer, min(pool, key=pool.__getitem__), pool)
     ranked = sorted(pool, key=pool.__getitem__)[: EXACT_CHECKS if pricer.exact else 4 * EXACT_CHECKS]
     trials = [allocate(problem, [useful[j] for j in s]) for s in {best_set, *ranked}]
@@ -56,8 +60,8 @@ def _grow(pricer: _Pricer, singles: np.ndarray, cost: np.ndarray) -> dict[tuple[
             break  # one more location did not pay for itself; another one rarely does
         best_so_far = float(beam_cost[0])
         sets = _extend(beam, pricer.n)
-        cost, _ = pricer.price(sets)
-        beam, beam_cost = _top_unique(sets, cost)
+        cost, short = pricer.price(sets)
+        beam, beam_cost = _top_unique(sets, cost, pricer._soft(cost, short))
     return found
 
 
@@ -75,24 +79,36 @@ def _extend(beam: np.ndarray, n: int) -> np.ndarray:
     return grown[fresh]
 
 
-def _top_unique(sets: np.ndarray, cost: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The BEAM cheapest distinct sets ({a,b}+c and {a,c}+b are the same set)."""
+def _top_unique(sets: np.ndarray, cost: np.ndarray, soft: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The BEAM cheapest distinct sets ({a,b}+c and {a,c}+b are the same set), plus the BEAM
+    cheapest by the soft price (see _Pricer._soft); cheapest first."""
     seen: set[tuple[int, ...]] = set()
-    keep = []
-    for k in np.argsort(cost, kind="stable").tolist():
-        key = tuple(sorted(sets[k].tolist()))
-        if key not in seen:
-            seen.add(key)
-            keep.append(k)
-            if len(keep) == BEAM:
-                break
+    keep: list[int] = []
+    for ranking in (cost, soft):
+        taken = 0
+        for k in np.argsort(ranking, kind="stable").tolist():
+            key = tuple(sorted(sets[k].tolist()))
+            if key not in seen and np.isfinite(ranking[k]):
+                seen.add(key)
+                keep.append(k)
+                taken += 1
+                if taken == BEAM:
+                    break
+    keep.sort(key=lambda k: cost[k])
     return sets[keep], cost[keep]
+
+
+def _smallest(values: np.ndarray) -> np.ndarray:
+    """Indices of the BEAM smallest values (unordered)."""
+    if values.size <= BEAM:
+        return np.arange(values.size)
+    return np.argpartition(values, BEAM)[:BEAM]
 
 
 def _local_search(pricer: _Pricer, best: tuple[int, ...], pool: dict) -> tuple[int, ...]:
     for _ in range(LOCAL_ROUNDS):
         improved = False
-        for sets in _neighbours(np.array(best, dtype=np.int64), pricer.n):
+        for sets in _neighbours(np.array(best, dtype=np.int64), pricer.shortlist):
             cost, _ = pricer.price(sets)
             k = int(np.argmin(cost))
             candidate = tuple(sorted(sets[k].tolist()))
@@ -104,9 +120,9 @@ def _local_search(pricer: _Pricer, best: tuple[int, ...], pool: dict) -> tuple[i
     return best
 
 
-def _neighbours(best: np.ndarray, n: int) -> list[np.ndarray]:
+def _neighbours(best: np.ndarray, shortlist: np.ndarray) -> list[np.ndarray]:
     """Sets one move away from `best` (add, swap, drop one location), grouped by size."""
-    outside = np.setdiff1d(np.arange(n), best)
+    outside = np.setdiff1d(shortlist, best)
     out = []
     if len(outside) and len(best) < MAX_SITES:
         out.append(np.column_stack([np.tile(best, (len(outside), 1)), outside]))
@@ -159,7 +175,9 @@ class _Pricer:
         else:
             self.C = np.array([[units_of(problem.sites[j].candidate.available, problem.items[g[0]], int(q))
                                 for g, q in zip(groups, self.q, strict=True)] for j in useful], dtype=float)
+        self.Ut, self.Ct = np.ascontiguousarray(self.U.T), np.ascontiguousarray(self.C.T)  # [item, site]
         self.P, self.S = problem.short_penalty, problem.split_penalty
+        self.soft_short = float(np.median(self.F) + self.S + self.U.mean())
         self.least_short = float(np.maximum(self.q - self.C.sum(0), 0).sum())
         skus = [p.sku_id for g in groups for p in problem.items[g[0]].parts]
         # Prices are exact only when no two item groups draw on the same SKU.
@@ -172,34 +190,46 @@ class _Pricer:
 
     def best_pairs(self) -> tuple[np.ndarray, np.ndarray]:
         """The BEAM cheapest pairs, all n*(n-1)/2 priced in closed form: each item fills from
-        the pair's cheaper site first, then the other."""
-        U, C, q, F = self.U, self.C, self.q, self.F
-        a_first = U[:, None, :] <= U[None, :, :]
-        ca, cb = np.broadcast_to(C[:, None, :], a_first.shape), np.broadcast_to(C[None, :, :], a_first.shape)
-        ua, ub = np.broadcast_to(U[:, None, :], a_first.shape), np.broadcast_to(U[None, :, :], a_first.shape)
+        the pair's cheaper site first, then the other. Arrays are [item, a, b] so the sums run
+        over the short outer axis, which numpy does fast."""
+        Ut, Ct, q, F = self.Ut, self.Ct, self.q[:, None, None], self.F
+        ua, ub = Ut[:, :, None], Ut[:, None, :]
+        ca, cb = Ct[:, :, None], Ct[:, None, :]
+        a_first = ua <= ub
         t1 = np.minimum(q, np.where(a_first, ca, cb))
         t2 = np.minimum(q - t1, np.where(a_first, cb, ca))
         take_a, take_b = np.where(a_first, t1, t2), np.where(a_first, t2, t1)
-        used_a, used_b = take_a.sum(2) > 0, take_b.sum(2) > 0
+        used_a, used_b = take_a.sum(0) > 0, take_b.sum(0) > 0
+        short = (q - t1 - t2).sum(0)
         cost = (F[:, None] * used_a + F[None, :] * used_b + self.S * (used_a & used_b)
-                + (take_a * ua + take_b * ub).sum(2) + self.P * (q - t1 - t2).sum(2))
+                + (take_a * ua + take_b * ub).sum(0) + self.P * short)
         cost[np.tril_indices(self.n)] = np.inf  # each unordered pair once, no (a, a)
-        flat = np.argsort(cost, axis=None, kind="stable")[:BEAM]
+        flat = np.concatenate([_smallest(cost.ravel()), _smallest(self._soft(cost, short).ravel())])
+        flat = np.unique(flat)
+        flat = flat[np.argsort(cost.ravel()[flat], kind="stable")]
         a, b = np.unravel_index(flat, cost.shape)
         finite = np.isfinite(cost[a, b])
         return np.column_stack([a, b])[finite], cost[a, b][finite]
 
+    def _soft(self, cost: np.ndarray, short: np.ndarray) -> np.ndarray:
+        """Cost with a short unit priced at roughly what one more location would charge for it:
+        keeps cheap sets that leave a unit or two short in the beam, since adding a location to
+        them is often the cheapest way to ship everything."""
+        return cost - (self.P - self.soft_short) * short
+
     def price(self, sets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Cost and units short of each set (rows of site indices, all the same size): every
-        item fills from the set's sites cheapest first; only sites that ship pay fixed costs."""
-        U, C = self.U[sets], self.C[sets]  # [B, L, m]
+        item fills from the set's sites cheapest first; only sites that ship pay fixed costs.
+        Works on [item, position in set, set] arrays, for the same reason as best_pairs."""
+        idx = sets.T  # [L, B]
+        U, C = self.Ut[:, idx], self.Ct[:, idx]  # [m, L, B]
         order = np.argsort(U, axis=1, kind="stable")
         Us, Cs = np.take_along_axis(U, order, 1), np.take_along_axis(C, order, 1)
         before = np.cumsum(Cs, axis=1) - Cs
-        take = np.clip(np.minimum(Cs, self.q - before), 0, None)
+        take = np.clip(np.minimum(Cs, self.q[:, None, None] - before), 0, None)
         ships = np.zeros_like(take)
         np.put_along_axis(ships, order, take, 1)
-        used = ships.sum(2) > 0  # [B, L]
-        short = (self.q - take.sum(1)).sum(1)
-        fixed = (self.F[sets] * used).sum(1) + self.S * np.maximum(used.sum(1) - 1, 0)
-        return fixed + (take * Us).sum((1, 2)) + self.P * short, short
+        used = ships.sum(0) > 0  # [L, B]
+        short = (self.q - take.sum(1).T).sum(1)
+        fixed = (self.F[idx] * used).sum(0) + self.S * np.maximum(used.sum(0) - 1, 0)
+        return fixed + (take * Us).sum((0, 1)) + self.P * short, short

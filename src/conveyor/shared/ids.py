@@ -27,6 +27,9 @@ PREFIXES = {
     "api_key": "key",
     "shipment": "shp",
     "import": "imp",
+    "payload": "pld",
+    "sku_map": "smp",
+    "draft": "drf",
 }
 
 
