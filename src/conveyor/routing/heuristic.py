@@ -40,7 +40,8 @@ def search(problem: Problem) -> Allocation:
     pricer.shortlist = np.argsort(cost, kind="stable")[:SHORTLIST]
     best_set = _local_search(pricer, min(pool, key=pool.__getitem__), pool)
     ranked = sorted(pool, key=pool.__getitem__)[: EXACT_CHECKS if pricer.exact else 4 * EXACT_CHECKS]
-    trials = [allocate(problem, [useful[j] for j in s]) for s in {best_set, *ranked}]
+    orders = (False,) if pricer.exact else (False, True)
+    trials = [allocate(problem, [useful[j] for j in s], rev) for s in {best_set, *ranked} for rev in orders]
     best = min(trials, key=lambda a: (a.cost, len(a.sites_used)))
     if sum(best.short) > pricer.least_short:
         best = min(best, _fill_everything(problem, useful), key=lambda a: a.cost)
@@ -173,8 +174,16 @@ class _Pricer:
         if len(groups) == len(problem.items):  # nothing merged: the problem's cover is right
             self.C = problem.cover[useful].astype(float)
         else:
-            self.C = np.array([[units_of(problem.sites[j].candidate.available, problem.items[g[0]], int(q))
-                                for g, q in zip(groups, self.q, strict=True)] for j in useful], dtype=float)
+            self.C = np.array(
+                [
+                    [
+                        units_of(problem.sites[j].candidate.available, problem.items[g[0]], int(q))
+                        for g, q in zip(groups, self.q, strict=True)
+                    ]
+                    for j in useful
+                ],
+                dtype=float,
+            )
         self.Ut, self.Ct = np.ascontiguousarray(self.U.T), np.ascontiguousarray(self.C.T)  # [item, site]
         self.P, self.S = problem.short_penalty, problem.split_penalty
         self.soft_short = float(np.median(self.F) + self.S + self.U.mean())
@@ -201,8 +210,13 @@ class _Pricer:
         take_a, take_b = np.where(a_first, t1, t2), np.where(a_first, t2, t1)
         used_a, used_b = take_a.sum(0) > 0, take_b.sum(0) > 0
         short = (q - t1 - t2).sum(0)
-        cost = (F[:, None] * used_a + F[None, :] * used_b + self.S * (used_a & used_b)
-                + (take_a * ua + take_b * ub).sum(0) + self.P * short)
+        cost = (
+            F[:, None] * used_a
+            + F[None, :] * used_b
+            + self.S * (used_a & used_b)
+            + (take_a * ua + take_b * ub).sum(0)
+            + self.P * short
+        )
         cost[np.tril_indices(self.n)] = np.inf  # each unordered pair once, no (a, a)
         flat = np.concatenate([_smallest(cost.ravel()), _smallest(self._soft(cost, short).ravel())])
         flat = np.unique(flat)

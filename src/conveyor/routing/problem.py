@@ -125,12 +125,15 @@ class Allocation:
     sites_used: list[int]
 
 
-def allocate(problem: Problem, chosen: Sequence[int]) -> Allocation:
-    """Fill every item from the chosen sites, cheapest per unit first, tracking shared stock."""
+def allocate(problem: Problem, chosen: Sequence[int], reverse: bool = False) -> Allocation:
+    """Fill every item from the chosen sites, cheapest per unit first, tracking shared stock.
+    Items go in request order (or reversed: when lines share a SKU, who goes first matters)."""
     stock = {j: dict(problem.sites[j].candidate.available) for j in chosen}
     units: dict[tuple[int, int], int] = {}
-    short, variable = [], 0.0
-    for i, item in enumerate(problem.items):
+    short, variable = [0] * len(problem.items), 0.0
+    order = range(len(problem.items) - 1, -1, -1) if reverse else range(len(problem.items))
+    for i in order:
+        item = problem.items[i]
         need = item.quantity
         for j in sorted(chosen, key=lambda j: problem.sites[j].unit[i]):
             take = units_of(stock[j], item, need)
@@ -143,7 +146,7 @@ def allocate(problem: Problem, chosen: Sequence[int]) -> Allocation:
             need -= take
             if need == 0:
                 break
-        short.append(need)
+        short[i] = need
     used = sorted({j for (_, j) in units}, key=list(chosen).index)
     return Allocation(units, short, allocation_cost(problem, used, variable, short), used)
 

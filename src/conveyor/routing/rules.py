@@ -170,8 +170,11 @@ def _attempt(
             plan = _tag(_run(name, request, kept, costs), rule_set, dropped)
             plan.assignments = []  # its split plan breaks the rule: keep only the explanation
             return plan, "no single location can ship the whole order"
-        dropped += [_note(c, rule_set, "cannot ship the whole order alone and splits are off")
-                    for c in kept if c not in whole]
+        dropped += [
+            _note(c, rule_set, "cannot ship the whole order alone and splits are off")
+            for c in kept
+            if c not in whole
+        ]
         kept = whole
     plan = _tag(_run(name, request, kept, costs), rule_set, dropped)
     if plan.short:
