@@ -1,8 +1,11 @@
-"""Channel endpoints."""
+"""Channel endpoints: channels as data. Secrets go in, never out (only their names are shown).
+
+Sub-routers for what happens on a channel (inbound webhooks, SKU mapping, imports, POS, phone
+drafts, feeds) live in `api_*.py` beside this file and are mounted here."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
@@ -12,8 +15,18 @@ from conveyor.api.schemas import Code, Currency, ShortText, Strict
 from conveyor.auth.service import Principal
 from conveyor.bootstrap import Container
 from conveyor.channels import service
+from conveyor.channels.model import Channel
+from conveyor.channels.secrets import Vault
 
 router = APIRouter(prefix="/channels", tags=["channels"])
+SecretMap = Annotated[dict[Annotated[str, Field(max_length=50)], Annotated[str, Field(max_length=2000)]],
+                      Field(max_length=20, description="e.g. webhook_secret, access_token; write-only")]
+
+
+class BufferIn(Strict):
+    fixed: Annotated[int, Field(ge=0, le=1_000_000)] = 0
+    percent: Annotated[int, Field(ge=0, le=100)] = 0
+    locations: Annotated[list[Code], Field(max_length=200)] = []
 
 
 class ChannelIn(Strict):
@@ -23,6 +36,19 @@ class ChannelIn(Strict):
     currency: Currency = "USD"
     backorder_policy: Annotated[str, Field(pattern=r"^(reject|backorder)$")] | None = None
     routing_strategy: Annotated[str, Field(max_length=30)] | None = None
+    config: dict[str, Any] = Field({}, description="base_url, store_hash, csv_profile, feed_url, sync …")
+    stock_buffer: BufferIn = BufferIn()
+    secrets: SecretMap = {}
+
+
+class ChannelPatch(Strict):
+    name: ShortText | None = None
+    backorder_policy: Annotated[str, Field(pattern=r"^(reject|backorder)$")] | None = None
+    routing_strategy: Annotated[str, Field(max_length=30)] | None = None
+    active: bool | None = None
+    config: dict[str, Any] | None = None
+    stock_buffer: BufferIn | None = None
+    secrets: SecretMap = Field({}, description="merged into the stored secrets; an empty value removes one")
 
 
 class ChannelOut(BaseModel):
@@ -34,17 +60,60 @@ class ChannelOut(BaseModel):
     backorder_policy: str | None
     routing_strategy: str | None
     active: bool
+    config: dict[str, Any]
+    stock_buffer: dict[str, Any]
+    secrets_set: list[str] = Field(description="names of the stored secrets; values are never returned")
+    inbound_url: str = Field(description="where the platform's webhooks go (path under this API)")
+
+
+def render(channel: Channel, vault: Vault) -> ChannelOut:
+    return ChannelOut(id=channel.id, code=channel.code, name=channel.name, type=channel.type,
+                      currency=channel.currency, backorder_policy=channel.backorder_policy,
+                      routing_strategy=channel.routing_strategy, active=channel.active,
+                      config=channel.config or {}, stock_buffer=channel.stock_buffer or {},
+                      secrets_set=service.secret_names(channel, vault),
+                      inbound_url=f"/api/v1/channels/{channel.code}/inbound")
 
 
 @router.post("", response_model=ChannelOut, status_code=201)
 def create_channel(body: ChannelIn, _: Principal = Depends(require("channels:write")),
                    c: Container = Depends(container)) -> ChannelOut:
+    vault = Vault.from_settings(c.settings)
+    data = body.model_dump()
     with c.uow() as uow:
-        return ChannelOut.model_validate(service.create_channel(uow, **body.model_dump()), from_attributes=True)
+        return render(service.create_channel(uow, vault=vault, **data), vault)
 
 
 @router.get("", response_model=list[ChannelOut])
 def list_channels(_: Principal = Depends(require("channels:read")),
                   c: Container = Depends(container)) -> list[ChannelOut]:
+    vault = Vault.from_settings(c.settings)
     with c.reader() as uow:
-        return [ChannelOut.model_validate(ch, from_attributes=True) for ch in service.list_channels(uow)]
+        return [render(ch, vault) for ch in service.list_channels(uow)]
+
+
+@router.get("/{code}", response_model=ChannelOut)
+def get_channel(code: str, _: Principal = Depends(require("channels:read")),
+                c: Container = Depends(container)) -> ChannelOut:
+    vault = Vault.from_settings(c.settings)
+    with c.reader() as uow:
+        return render(service.get_channel(uow, code), vault)
+
+
+@router.patch("/{code}", response_model=ChannelOut)
+def update_channel(code: str, body: ChannelPatch, _: Principal = Depends(require("channels:write")),
+                   c: Container = Depends(container)) -> ChannelOut:
+    vault = Vault.from_settings(c.settings)
+    changes = body.model_dump(exclude_unset=True, exclude={"secrets"})
+    with c.uow() as uow:
+        return render(service.update_channel(uow, code, changes, secrets=body.secrets, vault=vault), vault)
+
+
+def _mount() -> None:
+    from conveyor.channels import api_inbound, api_skumap
+
+    for sub in (api_inbound.router, api_skumap.router):
+        router.include_router(sub)
+
+
+_mount()

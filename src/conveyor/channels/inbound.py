@@ -60,7 +60,9 @@ def receive_webhook(c: Container, channel_code: str, raw: bytes, headers: Mappin
         stored = intake.store_payload(uow, channel, raw, dict(headers), check.delivery_id)
     if stored.duplicate and stored.status in FINAL:
         return _replay(stored)
-    return process_payload(c, channel, stored.id, raw, secrets, duplicate=stored.duplicate)
+    # A repeat of a delivery still "received" (in flight, or its first attempt crashed) is processed
+    # again: placement is idempotent on (channel, external id), so at most one order results.
+    return process_payload(c, channel, stored.id, raw, secrets)
 
 
 def _webhook_channel(c: Container, code: str) -> tuple[Channel, dict[str, str]]:
@@ -78,8 +80,8 @@ def _replay(stored: intake.StoredPayload) -> InboundOutcome:
     return InboundOutcome(200, {"status": "duplicate", "payload_id": stored.id, "order_id": stored.order_id})
 
 
-def process_payload(c: Container, channel: Channel, payload_id: str, raw: bytes, secrets: dict[str, str],
-                    duplicate: bool = False) -> InboundOutcome:
+def process_payload(c: Container, channel: Channel, payload_id: str, raw: bytes,
+                    secrets: dict[str, str]) -> InboundOutcome:
     try:
         mapped = _map(c, channel, raw, secrets)
     except Unparseable as exc:
@@ -93,11 +95,10 @@ def process_payload(c: Container, channel: Channel, payload_id: str, raw: bytes,
             intake.finish_payload(uow, payload_id, "received", error=str(exc))
         raise DomainError(ErrorCode.CHANNEL_UNAVAILABLE, f"could not fetch the order from the channel: {exc}",
                           payload_id=payload_id) from None
-    return place_mapped(c, channel, payload_id, mapped, duplicate)
+    return place_mapped(c, channel, payload_id, mapped)
 
 
-def place_mapped(c: Container, channel: Channel, payload_id: str, mapped: MappedOrder,
-                 duplicate: bool = False) -> InboundOutcome:
+def place_mapped(c: Container, channel: Channel, payload_id: str, mapped: MappedOrder) -> InboundOutcome:
     external_id = mapped.order.external_id
     try:
         with c.uow() as uow:
@@ -114,9 +115,8 @@ def place_mapped(c: Container, channel: Channel, payload_id: str, mapped: Mapped
     with c.uow() as uow:
         intake.finish_payload(uow, payload_id, status, order_id=order.id, problems=mapped.problems,
                               external_id=external_id)
-    created = result.created and not duplicate
-    return InboundOutcome(201 if created else 200, {
-        "status": "created" if created else "duplicate", "payload_id": payload_id, "order_id": order.id,
+    return InboundOutcome(201 if result.created else 200, {
+        "status": "created" if result.created else "duplicate", "payload_id": payload_id, "order_id": order.id,
         "order_status": order.status, "hold_reason": order.hold_reason, "problems": mapped.problems})
 
 

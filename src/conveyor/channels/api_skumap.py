@@ -1,0 +1,63 @@
+"""SKU mapping endpoints: channel SKU / listing id → our SKU, as JSON or a CSV upload."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Depends, Query
+from pydantic import BaseModel, Field
+
+from conveyor.api.deps import container, require
+from conveyor.api.schemas import Code, Strict
+from conveyor.auth.service import Principal
+from conveyor.bootstrap import Container
+from conveyor.channels import skumap
+
+router = APIRouter()
+
+
+class MappingIn(Strict):
+    channel_sku: Annotated[str, Field(min_length=1, max_length=100)]
+    sku: Code
+    external_ref: Annotated[str, Field(max_length=100)] = ""
+
+
+class MappingOut(BaseModel):
+    channel_sku: str
+    sku: str
+    external_ref: str
+
+
+@router.put("/{code}/sku-map")
+def put_mappings(code: str, body: Annotated[list[MappingIn], Field(min_length=1, max_length=5000)],
+                 _: Principal = Depends(require("channels:write")), c: Container = Depends(container)) -> dict:
+    """Create or replace mappings, all or nothing (an unknown SKU is named in a 422)."""
+    with c.uow() as uow:
+        count = skumap.set_mappings(uow, code, [skumap.Mapping(m.channel_sku, m.sku, m.external_ref)
+                                                for m in body])
+    return {"mapped": count}
+
+
+@router.post("/{code}/sku-map/import")
+def import_mappings(code: str, csv_text: Annotated[str, Body(media_type="text/csv")],
+                    _: Principal = Depends(require("channels:write")), c: Container = Depends(container)) -> dict:
+    """A CSV with header `channel_sku,sku[,external_ref]`; every bad row is reported, nothing half-done."""
+    entries = skumap.parse_mapping_csv(csv_text.splitlines(keepends=True))
+    with c.uow() as uow:
+        return {"mapped": skumap.set_mappings(uow, code, entries)}
+
+
+@router.get("/{code}/sku-map", response_model=list[MappingOut])
+def get_mappings(code: str, after: str | None = None, limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+                 _: Principal = Depends(require("channels:read")),
+                 c: Container = Depends(container)) -> list[MappingOut]:
+    with c.reader() as uow:
+        return [MappingOut(channel_sku=m.channel_sku, sku=m.sku, external_ref=m.external_ref)
+                for m in skumap.list_mappings(uow, code, limit, after)]
+
+
+@router.delete("/{code}/sku-map/{channel_sku}", status_code=204)
+def delete_mapping(code: str, channel_sku: str, _: Principal = Depends(require("channels:write")),
+                   c: Container = Depends(container)) -> None:
+    with c.uow() as uow:
+        skumap.delete_mapping(uow, code, channel_sku)

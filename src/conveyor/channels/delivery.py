@@ -1,0 +1,51 @@
+"""Delivering `channel.inventory` / `channel.order` messages to a channel's sync target.
+
+- `config.sync = "webhook"`: a JSON POST to `config.feed_url`, signed like Standard Webhooks
+  (`webhook-id` = the outbox message id for de-duplication, `webhook-timestamp`,
+  `webhook-signature: v1,<base64 HMAC-SHA256 of "id.timestamp.body">` with the `feed_secret`).
+- `config.sync = "platform"`: the platform adapter for the channel's type.
+Any exception propagates: the worker records it as last_error and retries with backoff.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import time
+from typing import Any
+
+import httpx
+
+from conveyor.channels.adapters import adapter_for
+from conveyor.channels.model import Channel
+from conveyor.channels.secrets import Vault
+from conveyor.channels.service import channel_secrets
+
+TIMEOUT_S = 15.0
+
+
+def deliver(channel: Channel, vault: Vault, message_id: str, topic: str, payload: dict) -> dict[str, Any]:
+    config, secrets = channel.config or {}, channel_secrets(channel, vault)
+    if config.get("sync") == "webhook":
+        return _post_feed(config, secrets, message_id, topic, payload)
+    adapter = adapter_for(channel.type)
+    with adapter.client(config, secrets, timeout=TIMEOUT_S) as http:
+        if topic == "channel.inventory":
+            return {"skipped": adapter.push_inventory(http, config, payload["items"])}
+        adapter.push_order(http, config, payload)
+    return {}
+
+
+def _post_feed(config: dict, secrets: dict, message_id: str, topic: str, payload: dict) -> dict[str, Any]:
+    body = json.dumps({"type": topic.removeprefix("channel."), "id": message_id, **payload},
+                      separators=(",", ":")).encode()
+    stamp = str(int(time.time()))
+    key = secrets.get("feed_secret", "").encode()
+    signature = base64.b64encode(hmac.new(key, f"{message_id}.{stamp}.".encode() + body, hashlib.sha256).digest())
+    headers = {"Content-Type": "application/json", "webhook-id": message_id, "webhook-timestamp": stamp,
+               "webhook-signature": f"v1,{signature.decode()}"}
+    response = httpx.post(config["feed_url"], content=body, headers=headers, timeout=TIMEOUT_S)
+    response.raise_for_status()  # the worker retries: the receiver de-duplicates on webhook-id
+    return {}
