@@ -100,6 +100,9 @@ class NaiveReadThenWrite:
         return set(totals)
 
     def install(self, monkeypatch) -> None:
+        # Take away the in-process writer queue too, so that the stale read really happens before
+        # the write transaction starts (as it would from another process).
+        monkeypatch.setattr(self.container.db, "write_lock", None)
         monkeypatch.setattr(placement.bridge, "load_skus", self.load_skus)
         monkeypatch.setattr(placement.bridge, "snapshot_candidates", self.snapshot_candidates)
         monkeypatch.setattr(placement, "allocate_many", self.allocate_many)

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import and_, insert, literal, update
+from sqlalchemy import and_, literal, update
 
 from conveyor.inventory.model import StockLedgerEntry, StockLevel
 from conveyor.messaging.model import OutboxMessage
 from conveyor.shared import ids
 from conveyor.shared.clock import utcnow
-from conveyor.shared.db import UnitOfWork, insert_ignoring_conflicts
+from conveyor.shared.db import UnitOfWork, insert_ignoring_conflicts, insert_rows
 from conveyor.shared.errors import DomainError, ErrorCode
 
 
@@ -108,8 +108,8 @@ def write_ledger(uow: UnitOfWork, changes: list[StockChange], actor: str,
          "note": c.note, "actor": actor, "created_at": now}
         for c in changes
     ]
-    uow.session.execute(insert(StockLedgerEntry.__table__), rows)
-    uow.session.execute(insert(OutboxMessage.__table__), [{
+    insert_rows(uow.session, StockLedgerEntry.__table__, rows)
+    insert_rows(uow.session, OutboxMessage.__table__, [{
         "id": ids.new_id("outbox"), "topic": "stock.changed", "key": changes[0].reference_id or "",
         "status": "pending", "attempts": 0, "last_error": "", "created_at": now, "available_at": now,
         "payload": {"reasons": sorted({str(c.reason) for c in changes}),

@@ -1,10 +1,12 @@
 """Placing an order: the hot path, written to cost about ten SQL statements.
 
 claim the idempotency key → read SKUs → read the stock snapshot → route → insert the order (or
-find the channel's existing one) → one guarded multi-row allocation UPDATE → multi-row inserts of
-lines, allocations, ledger entries, the timeline event and outbox messages → store the response
-→ commit. If the guarded UPDATE returns fewer rows than the plan needs, someone got there first:
-undo, route again on a fresh snapshot, and only then give up, naming every short line.
+find the channel's existing one) → multi-row inserts of lines, allocations, ledger entries with
+outbox messages, and the timeline event → store the response → one guarded multi-row allocation
+UPDATE → commit. The UPDATE comes last so that the hot stock rows stay locked only for it and the
+commit. If it returns fewer rows than the plan needs, someone got there first: the whole
+transaction rolls back and runs again on a fresh snapshot; only then do we give up, naming every
+short line.
 """
 
 from __future__ import annotations
@@ -13,10 +15,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert, select, text
+from sqlalchemy import select
 
 from conveyor.channels.service import channel_by_code
-from conveyor.inventory.allocation import allocate_many, allocation_ledger, release_many
+from conveyor.inventory.allocation import allocate_many, allocation_ledger
 from conveyor.inventory.ledger import InsufficientStock, write_ledger
 from conveyor.messaging.model import OutboxMessage
 from conveyor.orders import routing_bridge as bridge
@@ -27,7 +29,7 @@ from conveyor.orders.validation import totals, validate_command
 from conveyor.routing.model import Destination, Plan, RequestLine
 from conveyor.shared import ids
 from conveyor.shared.clock import utcnow
-from conveyor.shared.db import UnitOfWork, insert_ignoring_conflicts
+from conveyor.shared.db import UnitOfWork, insert_ignoring_conflicts, insert_rows
 from conveyor.shared.errors import DomainError, ErrorCode
 from conveyor.shared.idempotency import IdempotencyClaim, StoredResponse, claim, complete
 
@@ -53,32 +55,55 @@ class _Draft:
     allocation_rows: list[dict] | None = None
 
 
+class _LostRace(Exception):
+    """The guarded UPDATE found less stock than the snapshot promised."""
+
+
 def place_order(uow: UnitOfWork, cmd: PlaceOrder, *, actor: str = "api", default_policy: str = "reject",
                 max_lines: int = 500, idempotency: IdempotencyClaim | None = None,
                 render: Renderer | None = None) -> PlacementResult:
     validate_command(cmd, max_lines)
     channel = channel_by_code(uow, cmd.channel)
-    if idempotency and (stored := claim(uow, idempotency)):
+    options = _Options(actor, channel.backorder_policy or default_policy,
+                       channel.routing_strategy or "priority", idempotency, render)
+    for _ in range(MAX_ROUTING_ATTEMPTS):
+        try:
+            return _attempt(uow, cmd, channel.id, options)
+        except _LostRace:
+            uow.rollback()
+    raise DomainError(ErrorCode.BUSY, "stock kept changing while placing the order; retry the request")
+
+
+@dataclass(frozen=True, slots=True)
+class _Options:
+    actor: str
+    policy: str
+    strategy: str
+    idempotency: IdempotencyClaim | None
+    render: Renderer | None
+
+
+def _attempt(uow: UnitOfWork, cmd: PlaceOrder, channel_id: str, o: _Options) -> PlacementResult:
+    """One try, in one transaction."""
+    if o.idempotency and (stored := claim(uow, o.idempotency)):
         return PlacementResult(None, False, stored)
     skus = bridge.load_skus(uow, [li.sku for li in cmd.lines])
     # A held order may carry channel SKUs not mapped yet: those lines are stored with sku_id NULL.
     bridge.check_skus([li.sku for li in cmd.lines if cmd.hold_reason is None or li.sku in skus], skus)
-    draft = _draft(cmd, channel.id, skus)
-    policy = channel.backorder_policy or default_policy
-    strategy = channel.routing_strategy or "priority"
-    destination = _destination(cmd)
+    draft = _draft(cmd, channel_id, skus)
     if cmd.hold_reason is None:
-        draft.plan = bridge.plan_lines(uow, draft.request_lines, destination, cmd.channel, strategy,
+        draft.plan = bridge.plan_lines(uow, draft.request_lines, _destination(cmd), cmd.channel, o.strategy,
                                        cmd.fulfil_from)
-        _refuse_if_short(draft, policy, skus)
+        _refuse_if_short(draft, o.policy, skus)
+        draft.taken = bridge.component_totals(draft.plan, draft.request_lines)
     if not _insert_order(uow, draft):
-        return _existing(uow, channel.id, cmd.external_id, idempotency, render)
-    if draft.plan is not None:
-        _take_stock(uow, draft, destination, cmd, strategy, policy, skus)
-    _write_rest(uow, draft, actor)
+        return _existing(uow, channel_id, cmd.external_id, o.idempotency, o.render)
+    _write_rest(uow, draft, o.actor)
     order = _transient_order(draft)
-    if idempotency:
-        complete(uow, idempotency, 201, render(order) if render else {"id": order.id})
+    if o.idempotency:
+        complete(uow, o.idempotency, 201, o.render(order) if o.render else {"id": order.id})
+    if draft.taken and allocate_many(uow, draft.taken) != set(draft.taken):
+        raise _LostRace
     uow.commit()
     return PlacementResult(order, True)
 
@@ -134,9 +159,10 @@ def _insert_order(uow: UnitOfWork, draft: _Draft) -> bool:
     """Insert the order row; False if the channel already sent this external id."""
     _apply_plan_to_rows(draft)
     if draft.order["external_id"] is None:
-        uow.session.execute(insert(Order.__table__), [draft.order])
+        insert_rows(uow.session, Order.__table__, [draft.order])
         return True
-    return insert_ignoring_conflicts(uow.session, Order.__table__, [draft.order], ["channel_id", "external_id"]) == 1
+    unique = ["channel_id", "external_id"]
+    return insert_ignoring_conflicts(uow.session, Order.__table__, [draft.order], unique) == 1
 
 
 def _apply_plan_to_rows(draft: _Draft) -> None:
@@ -153,43 +179,22 @@ def _apply_plan_to_rows(draft: _Draft) -> None:
     draft.order["status"] = Status.BACKORDERED if backordered else Status.ALLOCATED
 
 
-def _take_stock(uow: UnitOfWork, draft: _Draft, destination: Destination, cmd: PlaceOrder, strategy: str,
-                policy: str, skus: dict[str, bridge.SkuInfo]) -> None:
-    status_before = draft.order["status"]
-    for attempt in range(MAX_ROUTING_ATTEMPTS):
-        if attempt:
-            draft.plan = bridge.plan_lines(uow, draft.request_lines, destination, cmd.channel, strategy,
-                                           cmd.fulfil_from)
-            _refuse_if_short(draft, policy, skus)
-            _apply_plan_to_rows(draft)
-        wanted = bridge.component_totals(draft.plan, draft.request_lines)
-        taken = allocate_many(uow, wanted)
-        if taken == set(wanted):
-            draft.taken = wanted
-            if draft.order["status"] != status_before:
-                uow.session.execute(text("UPDATE orders SET status = :s WHERE id = :id"),
-                                    {"s": draft.order["status"], "id": draft.order["id"]})
-            return
-        release_many(uow, {k: wanted[k] for k in taken})
-    raise DomainError(ErrorCode.BUSY, "stock kept changing while placing the order; retry the request")
-
-
 def _write_rest(uow: UnitOfWork, draft: _Draft, actor: str) -> None:
     order_id, now = draft.order["id"], draft.order["created_at"]
-    uow.session.execute(insert(OrderLine.__table__), draft.lines)
+    insert_rows(uow.session, OrderLine.__table__, draft.lines)
     outbox = _outbox_rows(draft, now)
     if draft.taken:
         draft.allocation_rows = _allocation_rows(draft, now)
-        uow.session.execute(insert(Allocation.__table__), draft.allocation_rows)
+        insert_rows(uow.session, Allocation.__table__, draft.allocation_rows)
         write_ledger(uow, allocation_ledger(draft.taken, order_id), actor, extra_outbox=outbox)
         outbox = []
     event_data = {"status": draft.order["status"], "hold_reason": draft.order["hold_reason"],
                   "routing": draft.plan.explanation() if draft.plan else None}
-    uow.session.execute(insert(OrderEvent.__table__), [{
+    insert_rows(uow.session, OrderEvent.__table__, [{
         "id": ids.new_id("event"), "order_id": order_id, "type": "order.placed", "actor": actor,
         "data": event_data, "created_at": now}])
     if outbox:
-        uow.session.execute(insert(OutboxMessage.__table__), outbox)
+        insert_rows(uow.session, OutboxMessage.__table__, outbox)
 
 
 def _allocation_rows(draft: _Draft, now: Any) -> list[dict]:

@@ -7,12 +7,13 @@ transactions so that two writers queue on the lock instead of failing half-way w
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import JSON, DateTime, Engine, MetaData, create_engine, event, insert
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
@@ -105,6 +106,10 @@ class Database:
         self.engine = make_engine(self.url, pool_size=pool_size, echo=echo, durable=durable)
         self.writer = self.engine.execution_options(conveyor_write=True)
         self.reader = self.engine.execution_options(conveyor_write=False)
+        # SQLite has one writer at a time. Waiting writers in SQLite's busy handler sleep and poll,
+        # which serves them out of order (seconds of p99 under load); queueing them on a lock in
+        # this process first makes them take turns. Other processes still meet the busy handler.
+        self.write_lock = threading.RLock() if self.is_sqlite else None
 
     @property
     def dialect(self) -> str:
@@ -127,6 +132,11 @@ class UnitOfWork:
     def __init__(self, db: Database, write: bool = True) -> None:
         self.db = db
         self.write = write
+        self._locked = False
+        if write and db.write_lock is not None:
+            if not db.write_lock.acquire(timeout=30):
+                raise DomainError(ErrorCode.BUSY, "the database is busy; retry the request")
+            self._locked = True
         self.session: Session = Session(bind=db.writer if write else db.reader, expire_on_commit=False)
 
     @property
@@ -143,7 +153,12 @@ class UnitOfWork:
         self.session.rollback()
 
     def close(self) -> None:
-        self.session.close()
+        try:
+            self.session.close()
+        finally:
+            if self._locked:
+                self._locked = False
+                self.db.write_lock.release()
 
 
 def _as_busy(exc: OperationalError) -> Exception:
@@ -167,16 +182,40 @@ def unit_of_work(db: Database, write: bool = True) -> Iterator[UnitOfWork]:
         uow.close()
 
 
-def insert_ignoring_conflicts(session: Session, table: Any, rows: list[dict[str, Any]], keys: list[str]) -> int:
+_statements: dict[tuple, Any] = {}
+
+
+def _pk(table: Any) -> Any:
+    return list(table.primary_key.columns)[0]
+
+
+def insert_rows(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
+    """Insert many rows as ONE multi-row INSERT. Asking for RETURNING makes SQLAlchemy batch the
+    rows into a single statement ("insertmanyvalues") where a plain executemany would send one
+    INSERT per row; the statement object is built once and reused, so it is compiled once."""
+    if not rows:
+        return
+    key = ("insert", table.name)
+    statement = _statements.get(key)
+    if statement is None:
+        statement = _statements[key] = insert(table).returning(_pk(table))
+    session.execute(statement, rows).all()
+
+
+def insert_ignoring_conflicts(session: Session, table: Any, rows: list[dict[str, Any]],
+                              keys: list[str]) -> int:
     """INSERT … ON CONFLICT (keys) DO NOTHING, for either dialect; returns how many rows were
     inserted (counted with RETURNING: drivers' rowcount for INSERT is not reliable)."""
     if not rows:
         return 0
     dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    first_key = table.c[keys[0]]
-    statement = insert(table).values(rows).on_conflict_do_nothing(index_elements=keys).returning(first_key)
-    return len(session.execute(statement).all())
+    key = ("upsert", dialect, table.name, tuple(keys))
+    statement = _statements.get(key)
+    if statement is None:
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as dialect_insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert as dialect_insert
+        statement = _statements[key] = (dialect_insert(table).on_conflict_do_nothing(index_elements=keys)
+                                        .returning(table.c[keys[0]]))
+    return len(session.execute(statement, rows).all())
