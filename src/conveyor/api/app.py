@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends, FastAPI
 
 from conveyor import __version__
 from conveyor.api import errors
+from conveyor.api.authn import Authenticate
 from conveyor.api.deps import container, require
 from conveyor.api.limits import BodySizeLimit
 from conveyor.auth.api import router as keys_router
@@ -49,6 +50,7 @@ def create_app(c: Container | None = None) -> FastAPI:
     app.state.container = c
     errors.install(app)
     app.add_middleware(BodySizeLimit, max_bytes=c.settings.max_body_bytes)
+    app.add_middleware(Authenticate, container=c)  # added last = runs first: 401 before anything
     api = APIRouter(prefix="/api/v1")
     for router in (_system_router(), catalog_router, inventory_router, orders_router, channels_router,
                    keys_router):

@@ -20,6 +20,10 @@ def container(request: Request) -> Container:
 
 
 def principal(request: Request) -> Principal:
+    """The caller, as the Authenticate middleware found it (or authenticated here)."""
+    found = getattr(request.state, "principal", None)
+    if found is not None:
+        return found
     c: Container = request.app.state.container
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")

@@ -1,4 +1,8 @@
-"""Refuse oversized request bodies before they are read into memory (413, problem+json)."""
+"""Refuse oversized request bodies (413, problem+json) before the application parses them.
+
+The body is read here, up to the limit, and handed on to the application from memory. Counting
+while the application reads would not work: FastAPI's body parser turns any error raised from
+`receive` into a 400, and a chunked or understated body has no trustworthy Content-Length."""
 
 from __future__ import annotations
 
@@ -13,27 +17,31 @@ class BodySizeLimit:
         self.max_bytes = max_bytes
 
     async def __call__(self, scope, receive, send):
-        if scope["type"] != "http":
+        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS", "DELETE"):
             return await self.app(scope, receive, send)
         headers = dict(scope.get("headers") or [])
         declared = headers.get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
             return await self._refuse(send)
-        seen = 0
+        body = await self._read(receive)
+        if body is None:
+            return await self._refuse(send)
+        return await self.app(scope, _replay(body, receive), send)
 
-        async def limited_receive():
-            nonlocal seen
+    async def _read(self, receive) -> bytes | None:
+        """The whole body, or None once it passes the limit (the rest is not read)."""
+        parts, size = [], 0
+        while True:
             message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
-                    raise _TooLarge()
-            return message
-
-        try:
-            await self.app(scope, limited_receive, send)
-        except _TooLarge:
-            await self._refuse(send)
+            if message["type"] == "http.disconnect":
+                return b"".join(parts)
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_bytes:
+                return None
+            parts.append(chunk)
+            if not message.get("more_body", False):
+                return b"".join(parts)
 
     async def _refuse(self, send) -> None:
         body = json.dumps({"type": f"https://conveyor.dev/problems/{ErrorCode.PAYLOAD_TOO_LARGE}",
@@ -41,9 +49,18 @@ class BodySizeLimit:
                            "detail": f"request bodies are limited to {self.max_bytes} bytes"}).encode()
         await send({"type": "http.response.start", "status": 413,
                     "headers": [(b"content-type", b"application/problem+json"),
-                                (b"content-length", str(len(body)).encode())]})
+                                (b"content-length", str(len(body)).encode()), (b"connection", b"close")]})
         await send({"type": "http.response.body", "body": body})
 
 
-class _TooLarge(Exception):
-    pass
+def _replay(body: bytes, receive):
+    sent = False
+
+    async def replay():
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay

@@ -79,14 +79,21 @@ def _unauthorized(detail: str = "missing or invalid API key") -> DomainError:
     return DomainError(ErrorCode.UNAUTHORIZED, detail)
 
 
+def cached_principal(token: str, cache_seconds: float) -> Principal | None:
+    """The principal for a token verified less than `cache_seconds` ago, without the database."""
+    hit = _cache.get(token)
+    if hit and time.monotonic() - hit[0] < cache_seconds:
+        return hit[1]
+    return None
+
+
 def authenticate(uow_factory, token: str | None, cache_seconds: float = 5.0) -> Principal:
     """The principal for a bearer token, or 401. `uow_factory()` opens a read transaction."""
     if not token or not token.startswith("cvk_"):
         raise _unauthorized()
     now = time.monotonic()
-    hit = _cache.get(token)
-    if hit and now - hit[0] < cache_seconds:
-        return hit[1]
+    if hit := cached_principal(token, cache_seconds):
+        return hit
     try:
         _, key_prefix, key_body, secret = token.split("_", 3)
     except ValueError:

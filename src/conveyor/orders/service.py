@@ -24,7 +24,7 @@ from conveyor.orders.lifecycle import (
 )
 from conveyor.orders.model import Order, OrderEvent, OrderLine
 from conveyor.shared import ids
-from conveyor.shared.clock import utcnow
+from conveyor.shared.clock import as_utc, utcnow
 from conveyor.shared.db import UnitOfWork
 from conveyor.shared.errors import NotFound
 from conveyor.shared.pagination import Page, paginate
@@ -55,10 +55,11 @@ def list_orders(uow: UnitOfWork, *, limit: int = 50, cursor: str | None = None,
     if channel:
         query = query.where(Order.channel_id.in_(
             select(Channel.id).where(or_(Channel.code == channel, Channel.id == channel))))
+    # Compare instants in UTC: SQLite stores UTC wall-clock text and would ignore an offset.
     if created_from:
-        query = query.where(Order.created_at >= created_from)
+        query = query.where(Order.created_at >= as_utc(created_from))
     if created_to:
-        query = query.where(Order.created_at < created_to)
+        query = query.where(Order.created_at < as_utc(created_to))
     if sku:
         query = query.where(Order.id.in_(select(OrderLine.order_id).where(OrderLine.sku_code == sku)))
     if email:
