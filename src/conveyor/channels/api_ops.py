@@ -1,0 +1,58 @@
+"""What happens on a channel besides webhooks: order file imports, POS sales, stock feeds."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Depends, Query
+from fastapi.responses import JSONResponse, Response
+
+from conveyor.api.deps import container, require
+from conveyor.api.schemas import Code
+from conveyor.auth.service import Principal
+from conveyor.bootstrap import Container
+from conveyor.channels import sync
+from conveyor.channels.imports import import_orders
+from conveyor.channels.pos import record_sale
+from conveyor.channels.service import get_channel
+from conveyor.orders.schemas import OrderIn, render_order
+
+router = APIRouter()
+
+
+@router.post("/{code}/imports")
+def import_file(code: str, csv_text: Annotated[str, Body(media_type="text/csv")],
+                dry_run: Annotated[bool, Query(description="check everything, write nothing")] = False,
+                who: Principal = Depends(require("orders:create")), c: Container = Depends(container)) -> dict:
+    """Import an order file with the channel's column profile. Bad rows reject their whole order;
+    the rest is imported. Files above the request size limit go through `conveyor import orders`."""
+    report = import_orders(c, code, io.StringIO(csv_text, newline=""), csv_text.encode(), dry_run=dry_run)
+    return {"dry_run": report.dry_run, "orders_in_file": report.orders_in_file, "created": report.created,
+            "held": report.held, "already_imported": report.already_imported,
+            "rejected_rows": [{"row": e.row, "external_id": e.external_id, "reason": e.reason}
+                              for e in report.rejected_rows],
+            "refused_orders": [{"external_id": x, "reason": why} for x, why in report.refused_orders]}
+
+
+@router.post("/{code}/pos/sales", status_code=201)
+def pos_sale(code: str, body: OrderIn, store: Annotated[Code, Query(description="the store's location code")],
+             who: Principal = Depends(require("orders:fulfil")), c: Container = Depends(container)) -> JSONResponse:
+    """A sale at a store: placed from that store's stock and completed on the spot."""
+    order = record_sale(c, body.to_command(code), store, who.actor)
+    return JSONResponse(render_order(order), status_code=201)
+
+
+@router.get("/{code}/feeds/inventory.csv", response_class=Response)
+def inventory_feed(code: str, _: Principal = Depends(require("channels:read")),
+                   c: Container = Depends(container)) -> Response:
+    """Available-to-sell for every SKU the channel lists, buffers applied (the pull-style feed)."""
+    with c.reader() as uow:
+        items = sync.inventory_items(uow, get_channel(uow, code), None)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["channel_sku", "sku", "external_ref", "available"])
+    for i in items:
+        writer.writerow([i["channel_sku"], i["sku"], i["external_ref"], i["available"]])
+    return Response(out.getvalue(), media_type="text/csv")

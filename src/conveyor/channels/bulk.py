@@ -1,0 +1,224 @@
+"""Bulk placement for imports: a batch of orders in a handful of statements, not a handful each.
+
+The per-order hot path (`orders.placement`) reads the catalog and the stock snapshot and
+writes its rows once per order, which caps a file import at a few hundred orders a second.
+Here one batch reads SKUs and stock once, routes every order in memory against a running copy
+of the snapshot (each order sees the stock the previous ones took), writes all rows with one
+multi-row insert per table and takes all stock with ONE guarded allocation UPDATE. If that
+UPDATE finds less stock than the snapshot promised (someone else allocated meanwhile), it
+raises `LostRace` and the caller redoes the batch order by order through `place_order`.
+Semantics match channel intake: short stock under a reject policy holds the order.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from sqlalchemy import insert, select
+
+from conveyor.channels.model import Channel
+from conveyor.inventory.allocation import allocate_many, allocation_ledger, read_snapshot
+from conveyor.inventory.ledger import write_ledger
+from conveyor.messaging.model import OutboxMessage
+from conveyor.orders import routing_bridge as bridge
+from conveyor.orders.commands import PlaceOrder
+from conveyor.orders.lifecycle import Status
+from conveyor.orders.model import Allocation, Order, OrderEvent, OrderLine
+from conveyor.orders.validation import totals, validate_command
+from conveyor.routing.model import Candidate, Destination, RequestLine, RoutingRequest
+from conveyor.routing.strategies import route
+from conveyor.shared import ids
+from conveyor.shared.clock import utcnow
+from conveyor.shared.db import UnitOfWork
+from conveyor.shared.errors import DomainError
+
+
+_CROCKFORD = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", b"0123456789abcdefghjkmnpqrstvwxyz")
+
+
+class _Ids:
+    """`shared.ids.new_id`'s format, made in bulk: generating ids one by one was the largest
+    cost of a batch. The time part is taken once per batch (ids of one batch share it, as ids
+    made within one millisecond do anyway); the random part is base32 of 10 random bytes."""
+
+    def __init__(self) -> None:
+        self.stamp = ids.new_id("order")[4:14]
+
+    def new(self, kind: str) -> str:
+        return f"{ids.PREFIXES[kind]}_{self.stamp}{base64.b32encode(os.urandom(10)).translate(_CROCKFORD).decode()}"
+
+
+class LostRace(Exception):
+    """The guarded UPDATE found less stock than the batch's snapshot."""
+
+
+@dataclass(slots=True)
+class BatchResult:
+    created: int = 0
+    held: int = 0
+    existing: int = 0
+    refused: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class _Rows:
+    orders: list[dict] = field(default_factory=list)
+    lines: list[dict] = field(default_factory=list)
+    allocations: list[dict] = field(default_factory=list)
+    events: list[dict] = field(default_factory=list)
+    outbox: list[dict] = field(default_factory=list)
+    ledger: list = field(default_factory=list)
+    taken: dict = field(default_factory=lambda: defaultdict(int))
+    ids: _Ids = field(default_factory=_Ids)
+
+
+def place_batch(uow: UnitOfWork, cmds: list[PlaceOrder], channel: Channel, *, default_policy: str,
+                max_lines: int, actor: str) -> BatchResult:
+    """Place `cmds` (all of `channel`) in the caller's transaction; the caller commits."""
+    result = BatchResult()
+    known = set(uow.session.scalars(select(Order.external_id).where(
+        Order.channel_id == channel.id, Order.external_id.in_([c.external_id for c in cmds if c.external_id]))))
+    skus = bridge.load_skus(uow, sorted({li.sku for c in cmds for li in c.lines}))
+    candidates = _candidates(uow, skus)
+    rows, now = _Rows(), utcnow()
+    policy, strategy = channel.backorder_policy or default_policy, channel.routing_strategy or "priority"
+    for cmd in cmds:
+        if cmd.external_id in known:
+            result.existing += 1
+            continue
+        try:
+            validate_command(cmd, max_lines)
+            bridge.check_skus([li.sku for li in cmd.lines if cmd.hold_reason is None or li.sku in skus], skus)
+            _one(cmd, channel.id, skus, candidates, policy, strategy, rows, now)
+        except DomainError as exc:
+            result.refused.append((cmd.external_id or "", exc.detail))
+            continue
+        known.add(cmd.external_id)
+        result.created += 1
+        result.held += rows.orders[-1]["status"] == Status.ON_HOLD
+    _write(uow, rows, actor)
+    return result
+
+
+def _candidates(uow: UnitOfWork, skus: dict[str, bridge.SkuInfo]) -> list[Candidate]:
+    locations, atp = read_snapshot(uow, {c.sku_id for s in skus.values() for c in s.components})
+    return [Candidate(location_id=loc.location_id, code=loc.code, priority=loc.priority,
+                      available=dict(atp.get(loc.location_id, {})), latitude=loc.latitude, longitude=loc.longitude,
+                      type=loc.type, can_ship=loc.can_ship) for loc in locations.values()]
+
+
+def _one(cmd: PlaceOrder, channel_id: str, skus: dict, candidates: list[Candidate], policy: str, strategy: str,
+         rows: _Rows, now) -> None:
+    order_id = rows.ids.new("order")
+    order = {"id": order_id, "channel_id": channel_id, "external_id": cmd.external_id, "status": Status.PENDING,
+             "held_from": None, "hold_reason": cmd.hold_reason, "currency": cmd.currency,
+             "customer_name": cmd.customer_name, "customer_email": cmd.customer_email,
+             "customer_phone": cmd.customer_phone, "billing_address": _address(cmd.billing_address),
+             "shipping_address": _address(cmd.shipping_address), "notes": cmd.notes, "tags": list(cmd.tags),
+             "created_at": now, "updated_at": now, **totals(cmd)}
+    lines, request = _lines(cmd, order_id, skus, rows.ids)
+    plan = None
+    if cmd.hold_reason is None:
+        a = cmd.shipping_address
+        destination = Destination(country=a.country or "US", postal_code=a.postal_code) if a else Destination()
+        usable = [c for c in candidates if cmd.fulfil_from in (None, c.code)]
+        plan = route(RoutingRequest(lines=request, destination=destination, channel=cmd.channel), usable, strategy)
+        if plan.short and policy == "reject":
+            order["hold_reason"], plan = "insufficient_stock: not enough stock when imported", None
+    if plan is not None:
+        _take(plan, request, lines, order, candidates, rows)
+    if order["hold_reason"]:
+        order["status"], order["held_from"] = Status.ON_HOLD, Status.PENDING
+    rows.orders.append(order)
+    rows.lines += lines
+    rows.events.append({"id": rows.ids.new("event"), "order_id": order_id, "type": "order.placed", "actor": "",
+                        "data": {"status": order["status"], "hold_reason": order["hold_reason"],
+                                 "routing": plan.explanation() if plan else None}, "created_at": now})
+    rows.outbox.append({"id": rows.ids.new("outbox"), "topic": "order.created", "key": order_id, "status": "pending",
+                        "attempts": 0, "last_error": "", "created_at": now, "available_at": now,
+                        "payload": {"order_id": order_id, "channel_id": channel_id, "external_id": cmd.external_id,
+                                    "status": order["status"], "total_minor": order["total_minor"],
+                                    "currency": cmd.currency}})
+
+
+def _lines(cmd: PlaceOrder, order_id: str, skus: dict, new_ids: _Ids) -> tuple[list[dict], tuple[RequestLine, ...]]:
+    lines, request = [], []
+    for number, li in enumerate(cmd.lines, start=1):
+        sku = skus.get(li.sku)  # None only on a held order: a channel SKU not mapped yet
+        line_id = new_ids.new("line")
+        lines.append({"id": line_id, "order_id": order_id, "line_no": number, "sku_id": sku.id if sku else None,
+                      "sku_code": sku.code if sku else li.sku, "name": li.name or (sku.name if sku else ""),
+                      "quantity": li.quantity, "unit_price_minor": li.unit_price_minor,
+                      "discount_minor": li.discount_minor, "tax_minor": li.tax_minor,
+                      "total_minor": li.unit_price_minor * li.quantity - li.discount_minor + li.tax_minor,
+                      "allocated": 0, "backordered": 0, "shipped": 0, "delivered": 0, "cancelled": 0, "returned": 0})
+        if sku:
+            request.append(RequestLine(line_id, sku.id, li.quantity, sku.components, sku.weight_grams,
+                                       li.unit_price_minor))
+    return lines, tuple(request)
+
+
+def _take(plan, request, lines, order, candidates, rows: _Rows) -> None:
+    """Book the plan: line buckets, allocation rows, and stock taken from the running snapshot."""
+    by_line = {r.line_id: r for r in request}
+    by_location = {c.location_id: c for c in candidates}
+    wanted: dict[tuple[str, str], int] = defaultdict(int)
+    allocated: dict[str, int] = defaultdict(int)
+    for a in plan.assignments:
+        allocated[a.line_id] += a.quantity
+        for comp in by_line[a.line_id].components:
+            units = a.quantity * comp.per_unit
+            wanted[(comp.sku_id, a.location_id)] += units
+            by_location[a.location_id].available[comp.sku_id] -= units
+            rows.allocations.append({"id": rows.ids.new("allocation"), "order_id": order["id"], "line_id": a.line_id,
+                                     "sku_id": comp.sku_id, "location_id": a.location_id, "per_unit": comp.per_unit,
+                                     "quantity": units, "shipped": 0, "created_at": order["created_at"]})
+    for line in lines:
+        line["allocated"], line["backordered"] = allocated[line["id"]], plan.short.get(line["id"], 0)
+    order["status"] = Status.BACKORDERED if plan.short else Status.ALLOCATED
+    for key, qty in wanted.items():
+        rows.taken[key] += qty
+    rows.ledger += allocation_ledger(dict(wanted), order["id"])
+
+
+def _write(uow: UnitOfWork, rows: _Rows, actor: str) -> None:
+    if not rows.orders:
+        return
+    for event in rows.events:
+        event["actor"] = actor
+    for table, data in ((Order, rows.orders), (OrderLine, rows.lines), (Allocation, rows.allocations),
+                        (OrderEvent, rows.events)):
+        _insert_many(uow, table.__table__, data)
+    if rows.ledger:
+        write_ledger(uow, rows.ledger, actor, extra_outbox=rows.outbox)
+    else:
+        _insert_many(uow, OutboxMessage.__table__, rows.outbox)
+    if rows.taken and allocate_many(uow, dict(rows.taken)) != set(rows.taken):
+        raise LostRace
+
+
+def _insert_many(uow: UnitOfWork, table, data: list[dict]) -> None:
+    """Many rows at once. PostgreSQL: COPY, in the same transaction (measured several times
+    faster than multi-row INSERTs, whose thousands of placeholders psycopg parses in Python).
+    SQLite: RETURNING makes SQLAlchemy batch the rows into few multi-row INSERTs."""
+    if not data:
+        return
+    if uow.dialect != "postgresql":
+        uow.session.execute(insert(table).returning(table.c.id), data).all()
+        return
+    columns = [c.name for c in table.columns]
+    json_columns = {c.name for c in table.columns if c.type.__class__.__name__ in ("JSON", "JSONB", "Variant")
+                    or "JSON" in repr(c.type)}
+    cursor = uow.session.connection().connection.driver_connection.cursor()
+    with cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
+        for row in data:
+            copy.write_row([json.dumps(row.get(c)) if c in json_columns and row.get(c) is not None else row.get(c)
+                            for c in columns])
+
+
+def _address(address) -> dict | None:
+    return address.as_dict() if address else None

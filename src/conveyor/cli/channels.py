@@ -1,0 +1,100 @@
+"""CLI commands for channels: `import orders`, `channels poll`, `worker`."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskProgressColumn, TimeRemainingColumn
+from rich.table import Table
+
+from conveyor.bootstrap import build
+from conveyor.shared.errors import DomainError
+
+channels_app = typer.Typer(help="Sales channels")
+console = Console()
+
+
+def register(app: typer.Typer, import_app: typer.Typer) -> None:
+    app.add_typer(channels_app, name="channels")
+    import_app.command("orders")(import_orders_command)
+    app.command("worker")(worker_command)
+
+
+def import_orders_command(file: Path, channel: str = typer.Option(..., help="channel code"),
+                          dry_run: bool = typer.Option(False, help="check everything, write nothing"),
+                          batch: int = typer.Option(500, min=1, help="orders per transaction")) -> None:
+    """Import an order CSV with the channel's column profile; prints rejected rows and orders."""
+    from conveyor.channels.imports import import_orders
+
+    raw = file.read_bytes()
+    text = raw.decode("utf-8-sig")
+    columns = [TaskProgressColumn(), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn()]
+    try:
+        with Progress(*Progress.get_default_columns()[:1], *columns, console=console) as progress:
+            task = progress.add_task("placing orders", total=None)
+            report = import_orders(build(), channel, _lines(text, progress, task), raw, dry_run=dry_run,
+                                   batch=batch, progress=lambda n: progress.advance(task, n))
+    except DomainError as exc:
+        console.print(f"[red]nothing imported:[/red] {exc.detail} {exc.extra or ''}")
+        raise typer.Exit(1) from None
+    _summary(report)
+
+
+def _lines(text: str, progress: Progress, task) -> list[str]:
+    lines = text.splitlines(keepends=True)
+    progress.update(task, description="parsing")
+    return lines
+
+
+def _summary(report) -> None:
+    if report.rejected_rows or report.refused_orders:
+        table = Table("row", "order", "reason", title="rejected")
+        for e in report.rejected_rows[:200]:
+            table.add_row(str(e.row), e.external_id or "", e.reason)
+        for external_id, why in report.refused_orders[:200]:
+            table.add_row("", external_id, why)
+        console.print(table)
+    verb = "would be created" if report.dry_run else "created"
+    console.print(f"{report.orders_in_file} orders in file: {report.created} {verb} ({report.held} on hold), "
+                  f"{report.already_imported} already imported, "
+                  f"{len(report.refused_orders) + len({e.external_id for e in report.rejected_rows})} rejected "
+                  f"({len(report.rejected_rows)} bad rows)")
+    if report.rejected_rows or report.refused_orders:
+        raise typer.Exit(1)
+
+
+@channels_app.command("poll")
+def poll_command(code: str, since: datetime = typer.Option(None, help="ISO time; default: the last poll")) -> None:
+    """Pull new orders from a channel that does not push them (Amazon)."""
+    from conveyor.channels.polling import poll
+
+    try:
+        report = poll(build(), code, since)
+    except DomainError as exc:
+        console.print(f"[red]error:[/red] {exc.detail}")
+        raise typer.Exit(1) from None
+    for external_id, why in report.failed:
+        console.print(f"[red]failed[/red] {external_id}: {why}")
+    console.print(f"since {report.since.isoformat()}: {report.pulled} pulled, {report.created} created, "
+                  f"{report.duplicates} already known, {len(report.failed)} failed")
+
+
+def worker_command(once: bool = typer.Option(False, help="drain what is due now and exit"),
+                   batch: int = typer.Option(50, min=1), idle_sleep: float = typer.Option(1.0, min=0.05)) -> None:
+    """Drain the outbox: channel stock and order sync (more topics to come)."""
+    from conveyor.messaging.handlers import default_handlers
+    from conveyor.messaging.worker import Policy, Worker
+
+    c = build()
+    worker = Worker(c, default_handlers(c), Policy(batch=batch))
+    if once:
+        console.print(f"{worker.drain()} message(s) handled")
+        return
+    console.print(f"worker {worker.me} running; Ctrl+C to stop")
+    try:
+        worker.run(idle_sleep=idle_sleep)
+    except KeyboardInterrupt:
+        console.print("stopped")
