@@ -179,6 +179,11 @@ def audit() -> None:
     console.print("audit clean: levels equal the ledger, no invariant violated")
 
 
+from conveyor.cli.channels import register as _register_channels  # noqa: E402
+
+_register_channels(app, import_app)
+
+
 def main() -> None:  # pragma: no cover
     app(prog_name="conveyor")
 
