@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, make_url, text
 
-from conveyor.bootstrap import Container, build
+from conveyor.bootstrap import Container, build, reset_caches
 from conveyor.config import Settings
 from conveyor.shared.db import normalise_url
 from conveyor.shared.migrate import upgrade
@@ -79,12 +79,8 @@ def settings(database_url) -> Settings:
 
 @pytest.fixture
 def container(settings) -> Container:
-    from conveyor.auth import service as auth_service
-    from conveyor.channels import service as channel_service
-
-    channel_service.invalidate_cache()
-    auth_service._cache.clear()
+    reset_caches()
     c = build(settings)
     yield c
     c.close()
-    channel_service.invalidate_cache()
+    reset_caches()

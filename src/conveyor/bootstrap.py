@@ -27,6 +27,21 @@ class Container:
         self.db.dispose()
 
 
+def reset_caches() -> None:
+    """Forget every per-process cache (channels, keys, routing config, location profiles).
+    For tests that swap databases under one process; a service never needs it."""
+    from conveyor.auth import service as auth_service
+    from conveyor.channels import service as channel_service
+    from conveyor.inventory import locations
+    from conveyor.orders import routing_bridge, routing_store
+
+    channel_service.invalidate_cache()
+    auth_service._cache.clear()
+    routing_store.invalidate()
+    locations.invalidate_routing_cache()
+    routing_bridge._load = None
+
+
 def build(settings: Settings | None = None) -> Container:
     settings = settings or get_settings()
     import conveyor.models  # noqa: F401  (register every table)

@@ -6,6 +6,7 @@ from conveyor.channels import model as _channels  # noqa: F401
 from conveyor.inventory import model as _inventory  # noqa: F401
 from conveyor.messaging import model as _messaging  # noqa: F401
 from conveyor.orders import model as _orders  # noqa: F401
+from conveyor.orders import routing_store as _routing  # noqa: F401
 from conveyor.shared.db import Base
 
 metadata = Base.metadata

@@ -12,8 +12,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 from sqlalchemy import text
 
-from conveyor.bootstrap import build
-from conveyor.channels import service as channel_service
+from conveyor.bootstrap import build, reset_caches
 from conveyor.config import Settings
 from conveyor.inventory import service as inventory
 from conveyor.inventory.audit import run_audit
@@ -32,7 +31,7 @@ def machine_for(url_factory):
     class LedgerMachine(RuleBasedStateMachine):
         @initialize()
         def setup(self):
-            channel_service.invalidate_cache()
+            reset_caches()
             self.c = build(Settings(database_url=url_factory(), api_key_cache_seconds=0, db_durable_commits=False))
             seed_world(self.c, {s: 6 for s in SKUS}, locations=2, policy="backorder")
             self.expected_on_hand = {s: 6 for s in SKUS}

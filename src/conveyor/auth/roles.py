@@ -19,10 +19,10 @@ READ = {"catalog:read", "locations:read", "inventory:read", "orders:read", "chan
 PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.ADMIN: frozenset(READ | {
         "catalog:write", "locations:write", "inventory:write", "orders:create", "orders:write",
-        "orders:fulfil", "channels:write", "keys:manage", "audit:run"}),
+        "orders:fulfil", "channels:write", "keys:manage", "audit:run", "routing:write"}),
     Role.OPS: frozenset(READ | {
         "catalog:write", "locations:write", "inventory:write", "orders:create", "orders:write",
-        "orders:fulfil", "audit:run"}),
+        "orders:fulfil", "audit:run", "routing:write"}),
     # Support looks after customers: reads everything, holds/cancels/annotates orders, no stock moves.
     Role.SUPPORT: frozenset(READ | {"orders:create", "orders:write"}),
     # A channel acts for its own orders only (enforced by scoping, not by permission alone).

@@ -12,6 +12,7 @@ from rich.progress import Progress
 from rich.table import Table
 
 from conveyor.bootstrap import Container, build
+from conveyor.cli import routing as routing_cli
 from conveyor.shared.errors import DomainError
 
 app = typer.Typer(help="Conveyor order management system", no_args_is_help=True)
@@ -25,6 +26,7 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(orders_app, name="orders")
 app.add_typer(inventory_app, name="inventory")
 app.add_typer(import_app, name="import")
+app.add_typer(routing_cli.app, name="route")
 console = Console()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import asdict, dataclass
 
 from sqlalchemy import or_, select
@@ -31,6 +32,7 @@ class LocationData:
     priority: int = 100
     daily_capacity: int | None = None
     active: bool = True
+    routing_settings: dict | None = None
 
 
 def create_location(uow: UnitOfWork, data: LocationData) -> Location:
@@ -38,9 +40,10 @@ def create_location(uow: UnitOfWork, data: LocationData) -> Location:
         raise ValidationFailed(f"unknown location type {data.type!r}")
     if uow.session.scalar(select(Location.id).where(Location.code == data.code)):
         raise Conflict(f"location {data.code!r} already exists")
-    location = Location(id=ids.new_id("location"), **asdict(data))
+    location = Location(id=ids.new_id("location"), **{**asdict(data), "routing_settings": data.routing_settings or {}})
     uow.session.add(location)
     uow.commit()
+    invalidate_routing_cache()
     return location
 
 
@@ -81,4 +84,34 @@ def update_location(uow: UnitOfWork, id_or_code: str, changes: dict) -> Location
     for name, value in changes.items():
         setattr(location, name, value)
     uow.commit()
+    invalidate_routing_cache()
     return location
+
+
+# --- what routing needs about locations, cached per process -------------------------------------
+
+_PROFILE_SECONDS = 30.0
+_profiles: tuple[float, dict[str, dict]] | None = None
+
+
+def invalidate_routing_cache() -> None:
+    global _profiles
+    _profiles = None
+
+
+def routing_profiles(uow: UnitOfWork) -> dict[str, dict]:
+    """location id → routing settings plus capabilities derived from the location's flags."""
+    global _profiles
+    if _profiles and time.monotonic() - _profiles[0] < _PROFILE_SECONDS:
+        return _profiles[1]
+    profiles = {}
+    for loc in uow.session.scalars(select(Location)):
+        settings = dict(loc.routing_settings or {})
+        caps = set(settings.pop("capabilities", []))
+        caps |= {name for name, flag in (("ship", loc.can_ship), ("pickup", loc.can_pickup),
+                                         ("returns", loc.can_return)) if flag}
+        settings["capabilities"] = frozenset(caps)
+        settings["groups"] = frozenset(settings.get("groups", []))
+        profiles[loc.id] = settings
+    _profiles = (time.monotonic(), profiles)
+    return profiles

@@ -14,7 +14,7 @@ from sqlalchemy import Boolean, CheckConstraint, Float, ForeignKey, Index, Integ
 from sqlalchemy.orm import Mapped, mapped_column
 
 from conveyor.shared.clock import utcnow
-from conveyor.shared.db import Base, UtcDateTime
+from conveyor.shared.db import Base, JsonDoc, UtcDateTime
 
 
 class LocationType(StrEnum):
@@ -61,6 +61,10 @@ class Location(Base):
     priority: Mapped[int] = mapped_column(Integer, default=100)
     daily_capacity: Mapped[int | None] = mapped_column(Integer, default=None)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # What routing needs to price a shipment from here: package_base_minor, rate_per_kg_minor
+    # (per distance band), handling_minor, handling_days, groups, capabilities. Missing keys
+    # take the routing defaults (see routing.model.Candidate).
+    routing_settings: Mapped[dict] = mapped_column(JsonDoc, default=dict)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
 

@@ -104,6 +104,7 @@ class Allocation(Base):
     __table_args__ = (
         CheckConstraint("quantity >= 0", name="quantity_not_negative"),
         Index("ix_allocations_sku_location", "sku_id", "location_id"),
+        Index("ix_allocations_location_created", "location_id", "created_at"),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)

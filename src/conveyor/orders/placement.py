@@ -64,8 +64,8 @@ def place_order(uow: UnitOfWork, cmd: PlaceOrder, *, actor: str = "api", default
                 render: Renderer | None = None) -> PlacementResult:
     validate_command(cmd, max_lines)
     channel = channel_by_code(uow, cmd.channel)
-    options = _Options(actor, channel.backorder_policy or default_policy,
-                       channel.routing_strategy or "priority", idempotency, render)
+    options = _Options(actor, channel.backorder_policy or default_policy, channel.routing_strategy,
+                       idempotency, render)
     for _ in range(MAX_ROUTING_ATTEMPTS):
         try:
             return _attempt(uow, cmd, channel.id, options)
@@ -78,7 +78,7 @@ def place_order(uow: UnitOfWork, cmd: PlaceOrder, *, actor: str = "api", default
 class _Options:
     actor: str
     policy: str
-    strategy: str
+    strategy: str | None  # the channel's own strategy; None = the routing configuration decides
     idempotency: IdempotencyClaim | None
     render: Renderer | None
 
@@ -95,7 +95,10 @@ def _attempt(uow: UnitOfWork, cmd: PlaceOrder, channel_id: str, o: _Options) -> 
         draft.plan = bridge.plan_lines(uow, draft.request_lines, _destination(cmd), cmd.channel, o.strategy,
                                        cmd.fulfil_from)
         _refuse_if_short(draft, o.policy, skus)
-        draft.taken = bridge.component_totals(draft.plan, draft.request_lines)
+        if draft.plan.fallback == "unfillable":
+            _park_unfillable(draft)
+        else:
+            draft.taken = bridge.component_totals(draft.plan, draft.request_lines)
     if not _insert_order(uow, draft):
         return _existing(uow, channel_id, cmd.external_id, o.idempotency, o.render)
     _write_rest(uow, draft, o.actor)
@@ -142,8 +145,7 @@ def _draft(cmd: PlaceOrder, channel_id: str, skus: dict[str, bridge.SkuInfo]) ->
             "allocated": 0, "backordered": 0, "shipped": 0, "delivered": 0, "cancelled": 0, "returned": 0,
         })
         if sku:
-            request_lines.append(RequestLine(line_id, sku.id, li.quantity, sku.components, sku.weight_grams,
-                                             li.unit_price_minor))
+            request_lines.append(bridge.request_line(line_id, sku, li.quantity, li.unit_price_minor))
     return _Draft(order, lines, tuple(request_lines))
 
 
@@ -165,16 +167,21 @@ def _insert_order(uow: UnitOfWork, draft: _Draft) -> bool:
     return insert_ignoring_conflicts(uow.session, Order.__table__, [draft.order], unique) == 1
 
 
+def _park_unfillable(draft: _Draft) -> None:
+    """The routing rules say no location may fill this order now: accept it on hold for a person,
+    with nothing allocated (the explanation on the timeline says why)."""
+    draft.order.update(status=Status.ON_HOLD, held_from=Status.PENDING, hold_reason="unfillable")
+    draft.taken = {}
+
+
 def _apply_plan_to_rows(draft: _Draft) -> None:
     """Fill the line buckets and the order status from the current plan."""
-    if draft.plan is None:
+    if draft.plan is None or draft.order["status"] == Status.ON_HOLD:
         return
-    allocated: dict[str, int] = {}
-    for a in draft.plan.assignments:
-        allocated[a.line_id] = allocated.get(a.line_id, 0) + a.quantity
+    allocated = bridge.line_units(draft.plan, draft.request_lines)
     for line in draft.lines:
         line["allocated"] = allocated.get(line["id"], 0)
-        line["backordered"] = draft.plan.short.get(line["id"], 0)
+        line["backordered"] = line["quantity"] - line["allocated"]
     backordered = any(line["backordered"] for line in draft.lines)
     draft.order["status"] = Status.BACKORDERED if backordered else Status.ALLOCATED
 
@@ -184,7 +191,7 @@ def _write_rest(uow: UnitOfWork, draft: _Draft, actor: str) -> None:
     insert_rows(uow.session, OrderLine.__table__, draft.lines)
     outbox = _outbox_rows(draft, now)
     if draft.taken:
-        draft.allocation_rows = _allocation_rows(draft, now)
+        draft.allocation_rows = bridge.allocation_rows(draft.plan, draft.request_lines, order_id, now)
         insert_rows(uow.session, Allocation.__table__, draft.allocation_rows)
         write_ledger(uow, allocation_ledger(draft.taken, order_id), actor, extra_outbox=outbox)
         outbox = []
@@ -195,17 +202,6 @@ def _write_rest(uow: UnitOfWork, draft: _Draft, actor: str) -> None:
         "data": event_data, "created_at": now}])
     if outbox:
         insert_rows(uow.session, OutboxMessage.__table__, outbox)
-
-
-def _allocation_rows(draft: _Draft, now: Any) -> list[dict]:
-    by_id = {line.line_id: line for line in draft.request_lines}
-    rows = []
-    for a in draft.plan.assignments:
-        for c in by_id[a.line_id].components:
-            rows.append({"id": ids.new_id("allocation"), "order_id": draft.order["id"], "line_id": a.line_id,
-                         "sku_id": c.sku_id, "location_id": a.location_id, "per_unit": c.per_unit,
-                         "quantity": a.quantity * c.per_unit, "shipped": 0, "created_at": now})
-    return rows
 
 
 def _outbox_rows(draft: _Draft, now: Any) -> list[dict]:

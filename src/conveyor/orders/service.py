@@ -124,7 +124,7 @@ def hold_order(uow: UnitOfWork, order_id: str, reason: str, actor: str,
 
 
 def release_hold(uow: UnitOfWork, order_id: str, actor: str, scope_channel_id: str | None = None,
-                 strategy: str = "priority") -> Order:
+                 strategy: str | None = None) -> Order:
     from conveyor.orders.reallocation import allocate_open_lines
 
     order = get_order(uow, order_id, scope_channel_id, for_update=True)
