@@ -55,6 +55,7 @@ from conveyor.inventory.audit import run_audit  # noqa: E402
 from conveyor.inventory.ledger import StockChange, apply_changes  # noqa: E402
 from conveyor.inventory.locations import LocationData, create_location  # noqa: E402
 from conveyor.inventory.model import LedgerReason  # noqa: E402
+from conveyor.orders import routing_store  # noqa: E402
 from conveyor.orders.placement import place_order  # noqa: E402
 from conveyor.orders.schemas import OrderIn, render_order  # noqa: E402
 from conveyor.shared import ids  # noqa: E402
@@ -151,6 +152,12 @@ def seed(url: str) -> World:
     return world
 
 
+def use_strategy(world: World, strategy: str) -> None:
+    """Store a routing configuration whose default strategy is `strategy` (servers read it at start)."""
+    with world.container.uow() as uow:
+        routing_store.save(uow, {"default": {"strategy": strategy, "fallback": "backorder"}}, "bench")
+
+
 def check_stock(world: World) -> str:
     """No bucket negative, ATP never below zero, and the ledger audit is clean."""
     with world.container.reader() as uow:
@@ -180,6 +187,9 @@ def order_lines(variant: str, rng: random.Random) -> list[tuple[str, int]]:
     return [(code, rng.randint(1, 3)) for code in chosen]
 
 
+ZIPS = ["10001", "60614", "77002", "94103", "30303", "98101", "80202", "33101", "02108", "85004"]
+
+
 def order_body(variant: str, rng: random.Random, external_id: str) -> dict:
     return {
         "channel": CHANNEL,
@@ -191,7 +201,7 @@ def order_body(variant: str, rng: random.Random, external_id: str) -> dict:
             "line1": "1 Main St",
             "city": "New York",
             "region": "NY",
-            "postal_code": "10001",
+            "postal_code": rng.choice(ZIPS),  # routing sees real distances (US ZIP centroids)
             "country": "US",
         },
         "lines": [{"sku": s, "quantity": q, "unit_price": "10.00"} for s, q in order_lines(variant, rng)],
@@ -214,7 +224,11 @@ def count_statements(world: World, n: int = 30) -> dict[str, tuple[float, float,
         counts["begin" if statement.lstrip().upper().startswith("BEGIN") else "stmt"] += 1
         # executemany() is one cursor call but one server-side statement per row (psycopg 3 pipelines
         # them in one round trip; sqlite3 loops in C)
-        counts["server"] += len(parameters) if executemany else 1
+        # (SQLAlchemy's multi-row "insertmanyvalues" INSERT also arrives flagged executemany, but with
+        # one flat parameter list for its single statement: that counts as one)
+        many = executemany and isinstance(parameters, (list, tuple)) and parameters \
+            and isinstance(parameters[0], (list, tuple, dict))
+        counts["server"] += len(parameters) if many else 1
 
     def on_begin(conn):
         if c.db.dialect == "postgresql":  # psycopg sends BEGIN itself, not as a cursor execute
@@ -903,8 +917,9 @@ def bench_database(kind: str, args, tmp: Path) -> list[str]:
         )
         say(f"  {check_stock(world)}")
     rows = []
-    for workers in args.workers if "api" in args.parts else []:
-        server = Server(url, workers, tmp / f"server-{kind}-{workers}.log")
+    for strategy, workers in [(s, w) for s in args.strategies for w in args.workers] if "api" in args.parts else []:
+        use_strategy(world, strategy)
+        server = Server(url, workers, tmp / f"server-{kind}-{workers}-{strategy}.log")
         try:
             for variant in args.variants:
                 r = run_http(
@@ -920,13 +935,13 @@ def bench_database(kind: str, args, tmp: Path) -> list[str]:
                 )
                 check = check_stock(world)
                 say(
-                    f"API workers={workers} {variant}: {r.rate:.0f} orders/s p50 {r.pct(50):.1f} ms p99"
+                    f"API {strategy} workers={workers} {variant}: {r.rate:.0f} orders/s p50 {r.pct(50):.1f} ms p99"
                     f" {r.pct(99):.1f} ms ({r.ok} orders in {r.seconds:.1f} s; CPU: server {r.server_cpu:.2f},"
                     f" client {r.client_cpu:.2f}, machine {r.machine_busy:.2f}/{os.cpu_count()} cores, of which other"
                     f" processes {r.other_cpu:.2f}){fmt_errors(r)}"
                 )
                 say(f"  {check}")
-                rows.append((workers, variant, r, check))
+                rows.append((strategy, workers, variant, r, check))
         finally:
             server.stop()
     stmt = statements["no Idempotency-Key"]
@@ -937,15 +952,15 @@ def bench_database(kind: str, args, tmp: Path) -> list[str]:
         f"{', every request with an Idempotency-Key' if args.idempotency else ', no Idempotency-Key'}"
     )
     say(
-        "| workers | variant | orders/s | p50 ms | p99 ms | SQL stmts/order: no key / key (incl. BEGIN+COMMIT / server-side) | raw SQL orders/s |"
+        "| routing | workers | variant | orders/s | p50 ms | p99 ms | SQL stmts/order: no key / key (incl. BEGIN+COMMIT / server-side) | raw SQL orders/s |"
         " raw p50 / p99 ms | API/raw | stock & audit |"
     )
-    say("|---|---|---|---|---|---|---|---|---|---|")
-    for workers, variant, r, check in rows:
+    say("|---|---|---|---|---|---|---|---|---|---|---|")
+    for strategy, workers, variant, r, check in rows:
         rr = raw.get(variant) or RunResult(0, 0.0, [], Counter())
         ok = "clean" if "never negative" in check and "audit clean" in check else "FAILED"
         say(
-            f"| {workers} | {variant} | {r.rate:.0f} | {r.pct(50):.1f} | {r.pct(99):.1f} |"
+            f"| {strategy} | {workers} | {variant} | {r.rate:.0f} | {r.pct(50):.1f} | {r.pct(99):.1f} |"
             f" {stmt[0]:.0f} ({stmt[1]:.0f} / {stmt[2]:.0f}) / {stmt_k[0]:.0f} ({stmt_k[1]:.0f} / {stmt_k[2]:.0f}) |"
             f" {rr.rate:.0f} | {rr.pct(50):.1f} / {rr.pct(99):.1f} | {r.rate / rr.rate if rr.rate else 0:.2f} |"
             f" {ok} |"
@@ -970,9 +985,12 @@ def main() -> None:
         "--profile", type=Path, help="directory: py-spy (collapsed stacks) a server worker per run"
     )
     p.add_argument("--idempotency", action="store_true", help="send an Idempotency-Key with every order")
+    p.add_argument("--strategies", default="lowest_cost", help="routing strategies to run the API with, e.g. "
+                   "priority,lowest_cost (lowest_cost is the shipped default)")
     args = p.parse_args()
     args.workers = [int(w) for w in args.workers.split(",")]
     args.variants = args.variants.split(",")
+    args.strategies = args.strategies.split(",")
     mem = int(Path("/proc/meminfo").read_text().split()[1]) // 1024
     print(f"machine: {os.cpu_count()} CPUs, {mem} MiB RAM, Python {sys.version.split()[0]}", flush=True)
     kinds = ["sqlite", "postgres"] if args.db == "both" else [args.db]
