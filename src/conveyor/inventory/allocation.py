@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from sqlalchemy import text
+from sqlalchemy import bindparam, text
 
 from conveyor.inventory.ledger import StockChange
 from conveyor.inventory.model import LedgerReason
@@ -32,22 +32,23 @@ class LocationStock:
     daily_capacity: int | None
 
 
+_SNAPSHOT = text(
+    "SELECT l.location_id, l.sku_id, l.on_hand - l.allocated - l.reserved - l.safety_stock AS atp,"
+    " loc.code, loc.priority, loc.latitude, loc.longitude, loc.type, loc.can_ship, loc.daily_capacity"
+    " FROM stock_levels l JOIN locations loc ON loc.id = l.location_id"
+    " WHERE loc.active = :active AND l.sku_id IN :skus").bindparams(bindparam("skus", expanding=True))
+
+
 def read_snapshot(uow: UnitOfWork, sku_ids: set[str]) -> tuple[dict[str, LocationStock], dict[str, dict[str, int]]]:
     """Locations that hold any of `sku_ids` (active ones only) and available-to-promise there.
 
     Returns (locations by id, {location_id: {sku_id: atp}})."""
     if not sku_ids:
         return {}, {}
-    params = {f"s{i}": sku for i, sku in enumerate(sorted(sku_ids))}
-    sql = text(
-        "SELECT l.location_id, l.sku_id, l.on_hand - l.allocated - l.reserved - l.safety_stock AS atp,"
-        " loc.code, loc.priority, loc.latitude, loc.longitude, loc.type, loc.can_ship, loc.daily_capacity"
-        " FROM stock_levels l JOIN locations loc ON loc.id = l.location_id"
-        f" WHERE loc.active = :active AND l.sku_id IN ({', '.join(':' + k for k in params)})"
-    )
+    rows = uow.session.execute(_SNAPSHOT, {"skus": sorted(sku_ids), "active": True})
     locations: dict[str, LocationStock] = {}
     atp: dict[str, dict[str, int]] = defaultdict(dict)
-    for row in uow.session.execute(sql, {**params, "active": True}):
+    for row in rows:
         if row.location_id not in locations:
             locations[row.location_id] = LocationStock(
                 row.location_id, row.code, row.priority, row.latitude, row.longitude, row.type,

@@ -14,7 +14,8 @@ from conveyor.api.schemas import Code, Strict
 from conveyor.auth.service import Principal
 from conveyor.bootstrap import Container
 from conveyor.inventory.locations import resolve_location
-from conveyor.orders import reallocation, routing_bridge as bridge, routing_store
+from conveyor.orders import reallocation, routing_store
+from conveyor.orders import routing_bridge as bridge
 from conveyor.orders.api import scope
 from conveyor.orders.schemas import AddressIn, render_order
 from conveyor.routing.model import Destination

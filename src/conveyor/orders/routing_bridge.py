@@ -9,7 +9,7 @@ from collections import defaultdict
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import bindparam, func, select, text
 
 from conveyor.inventory.allocation import read_snapshot
 from conveyor.inventory.locations import routing_profiles
@@ -37,20 +37,20 @@ class SkuInfo:
     allow_split: bool = False
 
 
+_SKUS = text("SELECT id, code, name, active, is_kit, kit_allows_split, weight_grams FROM skus"
+             " WHERE code IN :codes").bindparams(bindparam("codes", expanding=True))
+_PARTS = text("SELECT kit_sku_id, component_sku_id, quantity FROM kit_components"
+              " WHERE kit_sku_id IN :kits").bindparams(bindparam("kits", expanding=True))
+
+
 def load_skus(uow: UnitOfWork, codes: list[str]) -> dict[str, SkuInfo]:
-    """SKUs by code with their kit components: one query, a second only if a kit is present."""
-    unique = sorted(set(codes))
-    params = {f"c{i}": c for i, c in enumerate(unique)}
-    rows = uow.session.execute(text(
-        "SELECT id, code, name, active, is_kit, kit_allows_split, weight_grams FROM skus"
-        f" WHERE code IN ({', '.join(':' + k for k in params)})"), params).all()
+    """SKUs by code with their kit components: one query, a second only if a kit is present.
+    (Fixed statements with expanding parameters, so SQLAlchemy compiles each only once.)"""
+    rows = uow.session.execute(_SKUS, {"codes": sorted(set(codes))}).all()
     kits = [r.id for r in rows if r.is_kit]
     parts: dict[str, list[Component]] = defaultdict(list)
     if kits:
-        kparams = {f"k{i}": k for i, k in enumerate(kits)}
-        for p in uow.session.execute(text(
-                "SELECT kit_sku_id, component_sku_id, quantity FROM kit_components"
-                f" WHERE kit_sku_id IN ({', '.join(':' + k for k in kparams)})"), kparams):
+        for p in uow.session.execute(_PARTS, {"kits": kits}):
             parts[p.kit_sku_id].append(Component(p.component_sku_id, p.quantity))
     return {r.code: SkuInfo(r.id, r.code, r.name, bool(r.active), r.weight_grams,
                             tuple(parts[r.id]) if r.is_kit else (Component(r.id, 1),),
