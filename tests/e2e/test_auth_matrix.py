@@ -354,8 +354,6 @@ def test_unauthenticated_caller_learns_nothing_from_validation(api):
     _assert_problem(api.client.get("/api/v1/no-such-thing"), 401, "unauthorized")
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: POST /channels/{code}/imports does not scope channel keys: a key "
-                   "bound to 'web' imports orders into 'market' (200, created 1) instead of 403 forbidden")
 def test_channel_key_cannot_import_orders_into_another_channel(api, container):
     before = _counts(container)
     csv_text = "order_id,sku,quantity,unit_price,currency\nX-1,SKU-A,1,10.00,USD\n"

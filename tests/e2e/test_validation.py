@@ -232,8 +232,6 @@ def test_wrong_method_is_405_problem(api, container):
     assert snapshot(container) == before
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: the Allow header of a 405 names only the methods of the first "
-                   "route matching the path: DELETE /api/v1/orders says 'Allow: POST' though GET is allowed too")
 def test_wrong_method_names_the_allowed_methods(api):
     r = api.client.delete("/api/v1/orders", headers=api.headers("admin"))
     assert r.status_code == 405

@@ -52,3 +52,16 @@ async def idempotency_claim(request: Request, who: Principal) -> IdempotencyClai
         raise DomainError(ErrorCode.VALIDATION_ERROR, "Idempotency-Key must be 1-255 characters")
     body = await request.body()
     return IdempotencyClaim(who.key_id, key, request_hash(request.method, request.url.path, body))
+
+
+def check_channel_scope(c: Container, who: Principal, channel_code: str) -> None:
+    """A channel key acts only for its own channel: anything else is 403."""
+    from conveyor.auth.roles import Role
+    from conveyor.channels.service import channel_code_for
+
+    if who.role != Role.CHANNEL:
+        return
+    with c.reader() as uow:
+        own = channel_code_for(uow, who.channel_id)
+    if channel_code != own:
+        raise DomainError(ErrorCode.FORBIDDEN, "a channel key may only act for its own channel")

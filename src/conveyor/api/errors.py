@@ -3,6 +3,7 @@ Domain error codes map to HTTP statuses here, and only here."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -71,7 +72,9 @@ def install(app: FastAPI) -> None:
         return _validation(exc)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 405:
+            exc.headers = {**(exc.headers or {}), "Allow": _allowed_methods(request)}
         code = {404: ErrorCode.NOT_FOUND, 405: ErrorCode.METHOD_NOT_ALLOWED, 401: ErrorCode.UNAUTHORIZED,
                 403: ErrorCode.FORBIDDEN, 413: ErrorCode.PAYLOAD_TOO_LARGE}.get(exc.status_code, "http_error")
         # Keep the exception's headers: a 405 must name the allowed methods (Allow).
@@ -83,3 +86,16 @@ def install(app: FastAPI) -> None:
 
         structlog.get_logger().exception("unhandled error", error=repr(exc))
         return problem(500, ErrorCode.INTERNAL, "an unexpected error occurred; it has been logged")
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method the API serves at this path (Starlette names only the first route's).
+    Built once from the OpenAPI document, which lists every operation by path template."""
+    table = getattr(request.app.state, "allowed_methods", None)
+    if table is None:
+        table = [(re.compile("^" + re.sub(r"\\{[^/]+?\\}", "[^/]+", re.escape(path)) + "$"),
+                  {m.upper() for m in ops})
+                 for path, ops in request.app.openapi()["paths"].items()]
+        request.app.state.allowed_methods = table
+    methods = set().union(*(m for pattern, m in table if pattern.match(request.url.path)))
+    return ", ".join(sorted(methods))

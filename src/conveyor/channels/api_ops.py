@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Depends, Query
 from fastapi.responses import JSONResponse, Response
 
-from conveyor.api.deps import container, require
+from conveyor.api.deps import check_channel_scope, container, require
 from conveyor.api.schemas import Code
 from conveyor.auth.service import Principal
 from conveyor.bootstrap import Container
@@ -28,6 +28,7 @@ def import_file(code: str, csv_text: Annotated[str, Body(media_type="text/csv")]
                 who: Principal = Depends(require("orders:create")), c: Container = Depends(container)) -> dict:
     """Import an order file with the channel's column profile. Bad rows reject their whole order;
     the rest is imported. Files above the request size limit go through `conveyor import orders`."""
+    check_channel_scope(c, who, code)
     report = import_orders(c, code, io.StringIO(csv_text, newline=""), csv_text.encode(), dry_run=dry_run)
     return {"dry_run": report.dry_run, "orders_in_file": report.orders_in_file, "created": report.created,
             "held": report.held, "already_imported": report.already_imported,
