@@ -37,7 +37,8 @@ from conveyor.shared.db import normalise_url  # noqa: E402
 from conveyor.shared.migrate import upgrade  # noqa: E402
 
 SKUS = 200
-HEADER = "order_id,sku,quantity,unit_price,currency,customer_name,customer_email,ship_city,ship_postal_code,ship_country"
+HEADER = ("order_id,sku,quantity,unit_price,currency,customer_name,customer_email,ship_city,ship_postal_code,"
+          "ship_country")
 
 
 def make_file(rows: int, seed: int = 7) -> tuple[str, int]:
@@ -46,8 +47,9 @@ def make_file(rows: int, seed: int = 7) -> tuple[str, int]:
     while written < rows:
         order += 1
         for _ in range(min(rng.choice((2, 3, 3, 4, 5)), rows - written)):
-            out.append(f"MP-{order},SKU-{rng.randrange(SKUS):04d},{rng.randint(1, 3)},{rng.randint(100, 9999) / 100:.2f},"
-                       f"USD,Customer {order},c{order}@example.com,Springfield,1{order % 10000:04d},US")
+            out.append(f"MP-{order},SKU-{rng.randrange(SKUS):04d},{rng.randint(1, 3)},"
+                       f"{rng.randint(100, 9999) / 100:.2f},USD,Customer {order},c{order}@example.com,Springfield,"
+                       f"1{order % 10000:04d},US")
             written += 1
     return "\n".join(out) + "\n", order
 
@@ -59,7 +61,8 @@ def seed(c) -> None:
     with c.uow() as uow:
         create_channel(uow, "market", "Marketplace file", "csv")
     with c.uow() as uow:
-        create_product(uow, "Bench", [SkuData(code=f"SKU-{i:04d}", name=f"SKU {i}", price_minor=1000) for i in range(SKUS)])
+        create_product(uow, "Bench", [SkuData(code=f"SKU-{i:04d}", name=f"SKU {i}", price_minor=1000)
+                                      for i in range(SKUS)])
     for i in range(SKUS):
         with c.uow() as uow:
             receive(uow, f"SKU-{i:04d}", f"WH{i % 3 + 1}", 1_000_000, actor="bench")

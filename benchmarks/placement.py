@@ -180,10 +180,8 @@ def check_stock(world: World) -> str:
 
 def order_lines(variant: str, rng: random.Random) -> list[tuple[str, int]]:
     codes = sorted(c for c in (f"BENCH-{i:04d}" for i in range(N_SKUS)) if c not in HOT)
-    if variant == "hot":
-        chosen = [rng.choice(HOT), *rng.sample(codes, 2)]
-    else:
-        chosen = rng.sample(codes + list(HOT), 3)
+    # hot: every order has one of the hot SKUs; uniform: any three SKUs
+    chosen = [rng.choice(HOT), *rng.sample(codes, 2)] if variant == "hot" else rng.sample(codes + list(HOT), 3)
     return [(code, rng.randint(1, 3)) for code in chosen]
 
 

@@ -162,7 +162,8 @@ def _random_order(rng: random.Random, skus: list[str], n: int) -> PlaceOrder:
     return PlaceOrder(channel=channel, currency="USD", external_id=external, customer_name=name,
                       customer_email=email, shipping_address=address, billing_address=address,
                       shipping_minor=rng.choice([0, 499, 899]),
-                      lines=[LineInput(sku=code, quantity=q, unit_price_minor=_price(code)) for code, q in lines.items()])
+                      lines=[LineInput(sku=code, quantity=q, unit_price_minor=_price(code))
+                             for code, q in lines.items()])
 
 
 def _price(code: str) -> int:

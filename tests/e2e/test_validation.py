@@ -8,7 +8,6 @@ from __future__ import annotations
 import copy
 import json
 
-import pytest
 from sqlalchemy import text
 
 from tests.e2e.conftest import order_body

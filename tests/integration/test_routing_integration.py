@@ -4,6 +4,7 @@ re-routing and the waiting-order batch move stock, and the simulator compares st
 from __future__ import annotations
 
 from conveyor.catalog.service import SkuData, create_product
+from conveyor.channels.service import create_channel
 from conveyor.inventory.locations import LocationData, create_location
 from conveyor.inventory.service import receive
 from conveyor.orders import reallocation, routing_store
@@ -11,7 +12,6 @@ from conveyor.orders.commands import Address
 from conveyor.orders.placement import place_order
 from conveyor.orders.service import get_order, timeline
 from conveyor.orders.simulation import simulate
-from conveyor.channels.service import create_channel
 
 NEW_YORK = Address(name="Ada", line1="1 Main St", city="New York", region="NY", postal_code="10001", country="US")
 LOS_ANGELES = Address(name="Bo", line1="2 Main St", city="Los Angeles", region="CA", postal_code="90012",

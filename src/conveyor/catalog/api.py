@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from conveyor.api.deps import container, require
+from conveyor.api.idempotency import idempotent
 from conveyor.api.schemas import Amount, Code, Currency, PageOut, ShortText, Strict
 from conveyor.auth.service import Principal
 from conveyor.bootstrap import Container
@@ -99,11 +101,10 @@ def product_out(p: Product) -> ProductOut:
 
 
 @router.post("/products", response_model=ProductOut, status_code=201)
-def create_product(body: ProductIn, _: Principal = Depends(require("catalog:write")),
-                   c: Container = Depends(container)) -> ProductOut:
-    with c.uow() as uow:
-        return product_out(service.create_product(uow, body.name, [s.to_data() for s in body.skus],
-                                                  body.description, body.active))
+async def create_product(body: ProductIn, request: Request, who: Principal = Depends(require("catalog:write")),
+                         c: Container = Depends(container)) -> JSONResponse:
+    return await idempotent(request, who, c, 201, lambda uow: product_out(service.create_product(
+        uow, body.name, [s.to_data() for s in body.skus], body.description, body.active)))
 
 
 @router.get("/products", response_model=PageOut[ProductOut])
@@ -123,10 +124,11 @@ def get_product(product_id: str, _: Principal = Depends(require("catalog:read"))
 
 
 @router.post("/products/{product_id}/skus", response_model=SkuOut, status_code=201)
-def add_sku(product_id: str, body: SkuIn, _: Principal = Depends(require("catalog:write")),
-            c: Container = Depends(container)) -> SkuOut:
-    with c.uow() as uow:
-        return sku_out(service.add_sku(uow, product_id, body.to_data()))
+async def add_sku(product_id: str, body: SkuIn, request: Request,
+                  who: Principal = Depends(require("catalog:write")),
+                  c: Container = Depends(container)) -> JSONResponse:
+    return await idempotent(request, who, c, 201,
+                            lambda uow: sku_out(service.add_sku(uow, product_id, body.to_data())))
 
 
 @router.get("/skus", response_model=PageOut[SkuOut])

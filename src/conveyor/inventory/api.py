@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from conveyor.api.deps import container, require
+from conveyor.api.idempotency import idempotent
 from conveyor.api.schemas import Code, PageOut, ShortText, Strict
 from conveyor.auth.service import Principal
 from conveyor.bootstrap import Container
@@ -151,10 +153,10 @@ def location_out(loc: Location) -> LocationOut:
 
 
 @router.post("/locations", response_model=LocationOut, status_code=201)
-def create_location(body: LocationIn, _: Principal = Depends(require("locations:write")),
-                    c: Container = Depends(container)) -> LocationOut:
-    with c.uow() as uow:
-        return location_out(loc_service.create_location(uow, loc_service.LocationData(**body.model_dump())))
+async def create_location(body: LocationIn, request: Request, who: Principal = Depends(require("locations:write")),
+                          c: Container = Depends(container)) -> JSONResponse:
+    return await idempotent(request, who, c, 201, lambda uow: location_out(
+        loc_service.create_location(uow, loc_service.LocationData(**body.model_dump()))))
 
 
 @router.get("/locations", response_model=list[LocationOut])
@@ -209,37 +211,39 @@ def list_ledger(_: Principal = Depends(require("inventory:read")), c: Container 
 
 
 @router.post("/inventory/receipts", response_model=LevelOut, status_code=201)
-def receive(body: ReceiptIn, who: Principal = Depends(require("inventory:write")),
-            c: Container = Depends(container)) -> LevelOut:
-    with c.uow() as uow:
-        return level_out(service.receive(uow, body.sku, body.location, body.quantity, who.actor,
-                                         body.reference, body.note))
+async def receive(body: ReceiptIn, request: Request, who: Principal = Depends(require("inventory:write")),
+                  c: Container = Depends(container)) -> JSONResponse:
+    return await idempotent(request, who, c, 201, lambda uow: level_out(service.receive(
+        uow, body.sku, body.location, body.quantity, who.actor, body.reference, body.note)))
 
 
 @router.post("/inventory/adjustments", response_model=LevelOut, status_code=201)
-def adjust(body: AdjustmentIn, who: Principal = Depends(require("inventory:write")),
-           c: Container = Depends(container)) -> LevelOut:
-    with c.uow() as uow:
-        return level_out(service.adjust(uow, body.sku, body.location, body.delta, body.reason, who.actor,
-                                        body.note))
+async def adjust(body: AdjustmentIn, request: Request, who: Principal = Depends(require("inventory:write")),
+                 c: Container = Depends(container)) -> JSONResponse:
+    return await idempotent(request, who, c, 201, lambda uow: level_out(service.adjust(
+        uow, body.sku, body.location, body.delta, body.reason, who.actor, body.note)))
 
 
 @router.post("/inventory/transfers", response_model=list[LevelOut], status_code=201)
-def transfer(body: TransferIn, who: Principal = Depends(require("inventory:write")),
-             c: Container = Depends(container)) -> list[LevelOut]:
-    with c.uow() as uow:
+async def transfer(body: TransferIn, request: Request, who: Principal = Depends(require("inventory:write")),
+                   c: Container = Depends(container)) -> JSONResponse:
+    def work(uow):
         src, dst = service.transfer(uow, body.sku, body.source, body.destination, body.quantity, who.actor,
                                     body.note)
         return [level_out(src), level_out(dst)]
 
+    return await idempotent(request, who, c, 201, work)
+
 
 @router.post("/inventory/counts", status_code=201)
-def count(body: CountIn, who: Principal = Depends(require("inventory:write")),
-          c: Container = Depends(container)) -> dict:
-    with c.uow() as uow:
+async def count(body: CountIn, request: Request, who: Principal = Depends(require("inventory:write")),
+                c: Container = Depends(container)) -> JSONResponse:
+    def work(uow):
         changes = service.cycle_count(uow, body.location, body.counts, who.actor)
         return {"location": body.location, "changed": len(changes),
                 "deltas": [{"sku_id": ch.sku_id, "delta": ch.d_on_hand} for ch in changes]}
+
+    return await idempotent(request, who, c, 201, work)
 
 
 @router.put("/inventory/safety-stock", response_model=LevelOut)
@@ -250,12 +254,11 @@ def safety_stock(body: SafetyStockIn, _: Principal = Depends(require("inventory:
 
 
 @router.post("/inventory/reservations", response_model=ReservationOut, status_code=201)
-def reserve(body: ReservationIn, who: Principal = Depends(require("inventory:write")),
-            c: Container = Depends(container)) -> ReservationOut:
-    with c.uow() as uow:
-        r = service.reserve(uow, body.sku, body.location, body.quantity, body.ttl_seconds, body.reference,
-                            who.actor)
-        return ReservationOut.model_validate(r, from_attributes=True)
+async def reserve(body: ReservationIn, request: Request, who: Principal = Depends(require("inventory:write")),
+                  c: Container = Depends(container)) -> JSONResponse:
+    return await idempotent(request, who, c, 201, lambda uow: ReservationOut.model_validate(service.reserve(
+        uow, body.sku, body.location, body.quantity, body.ttl_seconds, body.reference, who.actor),
+        from_attributes=True))
 
 
 @router.delete("/inventory/reservations/{reservation_id}", response_model=ReservationOut)

@@ -159,19 +159,24 @@ def tags(order_id: str, body: TagsIn, who: Principal = Depends(require("orders:w
 
 
 @router.post("/{order_id}/shipments", status_code=201)
-def ship(order_id: str, body: ShipIn, who: Principal = Depends(require("orders:fulfil")),
-         c: Container = Depends(container)) -> dict:
+async def ship(order_id: str, body: ShipIn, request: Request, who: Principal = Depends(require("orders:fulfil")),
+               c: Container = Depends(container)) -> JSONResponse:
     """Record a shipment of allocated units from one location (the fulfilment issue builds the
-    pick/pack flow on top of this)."""
+    pick/pack flow on top of this). Accepts an Idempotency-Key."""
+    from conveyor.api.idempotency import idempotent
+
+    return await idempotent(request, who, c, 201, lambda uow: _ship(uow, order_id, body, who))
+
+
+def _ship(uow, order_id: str, body: ShipIn, who: Principal) -> dict:
     from conveyor.inventory.locations import resolve_location
 
-    with c.uow() as uow:
-        location = resolve_location(uow, body.location)
-        shipment = operations.ship_order(uow, order_id, location_id=location.id, lines=body.lines,
-                                         carrier=body.carrier, tracking_number=body.tracking_number,
-                                         actor=who.actor, scope_channel_id=scope(who))
-        return {"id": shipment.id, "order_id": order_id, "location_id": location.id, "items": shipment.items,
-                "carrier": shipment.carrier, "tracking_number": shipment.tracking_number}
+    location = resolve_location(uow, body.location)
+    shipment = operations.ship_order(uow, order_id, location_id=location.id, lines=body.lines,
+                                     carrier=body.carrier, tracking_number=body.tracking_number,
+                                     actor=who.actor, scope_channel_id=scope(who))
+    return {"id": shipment.id, "order_id": order_id, "location_id": location.id, "items": shipment.items,
+            "carrier": shipment.carrier, "tracking_number": shipment.tracking_number}
 
 
 @router.post("/{order_id}/deliver", response_model=OrderOut)

@@ -72,9 +72,9 @@ def test_pos_sale_takes_stock_from_the_store_and_completes(container):
     world = seed_world(container, {"SKU-A": 10}, locations=2)
     with container.uow() as uow:
         create_channel(uow, "till", "Store till", "pos")
+    from conveyor.channels.pos import record_sale
     from conveyor.inventory.service import receive
     from conveyor.orders.commands import LineInput, PlaceOrder
-    from conveyor.channels.pos import record_sale
 
     with container.uow() as uow:
         receive(uow, "SKU-A", "WH2", 3, actor="test")
@@ -101,7 +101,8 @@ def test_amazon_poll_places_orders_and_waits_out_a_429(container, platform):
     for order in page1["payload"]["Orders"]:
         oid = order["AmazonOrderId"]
         path = f"amazon/order_items_{oid}.json"
-        body = fixture(path) if (fixture.__globals__["FIXTURES"] / path).exists() else b'{"payload": {"OrderItems": []}}'
+        empty = b'{"payload": {"OrderItems": []}}'
+        body = fixture(path) if (fixture.__globals__["FIXTURES"] / path).exists() else empty
         platform.add("GET", f"/orders/v0/orders/{oid}/orderItems", body=body)
     waits: list[float] = []
     report = poll(container, "amz", datetime(2026, 1, 1, tzinfo=UTC), sleep=waits.append)
