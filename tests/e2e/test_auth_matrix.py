@@ -76,6 +76,15 @@ ENDPOINTS: dict[tuple[str, str], str | None] = {
     ("POST", "/api/v1/channels/{code}/imports"): "orders:create",
     ("POST", "/api/v1/channels/{code}/pos/sales"): "orders:fulfil",
     ("GET", "/api/v1/channels/{code}/feeds/inventory.csv"): "channels:read",
+    # Phone orders: taking, editing, discarding and confirming a draft is placing an order.
+    ("POST", "/api/v1/channels/{code}/drafts"): "orders:create",
+    ("GET", "/api/v1/channels/{code}/drafts"): "orders:read",
+    ("GET", "/api/v1/channels/{code}/drafts/{draft_id}"): "orders:read",
+    ("PATCH", "/api/v1/channels/{code}/drafts/{draft_id}"): "orders:create",
+    ("DELETE", "/api/v1/channels/{code}/drafts/{draft_id}"): "orders:create",
+    ("POST", "/api/v1/channels/{code}/drafts/{draft_id}/confirm"): "orders:create",
+    # Customer lookup is a tool for taking orders, not a way to browse customers.
+    ("GET", "/api/v1/channels/{code}/customers"): "orders:create",
     ("GET", "/api/v1/api-keys"): "keys:manage",
     ("POST", "/api/v1/api-keys"): "keys:manage",
     ("DELETE", "/api/v1/api-keys/{key_id}"): "keys:manage",
@@ -106,7 +115,7 @@ CALLERS = {"admin": "admin", "ops": "ops", "support": "support", "readonly": "re
 
 MISSING = {"product_id": "prd_doesnotexist", "sku": "NO-SUCH-SKU", "location": "NO-SUCH-LOC",
            "reservation_id": "rsv_doesnotexist", "order_id": "ord_doesnotexist", "key_id": "key_doesnotexist",
-           "code": "no-such-channel", "channel_sku": "NO-SUCH-CHANNEL-SKU"}
+           "code": "no-such-channel", "channel_sku": "NO-SUCH-CHANNEL-SKU", "draft_id": "drf_doesnotexist"}
 
 
 def _operations(app) -> list[tuple[str, str]]:
@@ -128,7 +137,7 @@ def _assert_problem(r, status: int, code: str) -> None:
 
 def _counts(container) -> dict[str, int]:
     tables = ["orders", "order_events", "stock_ledger", "products", "skus", "locations", "channels",
-              "api_keys", "reservations", "idempotency_keys"]
+              "api_keys", "reservations", "idempotency_keys", "draft_orders"]
     with container.reader() as uow:
         return {t: uow.session.execute(text(f"SELECT COUNT(*) FROM {t}")).scalar_one() for t in tables}
 

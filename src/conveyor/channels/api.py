@@ -110,9 +110,9 @@ def update_channel(code: str, body: ChannelPatch, _: Principal = Depends(require
 
 
 def _mount() -> None:
-    from conveyor.channels import api_inbound, api_ops, api_skumap
+    from conveyor.channels import api_drafts, api_inbound, api_ops, api_skumap
 
-    for sub in (api_inbound.router, api_skumap.router, api_ops.router):
+    for sub in (api_inbound.router, api_skumap.router, api_ops.router, api_drafts.router):
         router.include_router(sub)
 
 

@@ -36,7 +36,6 @@ from conveyor.shared.clock import utcnow
 from conveyor.shared.db import UnitOfWork
 from conveyor.shared.errors import DomainError
 
-
 _CROCKFORD = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", b"0123456789abcdefghjkmnpqrstvwxyz")
 
 

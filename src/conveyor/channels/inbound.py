@@ -24,9 +24,8 @@ from conveyor.bootstrap import Container
 from conveyor.channels import intake, signatures
 from conveyor.channels.connectors.bigcommerce import API_ROOT, BigCommerceConnector, bigcommerce_client
 from conveyor.channels.http import ChannelHttpError, RetryPolicy
-from conveyor.channels.mappers import MappedOrder
+from conveyor.channels.mappers import MappedOrder, shopify, woocommerce
 from conveyor.channels.mappers import bigcommerce as bc_mapper
-from conveyor.channels.mappers import shopify, woocommerce
 from conveyor.channels.model import WEBHOOK_TYPES, Channel, ChannelType
 from conveyor.channels.secrets import Vault
 from conveyor.channels.service import channel_secrets, get_channel

@@ -90,10 +90,19 @@ class InboundPayload(Base):
     processed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
 
 
+class DraftStatus(StrEnum):
+    DRAFT = "draft"
+    CONFIRMED = "confirmed"
+    DISCARDED = "discarded"
+
+
 class DraftOrder(Base):
-    """A phone order being taken: nothing is allocated until staff confirm it."""
+    """A phone order being taken: nothing is allocated until staff confirm it. `data` holds the
+    order as taken (customer, addresses, priced lines with any override reason; see drafts.py)."""
 
     __tablename__ = "draft_orders"
+    # Staff list a channel's open drafts newest first.
+    __table_args__ = (Index("ix_draft_orders_channel_status", "channel_id", "status", "id"),)
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     channel_id: Mapped[str] = mapped_column(ForeignKey("channels.id"))

@@ -19,6 +19,8 @@ class Order(Base):
         Index("ix_orders_status_id", "status", "id"),
         Index("ix_orders_created_at", "created_at"),
         Index("ix_orders_customer_email", "customer_email"),
+        # Phone-order customer lookup (orders/customers.py) matches the number as stored.
+        Index("ix_orders_customer_phone", "customer_phone"),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)

@@ -1,0 +1,47 @@
+"""Phone drafts against the database: simultaneous confirms make one order (the draft row is
+locked on PostgreSQL; SQLite writers queue), and the draft's change commits with the order."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+from sqlalchemy import select
+
+from conveyor.channels.drafts import DraftLine, Limits, confirm_draft, create_draft
+from conveyor.channels.model import DraftOrder
+from conveyor.channels.service import create_channel, get_channel
+from conveyor.inventory.model import StockLevel
+from conveyor.orders.model import Order, OrderEvent
+from tests.helpers import seed_world
+
+
+def _draft(container) -> str:
+    seed_world(container, {"SKU-A": 5})
+    with container.uow() as uow:
+        create_channel(uow, "phone", "Phone", "phone", backorder_policy="reject")
+    with container.uow() as uow:
+        channel = get_channel(uow, "phone")
+        draft = create_draft(uow, channel, "USD", {"lines": [DraftLine("SKU-A", 3, 900, "price match")]},
+                             actor="staff", limits=Limits())
+    return draft.id
+
+
+def _confirm(container, draft_id: str) -> str:
+    with container.uow() as uow:
+        channel = get_channel(uow, "phone")
+        return confirm_draft(uow, draft_id, channel, actor="staff", limits=Limits()).order.id
+
+
+def test_simultaneous_confirms_place_one_order(container):
+    draft_id = _draft(container)
+    with ThreadPoolExecutor(8) as pool:
+        order_ids = set(pool.map(lambda _: _confirm(container, draft_id), range(8)))
+    with container.reader() as uow:
+        orders = uow.session.scalars(select(Order)).all()
+        events = uow.session.scalars(select(OrderEvent.type).where(OrderEvent.order_id == orders[0].id)).all()
+        draft = uow.session.get(DraftOrder, draft_id)
+        allocated = uow.session.scalar(select(StockLevel.allocated))
+    assert len(orders) == 1 and order_ids == {orders[0].id}
+    assert sorted(events) == ["draft.confirmed", "order.placed"]
+    assert (draft.status, draft.order_id) == ("confirmed", orders[0].id)
+    assert allocated == 3
