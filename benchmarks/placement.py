@@ -927,7 +927,7 @@ def bench_database(kind: str, args, tmp: Path) -> list[str]:
                     args.orders,
                     args.clients,
                     args.max_seconds,
-                    f"{kind}-w{workers}",
+                    f"{kind}-w{workers}-{strategy}",
                     args.idempotency,
                     args.profile / f"{kind}-w{workers}-{variant}" if args.profile else None,
                 )

@@ -189,17 +189,39 @@ def _pk(table: Any) -> Any:
     return list(table.primary_key.columns)[0]
 
 
+COPY_THRESHOLD = 50
+
+
 def insert_rows(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
-    """Insert many rows as ONE multi-row INSERT. Asking for RETURNING makes SQLAlchemy batch the
-    rows into a single statement ("insertmanyvalues") where a plain executemany would send one
-    INSERT per row; the statement object is built once and reused, so it is compiled once."""
+    """Insert many rows in one statement, whichever way is fastest for the size and database.
+
+    A few rows (the order hot path): ONE multi-row INSERT. Asking for RETURNING makes SQLAlchemy
+    batch the rows into a single statement ("insertmanyvalues") where a plain executemany would
+    send one INSERT per row; the statement object is built once, so it is compiled once.
+    Many rows on PostgreSQL (imports): COPY in the same transaction — a multi-row INSERT with
+    thousands of placeholders spends most of its time in psycopg's query parsing."""
     if not rows:
+        return
+    if len(rows) >= COPY_THRESHOLD and session.get_bind().dialect.name == "postgresql":
+        _copy_rows(session, table, rows)
         return
     key = ("insert", table.name)
     statement = _statements.get(key)
     if statement is None:
         statement = _statements[key] = insert(table).returning(_pk(table))
     session.execute(statement, rows).all()
+
+
+def _copy_rows(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
+    import json
+
+    columns = list(rows[0])
+    json_columns = {c.name for c in table.columns if isinstance(c.type, JSON)}
+    cursor = session.connection().connection.driver_connection.cursor()
+    with cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row([json.dumps(row[c]) if c in json_columns and row[c] is not None else row[c]
+                            for c in columns])
 
 
 def insert_ignoring_conflicts(session: Session, table: Any, rows: list[dict[str, Any]],
