@@ -7,10 +7,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from conveyor.api.deps import container, require
+from conveyor.api.idempotency import idempotent
 from conveyor.api.schemas import Code, Currency, ShortText, Strict
 from conveyor.auth.service import Principal
 from conveyor.bootstrap import Container
@@ -76,12 +78,12 @@ def render(channel: Channel, vault: Vault) -> ChannelOut:
 
 
 @router.post("", response_model=ChannelOut, status_code=201)
-def create_channel(body: ChannelIn, _: Principal = Depends(require("channels:write")),
-                   c: Container = Depends(container)) -> ChannelOut:
+async def create_channel(body: ChannelIn, request: Request, who: Principal = Depends(require("channels:write")),
+                         c: Container = Depends(container)) -> JSONResponse:
     vault = Vault.from_settings(c.settings)
     data = body.model_dump()
-    with c.uow() as uow:
-        return render(service.create_channel(uow, vault=vault, **data), vault)
+    return await idempotent(request, who, c, 201,
+                            lambda uow: render(service.create_channel(uow, vault=vault, **data), vault))
 
 
 @router.get("", response_model=list[ChannelOut])
