@@ -76,6 +76,7 @@ ENDPOINTS: dict[tuple[str, str], str | None] = {
     ("POST", "/api/v1/channels/{code}/imports"): "orders:create",
     ("POST", "/api/v1/channels/{code}/pos/sales"): "orders:fulfil",
     ("GET", "/api/v1/channels/{code}/feeds/inventory.csv"): "channels:read",
+    ("GET", "/api/v1/channels/{code}/feeds/orders.csv"): "channels:read",
     # Phone orders: taking, editing, discarding and confirming a draft is placing an order.
     ("POST", "/api/v1/channels/{code}/drafts"): "orders:create",
     ("GET", "/api/v1/channels/{code}/drafts"): "orders:read",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Query
@@ -56,4 +57,22 @@ def inventory_feed(code: str, _: Principal = Depends(require("channels:read")),
     writer.writerow(["channel_sku", "sku", "external_ref", "available"])
     for i in items:
         writer.writerow([i["channel_sku"], i["sku"], i["external_ref"], i["available"]])
+    return Response(out.getvalue(), media_type="text/csv")
+
+
+@router.get("/{code}/feeds/orders.csv", response_class=Response)
+def order_status_feed(code: str, since: datetime | None = None, _: Principal = Depends(require("channels:read")),
+                      c: Container = Depends(container)) -> Response:
+    """Order status and latest tracking for the channel's orders changed since `since` (the
+    pull-style twin of the order webhooks), oldest change first."""
+    from conveyor.orders.feeds import status_feed
+
+    with c.reader() as uow:
+        rows = status_feed(uow, get_channel(uow, code).id, since)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["external_id", "order_id", "status", "updated_at", "carrier", "tracking_number"])
+    for r in rows:
+        writer.writerow([r.external_id, r.order_id, r.status, r.updated_at.isoformat(), r.carrier,
+                         r.tracking_number])
     return Response(out.getvalue(), media_type="text/csv")
