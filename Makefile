@@ -30,7 +30,8 @@ test-fast: install
 
 ## Load and quality benchmarks; results are recorded in docs/benchmarks.md.
 bench: install
-	$(BIN)/python benchmarks/run_all.py
+	CONVEYOR_TEST_POSTGRES_URL=$${CONVEYOR_TEST_POSTGRES_URL:-postgresql://postgres@127.0.0.1:5432/test} \
+		$(BIN)/python benchmarks/run_all.py
 
 lint: install
 	$(BIN)/ruff check src tests benchmarks
