@@ -14,6 +14,7 @@ offline, so coarse-but-local beats precise-but-remote.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -113,12 +114,27 @@ def locate(dest: Destination) -> GeoPoint:
     return UNKNOWN
 
 
+_EARTH_RADIUS_KM = 6371.0088  # the haversine package's mean radius
+_UNKNOWN_DISTANCE = GeoDistance(None, "unknown")
+
+
 def distance(dest: Destination | GeoPoint, candidate: Candidate) -> GeoDistance:
     """Great-circle km from the destination to a candidate (unknown if either lacks a point)."""
     point = dest if isinstance(dest, GeoPoint) else locate(dest)
     if point.latitude is None or candidate.latitude is None or candidate.longitude is None:
-        return GeoDistance(None, "unknown")
-    km = haversine(
-        (point.latitude, point.longitude), (candidate.latitude, candidate.longitude), unit=Unit.KILOMETERS
-    )
-    return GeoDistance(km, point.precision)
+        return _UNKNOWN_DISTANCE
+    return _distance(point, candidate.latitude, candidate.longitude)
+
+
+@lru_cache(maxsize=65536)
+def _distance(point: GeoPoint, latitude: float, longitude: float) -> GeoDistance:
+    """Cached per (destination point, location): placement routes many orders to the same
+    places from the same locations. Same formula as `haversine()`, without its per-call
+    argument handling (this runs once per candidate per order)."""
+    lat1, lon1 = point.latitude, point.longitude
+    if not (-90 <= lat1 <= 90 and -180 <= lon1 <= 180 and -90 <= latitude <= 90 and -180 <= longitude <= 180):
+        km = haversine((lat1, lon1), (latitude, longitude), unit=Unit.KILOMETERS)  # raises as before
+        return GeoDistance(km, point.precision)
+    lat1, lon1, lat2, lon2 = map(math.radians, (lat1, lon1, latitude, longitude))
+    d = math.sin((lat2 - lat1) * 0.5) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) * 0.5) ** 2
+    return GeoDistance(_EARTH_RADIUS_KM * 2 * math.asin(math.sqrt(d)), point.precision)

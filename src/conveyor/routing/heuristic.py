@@ -1,7 +1,7 @@
 """A fast set search for cost-based routing (used by `lowest_cost` and `fewest_splits`).
 
 Choosing *which* locations ship is the hard part; given a set, filling each item cheapest-first
-is easy. So the search prices many candidate sets at once with numpy (`_Pricer.price`):
+is easy. So the search prices many candidate sets at once with numpy (`Pricer.price`):
   1. every single location, then every pair (exhaustive: most orders ship from one or two);
   2. a beam search growing the best sets one location at a time while that still helps;
   3. local search on the winner: add, drop or swap one location.
@@ -27,7 +27,7 @@ def search(problem: Problem) -> Allocation:
     useful = [j for j in range(len(problem.sites)) if problem.cover[j].any()]
     if not useful or not problem.items:
         return empty_allocation(problem)
-    pricer = _Pricer(problem, useful)
+    pricer = Pricer(problem, useful)
     singles = np.arange(len(useful))[:, None]
     cost, short = pricer.price(singles)
     k = int(np.argmin(cost))
@@ -48,7 +48,7 @@ def search(problem: Problem) -> Allocation:
     return best
 
 
-def _grow(pricer: _Pricer, singles: np.ndarray, cost: np.ndarray) -> dict[tuple[int, ...], float]:
+def _grow(pricer: Pricer, singles: np.ndarray, cost: np.ndarray) -> dict[tuple[int, ...], float]:
     """All pairs, then a beam over bigger sets while they keep getting cheaper."""
     found: dict[tuple[int, ...], float] = {}
     if pricer.n < 2:
@@ -82,7 +82,7 @@ def _extend(beam: np.ndarray, n: int) -> np.ndarray:
 
 def _top_unique(sets: np.ndarray, cost: np.ndarray, soft: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The BEAM cheapest distinct sets ({a,b}+c and {a,c}+b are the same set), plus the BEAM
-    cheapest by the soft price (see _Pricer._soft); cheapest first."""
+    cheapest by the soft price (see Pricer._soft); cheapest first."""
     seen: set[tuple[int, ...]] = set()
     keep: list[int] = []
     for ranking in (cost, soft):
@@ -106,7 +106,7 @@ def _smallest(values: np.ndarray) -> np.ndarray:
     return np.argpartition(values, BEAM)[:BEAM]
 
 
-def _local_search(pricer: _Pricer, best: tuple[int, ...], pool: dict) -> tuple[int, ...]:
+def _local_search(pricer: Pricer, best: tuple[int, ...], pool: dict) -> tuple[int, ...]:
     for _ in range(LOCAL_ROUNDS):
         improved = False
         for sets in _neighbours(np.array(best, dtype=np.int64), pricer.shortlist):
@@ -161,7 +161,7 @@ def _merge_identical(problem: Problem) -> list[list[int]]:
     return list(groups.values())
 
 
-class _Pricer:
+class Pricer:
     """The problem on useful sites as arrays: F fixed [n], U unit [n,m], C cover [n,m], q need."""
 
     def __init__(self, problem: Problem, useful: list[int]) -> None:
@@ -198,9 +198,20 @@ class _Pricer:
         return float(two + self.S + (self.q * self.U.min(0)).sum())
 
     def best_pairs(self) -> tuple[np.ndarray, np.ndarray]:
-        """The BEAM cheapest pairs, all n*(n-1)/2 priced in closed form: each item fills from
-        the pair's cheaper site first, then the other. Arrays are [item, a, b] so the sums run
-        over the short outer axis, which numpy does fast."""
+        """The BEAM cheapest pairs (see pair_costs)."""
+        cost, short, _ = self.pair_costs()
+        flat = np.concatenate([_smallest(cost.ravel()), _smallest(self._soft(cost, short).ravel())])
+        flat = np.unique(flat)
+        flat = flat[np.argsort(cost.ravel()[flat], kind="stable")]
+        a, b = np.unravel_index(flat, cost.shape)
+        finite = np.isfinite(cost[a, b])
+        return np.column_stack([a, b])[finite], cost[a, b][finite]
+
+    def pair_costs(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Cost, units short and "both ship" of every pair [a, b] (a < b; cost inf elsewhere),
+        all n*(n-1)/2 priced
+        in closed form: each item fills from the pair's cheaper site first, then the other.
+        Arrays are [item, a, b] so the sums run over the short outer axis, which numpy does fast."""
         Ut, Ct, q, F = self.Ut, self.Ct, self.q[:, None, None], self.F
         ua, ub = Ut[:, :, None], Ut[:, None, :]
         ca, cb = Ct[:, :, None], Ct[:, None, :]
@@ -218,12 +229,7 @@ class _Pricer:
             + self.P * short
         )
         cost[np.tril_indices(self.n)] = np.inf  # each unordered pair once, no (a, a)
-        flat = np.concatenate([_smallest(cost.ravel()), _smallest(self._soft(cost, short).ravel())])
-        flat = np.unique(flat)
-        flat = flat[np.argsort(cost.ravel()[flat], kind="stable")]
-        a, b = np.unravel_index(flat, cost.shape)
-        finite = np.isfinite(cost[a, b])
-        return np.column_stack([a, b])[finite], cost[a, b][finite]
+        return cost, short, used_a & used_b
 
     def _soft(self, cost: np.ndarray, short: np.ndarray) -> np.ndarray:
         """Cost with a short unit priced at roughly what one more location would charge for it:
@@ -232,6 +238,10 @@ class _Pricer:
         return cost - (self.P - self.soft_short) * short
 
     def price(self, sets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        cost, short, _ = self.price_used(sets)
+        return cost, short
+
+    def price_used(self, sets: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Cost and units short of each set (rows of site indices, all the same size): every
         item fills from the set's sites cheapest first; only sites that ship pay fixed costs.
         Works on [item, position in set, set] arrays, for the same reason as best_pairs."""
@@ -246,4 +256,4 @@ class _Pricer:
         used = ships.sum(0) > 0  # [L, B]
         short = (self.q - take.sum(1).T).sum(1)
         fixed = (self.F[idx] * used).sum(0) + self.S * np.maximum(used.sum(0) - 1, 0)
-        return fixed + (take * Us).sum((0, 1)) + self.P * short, short
+        return fixed + (take * Us).sum((0, 1)) + self.P * short, short, used

@@ -13,32 +13,64 @@ Returns None when HiGHS does not prove an optimum in time; the caller falls back
 
 from __future__ import annotations
 
+from functools import lru_cache
+from itertools import combinations
+
 import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import coo_matrix
 
-from conveyor.routing.problem import Allocation, Problem, allocation_cost, empty_allocation, units_of
+from conveyor.routing.heuristic import Pricer
+from conveyor.routing.problem import (
+    Allocation,
+    Problem,
+    allocation_cost,
+    bound_sites,
+    empty_allocation,
+    independent_items,
+    site_count_range,
+    units_of,
+)
 
 TIME_LIMIT_S = 0.5
 
 
-def solve(problem: Problem, time_limit: float = TIME_LIMIT_S) -> Allocation | None:
-    pairs = [
-        (i, j)
-        for j in range(len(problem.sites))
-        for i in range(len(problem.items))
-        if problem.cover[j, i] > 0
-    ]
-    if not pairs:
+def solve(
+    problem: Problem, time_limit: float = TIME_LIMIT_S, upper: float | None = None
+) -> Allocation | None:
+    """`upper`: the cost of a plan already found (the heuristic's), if any. It lets a presolve
+    drop every site that cannot be part of a cheaper plan (see `_presolve`), bound the number of
+    sites and the objective: the branch and bound then runs on a handful of sites instead of
+    all of them, which is what keeps big problems within milliseconds."""
+    rows = problem.cover_rows
+    sites = [j for j in range(len(problem.sites)) if any(rows[j])]
+    if not sites:
         return empty_allocation(problem)  # nothing can ship: trivially optimal
-    sites = sorted({j for _, j in pairs})
+    count: tuple[int, int] | None = None
+    if upper is not None:
+        limit = upper + 1.0  # the known plan itself must stay feasible
+        sites = bound_sites(problem, sites, limit)
+        if sites:
+            count = site_count_range(problem, sites, limit)
+            sites = _presolve(problem, sites, limit, count[1])
+        if not sites:
+            return None  # cannot happen with a true upper bound; let the caller fall back
+    pairs = [(i, j) for j in sites for i in range(len(problem.items)) if rows[j][i] > 0]
     model = _Model(problem, pairs, sites)
+    constraints = model.constraints()
+    if upper is not None and count is not None:
+        # As many sites as a plan that cheap can afford, and no worse than the known plan: cuts
+        # the fractional "a little of every site" solutions the relaxation otherwise explores.
+        ones = np.zeros(model.size)
+        ones[model.y0 : model.s0] = 1.0
+        constraints.append(LinearConstraint(ones[None, :], count[0], count[1]))
+        constraints.append(LinearConstraint(model.objective()[None, :], -np.inf, limit + model.split))
     try:
         res = milp(
             model.objective(),
             integrality=np.ones(model.size),
             bounds=model.bounds(),
-            constraints=model.constraints(),
+            constraints=constraints,
             options={"time_limit": time_limit, "mip_rel_gap": 1e-7, "presolve": True},
         )
     except (ValueError, RuntimeError):  # a solver failure must not fail order placement
@@ -46,6 +78,51 @@ def solve(problem: Problem, time_limit: float = TIME_LIMIT_S) -> Allocation | No
     if res.status != 0 or res.x is None:
         return None
     return model.allocation(np.rint(res.x).astype(int))
+
+
+# Sets of up to this many sites are enumerated by the presolve (C(50, 3) = 19600 triples).
+PRESOLVE_MAX_SITES = 3
+
+
+def _presolve(problem: Problem, sites: list[int], limit: float, most: int) -> list[int]:
+    """Keep only sites that belong to some set of at most `most` sites whose relaxed price is
+    below `limit`. The relaxed price (heuristic.Pricer: every item fills cheapest first as if
+    no other item drew on its SKUs) never exceeds what the best plan over that set really costs,
+    so every plan cheaper than `limit` ships from sites that are kept: the optimum is unchanged.
+    With `most` > PRESOLVE_MAX_SITES enumeration would cost more than it saves: keep them all."""
+    if most > PRESOLVE_MAX_SITES or len(sites) <= most:
+        return sites
+    pricer = Pricer(problem, sites)
+    n = pricer.n
+    keep = np.zeros(n, dtype=bool)
+    cost, _ = pricer.price(np.arange(n)[:, None])
+    keep |= cost < limit
+    # A set in which some site ships nothing is priced as the smaller set: it shows nothing about
+    # that site, so only the sites that ship count. Unless lines share SKUs (pricer.exact is
+    # False): then the relaxation may leave idle a site the real plan needs, so all count.
+    if most >= 2:
+        pair, _, both = pricer.pair_costs()
+        cheap = (pair < limit) & (both | (not pricer.exact))
+        keep |= cheap.any(0) | cheap.any(1)
+    if most >= 3:
+        triples = _triples(n)
+        # A triple costs at least its fixed costs and two splits: price only the others.
+        fixed = pricer.F[triples].sum(1) + 2 * problem.split_penalty
+        triples = triples[fixed < limit]
+        for start in range(0, len(triples), 4096):
+            chunk = triples[start : start + 4096]
+            cost, _, used = pricer.price_used(chunk)
+            cheap = cost < limit
+            members = used.T[cheap] if pricer.exact else np.ones((int(cheap.sum()), 3), dtype=bool)
+            keep[np.unique(chunk[cheap][members])] = True
+    return [j for j, k in zip(sites, keep.tolist(), strict=True) if k]
+
+
+@lru_cache(maxsize=64)
+def _triples(n: int) -> np.ndarray:
+    out = np.array(list(combinations(range(n), 3)), dtype=np.int64).reshape(-1, 3)
+    out.flags.writeable = False
+    return out
 
 
 class _Model:
@@ -57,6 +134,7 @@ class _Model:
         self.s0 = self.y0 + len(sites)
         self.size = self.s0 + len(problem.items)
         self.col_y = {j: self.y0 + k for k, j in enumerate(sites)}
+        self.split = problem.split_penalty  # the objective counts it once too often
 
     def objective(self) -> np.ndarray:
         p = self.p
@@ -71,7 +149,16 @@ class _Model:
         upper[: self.y0] = [self.p.cover[j, i] for i, j in self.pairs]
         upper[self.y0 : self.s0] = 1
         upper[self.s0 :] = self.p.need
-        return Bounds(np.zeros(self.size), upper)
+        lower = np.zeros(self.size)
+        # An item whose stock is its own ships all it can (a short unit costs more than any
+        # plan), so its shortfall is known: fixing it tightens the relaxation.
+        shippable = [0] * len(self.p.items)
+        for i, j in self.pairs:
+            shippable[i] += int(self.p.cover_rows[j][i])
+        for i, own in enumerate(independent_items(self.p)):
+            if own:
+                lower[self.s0 + i] = max(self.p.items[i].quantity - shippable[i], 0)
+        return Bounds(lower, upper)
 
     def constraints(self) -> list[LinearConstraint]:
         """Rows: one demand row per item, one linking row per (item, site) pair, one stock row

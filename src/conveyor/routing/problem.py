@@ -53,12 +53,14 @@ class Problem:
     need: np.ndarray = field(init=False)  # [item] units wanted
     short_penalty: float = field(init=False)
 
+    # The same cover as plain lists ([site][item]): the pure-Python paths read it element by
+    # element, which is much cheaper than indexing a numpy array.
+    cover_rows: list[list[int]] = field(init=False)
+
     def __post_init__(self) -> None:
         n, m = len(self.sites), len(self.items)
-        self.cover = np.array(
-            [[units_of(s.candidate.available, it, it.quantity) for it in self.items] for s in self.sites],
-            dtype=np.int64,
-        ).reshape(n, m)
+        self.cover_rows = [_cover_row(s.candidate.available, self.items) for s in self.sites]
+        self.cover = np.array(self.cover_rows, dtype=np.int64).reshape(n, m)
         self.need = np.array([it.quantity for it in self.items], dtype=np.int64)
         # Cost per unit left unshipped: more than opening every site could ever cost, so every
         # strategy fills as many units as it can before it looks at cost.
@@ -70,6 +72,20 @@ class Problem:
 
     def fixed_vector(self) -> np.ndarray:
         return np.array([s.fixed for s in self.sites], dtype=float)
+
+
+def _cover_row(stock: dict[str, int], items: Sequence[Item]) -> list[int]:
+    row = []
+    for it in items:
+        parts = it.parts
+        if len(parts) == 1:
+            p = parts[0]
+            have = stock.get(p.sku_id, 0)
+            units = have if p.per_unit == 1 else have // p.per_unit
+        else:
+            units = min([stock.get(p.sku_id, 0) // p.per_unit for p in parts])
+        row.append(it.quantity if units > it.quantity else units)
+    return row
 
 
 def units_of(stock: dict[str, int], item: Item, cap: int) -> int:
@@ -160,3 +176,86 @@ def allocation_cost(problem: Problem, used: Sequence[int], variable: float, shor
     fixed = sum(problem.sites[j].fixed for j in used)
     splits = max(len(used) - 1, 0) * problem.split_penalty
     return fixed + splits + variable + problem.short_penalty * sum(short)
+
+
+def independent_items(problem: Problem) -> list[bool]:
+    """Per item: True when no other item draws on any of its SKUs (its stock is its own)."""
+    count: dict[str, int] = {}
+    for it in problem.items:
+        for p in it.parts:
+            count[p.sku_id] = count.get(p.sku_id, 0) + 1
+    return [all(count[p.sku_id] == 1 for p in it.parts) for it in problem.items]
+
+
+@dataclass(slots=True)
+class Bounds:
+    """Lower bounds on the cost of plans over some sites (see bound_sites)."""
+
+    base: float  # short units no plan avoids + the variable cost every plan pays at least
+    ship: list[int]  # per item: units every cheapest plan ships (0 where stock is shared)
+    fixed: list[float]  # fixed costs of the sites, ascending
+
+    def with_sites(self, problem: Problem, k: int) -> float:
+        """No plan shipping from k sites costs less."""
+        return self.base + sum(self.fixed[:k]) + problem.split_penalty * max(k - 1, 0)
+
+
+def lower_bounds(problem: Problem, sites: Sequence[int]) -> Bounds:
+    m = len(problem.items)
+    rows = problem.cover_rows
+    tot = [0] * m
+    for j in sites:
+        r = rows[j]
+        for i in range(m):
+            tot[i] += r[i]
+    own = independent_items(problem)
+    least_short = 0
+    ship = [0] * m
+    variable = 0.0
+    for i, it in enumerate(problem.items):
+        q = it.quantity
+        if tot[i] < q:
+            least_short += q - tot[i]
+        if own[i]:
+            ship[i] = min(q, tot[i])
+            if ship[i]:
+                variable += ship[i] * min(problem.sites[j].unit[i] for j in sites if rows[j][i] > 0)
+    fixed = sorted(problem.sites[j].fixed for j in sites)
+    return Bounds(problem.short_penalty * least_short + variable, ship, fixed)
+
+
+def site_count_range(problem: Problem, sites: Sequence[int], upper: float) -> tuple[int, int]:
+    """(fewest, most) sites a plan over `sites` costing less than `upper` can ship from."""
+    b = lower_bounds(problem, sites)
+    rows = problem.cover_rows
+    m = len(problem.items)
+    alone = any(all(rows[j][i] >= b.ship[i] for i in range(m)) for j in sites)
+    fewest = 1 if alone else 2
+    most = fewest
+    while most < len(sites) and b.with_sites(problem, most + 1) < upper - 1e-6:
+        most += 1
+    return fewest, most
+
+
+def bound_sites(problem: Problem, sites: Sequence[int], upper: float) -> list[int]:
+    """The sites of `sites` that can be part of a plan costing less than `upper` (a plan's
+    cost found already): exact pruning, shared by the heuristic and the solver.
+
+    For a plan that ships from site j, cost >= short_penalty x (units no site set can ship)
+    + fixed_j + (each item whose stock is its own ships all it can, at the cheapest unit cost
+    anywhere) + (another site's fixed cost and a split, when j alone cannot ship those items).
+    """
+    m = len(problem.items)
+    rows = problem.cover_rows
+    b = lower_bounds(problem, sites)
+    ship, fixed = b.ship, b.fixed
+    kept = []
+    for j in sites:
+        lb = b.base + problem.sites[j].fixed
+        r = rows[j]
+        if any(r[i] < ship[i] for i in range(m)):  # needs at least one more site
+            other = fixed[1] if fixed[0] == problem.sites[j].fixed and len(fixed) > 1 else fixed[0]
+            lb += problem.split_penalty + other
+        if lb < upper - 1e-6:
+            kept.append(j)
+    return kept

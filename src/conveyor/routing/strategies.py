@@ -190,10 +190,15 @@ def optimal(
 ) -> Plan:
     plan = Plan(strategy="optimal")
     problem = cost_problem(request, eligible(candidates, plan), costs)
-    alloc, extra = optimiser.solve(problem, time_limit), "proven optimal"
+    # The heuristic's plan bounds the solver's search (see optimiser.solve) and is the answer
+    # when the solver proves nothing in time.
+    quick = heuristic.search(problem)
+    alloc, extra = optimiser.solve(problem, time_limit, upper=quick.cost), "proven optimal"
     if alloc is None:
         # Timeout, solver failure or nothing to ship: the heuristic is never worse than nothing.
-        alloc, extra = heuristic.search(problem), "solver gave no proven optimum; used lowest_cost"
+        alloc, extra = quick, "solver gave no proven optimum; used lowest_cost"
+    elif quick.cost < alloc.cost:  # within the solver's tolerance: the heuristic's plan is optimal too
+        alloc = quick
     return _cost_plan(plan, problem, alloc, extra)
 
 
