@@ -14,7 +14,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from conveyor.routing.problem import Allocation, Problem, allocate, empty_allocation, units_of
+from conveyor.routing.problem import (
+    Allocation,
+    Problem,
+    allocate,
+    empty_allocation,
+    site_count_range,
+    units_of,
+)
 
 BEAM = 8  # sets carried from one size to the next
 MAX_SITES = 6  # splits beyond this are not worth a customer's patience
@@ -24,7 +31,7 @@ SHORTLIST = 16  # locations tried in swap moves
 
 
 def search(problem: Problem) -> Allocation:
-    useful = [j for j in range(len(problem.sites)) if problem.cover[j].any()]
+    useful = [j for j, row in enumerate(problem.cover_rows) if any(row)]
     if not useful or not problem.items:
         return empty_allocation(problem)
     pricer = Pricer(problem, useful)
@@ -34,35 +41,88 @@ def search(problem: Problem) -> Allocation:
     if short[k] == 0 and cost[k] <= pricer.pair_lower_bound():
         return allocate(problem, [useful[k]])  # no two-parcel plan can beat it
     pool = {(int(s),): float(c) for s, c in zip(singles[:, 0], cost, strict=True)}
-    pool.update(_grow(pricer, singles, cost))
-    # Swaps only consider the locations that look best on their own: cheap, and where the
-    # improvements come from.
-    pricer.shortlist = np.argsort(cost, kind="stable")[:SHORTLIST]
-    best_set = _local_search(pricer, min(pool, key=pool.__getitem__), pool)
-    ranked = sorted(pool, key=pool.__getitem__)[: EXACT_CHECKS if pricer.exact else 4 * EXACT_CHECKS]
-    orders = (False,) if pricer.exact else (False, True)
-    trials = [allocate(problem, [useful[j] for j in s], rev) for s in {best_set, *ranked} for rev in orders]
-    best = min(trials, key=lambda a: (a.cost, len(a.sites_used)))
+    if pricer.n >= 2:
+        pair, pair_short, both = pricer.pair_costs()
+        best_two = min(float(cost.min()), float(pair.min()))
+        most = site_count_range(problem, useful, best_two)[1]
+        if most <= 2 and pricer.exact:
+            # No set of three or more sites can beat the best single or pair, and those were all
+            # priced exactly: the best of them is the optimum.
+            if pair.min() < cost.min():
+                a, b = np.unravel_index(int(np.argmin(pair)), pair.shape)
+                return allocate(problem, [useful[int(a)], useful[int(b)]])
+            return allocate(problem, [useful[k]])
+        pool.update(_grow(pricer, pair, pair_short, both, float(cost.min()), min(most, MAX_SITES)))
+        # Swaps only consider the locations that look best on their own: cheap, and where the
+        # improvements come from.
+        pricer.shortlist = np.argsort(cost, kind="stable")[:SHORTLIST]
+        best_set = _local_search(pricer, min(pool, key=pool.__getitem__), pool)
+        if not pricer.exact:  # every pair may still be the one: see _exact_best
+            order = np.argsort(pair, axis=None, kind="stable")[: 4 * EXACT_CHECKS]
+            a, b = np.unravel_index(order, pair.shape)
+            for x, y, c in zip(a.tolist(), b.tolist(), pair[a, b].tolist(), strict=True):
+                pool.setdefault((x, y), c)
+    else:
+        best_set = (k,)
+    best = _exact_best(problem, pricer, useful, pool, best_set)
     if sum(best.short) > pricer.least_short:
         best = min(best, _fill_everything(problem, useful), key=lambda a: a.cost)
     return best
 
 
-def _grow(pricer: Pricer, singles: np.ndarray, cost: np.ndarray) -> dict[tuple[int, ...], float]:
-    """All pairs, then a beam over bigger sets while they keep getting cheaper."""
+def _exact_best(
+    problem: Problem, pricer: Pricer, useful: list[int], pool: dict[tuple[int, ...], float], best_set: tuple
+) -> Allocation:
+    """Re-price the most promising sets exactly with allocate(). Set prices never exceed what
+    allocate() finds (shared stock only makes a set dearer), so once a set's price is above the
+    best exact cost found no later set can win: stop there (at most 4 x EXACT_CHECKS sets)."""
+    ranked = sorted(pool, key=pool.__getitem__)
+    if pricer.exact:
+        sets = list(dict.fromkeys([best_set, *ranked[:EXACT_CHECKS]]))
+        trials = [allocate(problem, [useful[j] for j in s]) for s in sets]
+        return min(trials, key=lambda a: (a.cost, len(a.sites_used)))
+    best: Allocation | None = None
+    for s in dict.fromkeys([best_set, *ranked[: 4 * EXACT_CHECKS]]):
+        if best is not None and pool[s] >= best.cost - 1e-9 and s != best_set:
+            break
+        for rev in (False, True):
+            trial = allocate(problem, [useful[j] for j in s], rev)
+            if best is None or (trial.cost, len(trial.sites_used)) < (best.cost, len(best.sites_used)):
+                best = trial
+    assert best is not None
+    return best
+
+
+def _grow(
+    pricer: Pricer,
+    pair: np.ndarray,
+    pair_short: np.ndarray,
+    both: np.ndarray,
+    best_single: float,
+    most: int,
+) -> dict[tuple[int, ...], float]:
+    """The best pairs, then a beam over bigger sets (up to `most` sites) while they keep getting
+    cheaper, or could: a set left short by a unit or two (soft price, see Pricer._soft) is often
+    one location away from the cheapest complete plan."""
     found: dict[tuple[int, ...], float] = {}
-    if pricer.n < 2:
-        return found
-    beam, beam_cost = pricer.best_pairs()
-    best_so_far = float(cost.min())
+    beam, beam_cost = pricer.top_pairs(pair, pair_short, both)
+    best_so_far = best_single
+    soft_best = -np.inf
     while True:
         found.update(_as_dict(beam, beam_cost))
-        if not len(beam) or beam_cost[0] >= best_so_far or beam.shape[1] >= min(MAX_SITES, pricer.n):
+        if not len(beam) or beam.shape[1] >= min(most, pricer.n):
+            break
+        if beam_cost[0] >= best_so_far and soft_best >= best_so_far:
             break  # one more location did not pay for itself; another one rarely does
-        best_so_far = float(beam_cost[0])
+        best_so_far = min(best_so_far, float(beam_cost[0]))
         sets = _extend(beam, pricer.n)
-        cost, short = pricer.price(sets)
-        beam, beam_cost = _top_unique(sets, cost, pricer._soft(cost, short))
+        cost, short, used = pricer.price_used(sets)
+        # A set with an idle site is a smaller set already seen: it would only crowd the beam.
+        busy = used.all(0)
+        sets, cost, short = sets[busy], cost[busy], short[:, busy]
+        soft = pricer._soft(cost, short)
+        soft_best = float(soft.min()) if len(soft) else np.inf
+        beam, beam_cost = _top_unique(sets, cost, soft)
     return found
 
 
@@ -186,7 +246,10 @@ class Pricer:
             )
         self.Ut, self.Ct = np.ascontiguousarray(self.U.T), np.ascontiguousarray(self.C.T)  # [item, site]
         self.P, self.S = problem.short_penalty, problem.split_penalty
-        self.soft_short = float(np.median(self.F) + self.S + self.U.mean())
+        # Per item: the least one more location would charge to ship some of it (its fixed cost,
+        # a split and a unit); the soft price (see _soft) charges that for an item left short.
+        reach = np.where(self.C > 0, self.F[:, None] + self.S + self.U, np.inf).min(0)
+        self.completion = np.where(np.isfinite(reach), reach, self.P)
         self.least_short = float(np.maximum(self.q - self.C.sum(0), 0).sum())
         skus = [p.sku_id for g in groups for p in problem.items[g[0]].parts]
         # Prices are exact only when no two item groups draw on the same SKU.
@@ -197,9 +260,12 @@ class Pricer:
         two = np.partition(self.F, 1)[:2].sum() if self.n > 1 else np.inf
         return float(two + self.S + (self.q * self.U.min(0)).sum())
 
-    def best_pairs(self) -> tuple[np.ndarray, np.ndarray]:
-        """The BEAM cheapest pairs (see pair_costs)."""
-        cost, short, _ = self.pair_costs()
+    def top_pairs(
+        self, cost: np.ndarray, short: np.ndarray, both: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The BEAM cheapest pairs and the BEAM cheapest by soft price (see pair_costs), among
+        pairs where both sites ship (the others are singles already seen)."""
+        cost = np.where(both, cost, np.inf)
         flat = np.concatenate([_smallest(cost.ravel()), _smallest(self._soft(cost, short).ravel())])
         flat = np.unique(flat)
         flat = flat[np.argsort(cost.ravel()[flat], kind="stable")]
@@ -220,7 +286,8 @@ class Pricer:
         t2 = np.minimum(q - t1, np.where(a_first, cb, ca))
         take_a, take_b = np.where(a_first, t1, t2), np.where(a_first, t2, t1)
         used_a, used_b = take_a.sum(0) > 0, take_b.sum(0) > 0
-        short = (q - t1 - t2).sum(0)
+        short_items = q - t1 - t2
+        short = short_items.sum(0)
         cost = (
             F[:, None] * used_a
             + F[None, :] * used_b
@@ -229,17 +296,17 @@ class Pricer:
             + self.P * short
         )
         cost[np.tril_indices(self.n)] = np.inf  # each unordered pair once, no (a, a)
-        return cost, short, used_a & used_b
+        return cost, short_items, used_a & used_b
 
-    def _soft(self, cost: np.ndarray, short: np.ndarray) -> np.ndarray:
-        """Cost with a short unit priced at roughly what one more location would charge for it:
-        keeps cheap sets that leave a unit or two short in the beam, since adding a location to
-        them is often the cheapest way to ship everything."""
-        return cost - (self.P - self.soft_short) * short
+    def _soft(self, cost: np.ndarray, short_items: np.ndarray) -> np.ndarray:
+        """Cost with each item left short priced at the least one more location would charge to
+        ship it: keeps cheap sets that leave an item short in the beam, since adding a location
+        to them is often the cheapest way to ship everything."""
+        return cost - self.P * short_items.sum(0) + np.tensordot(self.completion, short_items > 0, axes=1)
 
     def price(self, sets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        cost, short, _ = self.price_used(sets)
-        return cost, short
+        cost, short_items, _ = self.price_used(sets)
+        return cost, short_items.sum(0)
 
     def price_used(self, sets: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Cost and units short of each set (rows of site indices, all the same size): every
@@ -254,6 +321,7 @@ class Pricer:
         ships = np.zeros_like(take)
         np.put_along_axis(ships, order, take, 1)
         used = ships.sum(0) > 0  # [L, B]
-        short = (self.q - take.sum(1).T).sum(1)
+        short_items = self.q[:, None] - take.sum(1)  # [m, B]
+        short = short_items.sum(0)
         fixed = (self.F[idx] * used).sum(0) + self.S * np.maximum(used.sum(0) - 1, 0)
-        return fixed + (take * Us).sum((0, 1)) + self.P * short, short, used
+        return fixed + (take * Us).sum((0, 1)) + self.P * short, short_items, used
