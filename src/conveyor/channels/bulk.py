@@ -24,12 +24,13 @@ from conveyor.inventory.allocation import allocate_many, allocation_ledger, read
 from conveyor.inventory.ledger import write_ledger
 from conveyor.messaging.model import OutboxMessage
 from conveyor.orders import routing_bridge as bridge
+from conveyor.orders import routing_store
 from conveyor.orders.commands import PlaceOrder
 from conveyor.orders.lifecycle import Status
 from conveyor.orders.model import Allocation, Order, OrderEvent, OrderLine
 from conveyor.orders.validation import totals, validate_command
 from conveyor.routing.model import Candidate, Destination, RequestLine, RoutingRequest
-from conveyor.routing.strategies import route
+from conveyor.routing.rules import RoutingConfig, plan_order
 from conveyor.shared import ids
 from conveyor.shared.clock import utcnow
 from conveyor.shared.db import UnitOfWork, insert_rows
@@ -83,7 +84,9 @@ def place_batch(uow: UnitOfWork, cmds: list[PlaceOrder], channel: Channel, *, de
     skus = bridge.load_skus(uow, sorted({li.sku for c in cmds for li in c.lines}))
     candidates = _candidates(uow, skus)
     rows, now = _Rows(), utcnow()
-    policy, strategy = channel.backorder_policy or default_policy, channel.routing_strategy or "priority"
+    # The same routing as every other order: the stored configuration (rules, strategy, costs).
+    policy = channel.backorder_policy or default_policy
+    strategy = bridge.channel_config(routing_store.load(uow), channel.code, channel.routing_strategy)
     for cmd in cmds:
         if cmd.external_id in known:
             result.existing += 1
@@ -103,14 +106,18 @@ def place_batch(uow: UnitOfWork, cmds: list[PlaceOrder], channel: Channel, *, de
 
 
 def _candidates(uow: UnitOfWork, skus: dict[str, bridge.SkuInfo]) -> list[Candidate]:
+    """One snapshot for the whole batch; each candidate's `available` is a private copy that the
+    batch decrements as it books orders, so later orders see what earlier ones took."""
     locations, atp = read_snapshot(uow, {c.sku_id for s in skus.values() for c in s.components})
-    return [Candidate(location_id=loc.location_id, code=loc.code, priority=loc.priority,
-                      available=dict(atp.get(loc.location_id, {})), latitude=loc.latitude, longitude=loc.longitude,
-                      type=loc.type, can_ship=loc.can_ship) for loc in locations.values()]
+    profiles = bridge.routing_profiles(uow)
+    return [bridge.make_candidate(loc.location_id, loc.code, loc.priority, loc.latitude, loc.longitude, loc.type,
+                                  loc.can_ship, dict(atp.get(loc.location_id, {})),
+                                  profiles.get(loc.location_id, {}))
+            for loc in locations.values()]
 
 
-def _one(cmd: PlaceOrder, channel_id: str, skus: dict, candidates: list[Candidate], policy: str, strategy: str,
-         rows: _Rows, now) -> None:
+def _one(cmd: PlaceOrder, channel_id: str, skus: dict, candidates: list[Candidate], policy: str,
+         config: RoutingConfig, rows: _Rows, now) -> None:
     order_id = rows.ids.new("order")
     order = {"id": order_id, "channel_id": channel_id, "external_id": cmd.external_id, "status": Status.PENDING,
              "held_from": None, "hold_reason": cmd.hold_reason, "currency": cmd.currency,
@@ -121,13 +128,14 @@ def _one(cmd: PlaceOrder, channel_id: str, skus: dict, candidates: list[Candidat
     lines, request = _lines(cmd, order_id, skus, rows.ids)
     plan = None
     if cmd.hold_reason is None:
-        a = cmd.shipping_address
-        destination = Destination(country=a.country or "US", postal_code=a.postal_code) if a else Destination()
         usable = [c for c in candidates if cmd.fulfil_from in (None, c.code)]
-        plan = route(RoutingRequest(lines=request, destination=destination, channel=cmd.channel), usable, strategy)
+        plan = plan_order(RoutingRequest(lines=request, destination=_destination(cmd), channel=cmd.channel),
+                          usable, config)
         if plan.short and policy == "reject":
             order["hold_reason"], plan = "insufficient_stock: not enough stock when imported", None
-    if plan is not None:
+        elif plan.fallback == "unfillable":
+            order["hold_reason"] = "unfillable"  # parked for a person, nothing allocated
+    if plan is not None and not order["hold_reason"]:
         _take(plan, request, lines, order, candidates, rows)
     if order["hold_reason"]:
         order["status"], order["held_from"] = Status.ON_HOLD, Status.PENDING
@@ -155,32 +163,31 @@ def _lines(cmd: PlaceOrder, order_id: str, skus: dict, new_ids: _Ids) -> tuple[l
                       "total_minor": li.unit_price_minor * li.quantity - li.discount_minor + li.tax_minor,
                       "allocated": 0, "backordered": 0, "shipped": 0, "delivered": 0, "cancelled": 0, "returned": 0})
         if sku:
-            request.append(RequestLine(line_id, sku.id, li.quantity, sku.components, sku.weight_grams,
-                                       li.unit_price_minor))
+            request.append(bridge.request_line(line_id, sku, li.quantity, li.unit_price_minor))
     return lines, tuple(request)
+
+
+def _destination(cmd: PlaceOrder) -> Destination:
+    a = cmd.shipping_address
+    if a is None:
+        return Destination()
+    return Destination(a.country or "US", a.postal_code, a.region, a.latitude, a.longitude)
 
 
 def _take(plan, request, lines, order, candidates, rows: _Rows) -> None:
     """Book the plan: line buckets, allocation rows, and stock taken from the running snapshot."""
-    by_line = {r.line_id: r for r in request}
     by_location = {c.location_id: c for c in candidates}
-    wanted: dict[tuple[str, str], int] = defaultdict(int)
-    allocated: dict[str, int] = defaultdict(int)
-    for a in plan.assignments:
-        allocated[a.line_id] += a.quantity
-        for comp in by_line[a.line_id].components:
-            units = a.quantity * comp.per_unit
-            wanted[(comp.sku_id, a.location_id)] += units
-            by_location[a.location_id].available[comp.sku_id] -= units
-            rows.allocations.append({"id": rows.ids.new("allocation"), "order_id": order["id"], "line_id": a.line_id,
-                                     "sku_id": comp.sku_id, "location_id": a.location_id, "per_unit": comp.per_unit,
-                                     "quantity": units, "shipped": 0, "created_at": order["created_at"]})
+    wanted = bridge.component_totals(plan, request)
+    for (sku_id, location_id), units in wanted.items():
+        by_location[location_id].available[sku_id] -= units
+        rows.taken[(sku_id, location_id)] += units
+    rows.allocations += bridge.allocation_rows(plan, request, order["id"], order["created_at"])
+    allocated = bridge.line_units(plan, request)
     for line in lines:
-        line["allocated"], line["backordered"] = allocated[line["id"]], plan.short.get(line["id"], 0)
+        line["allocated"] = allocated.get(line["id"], 0)
+        line["backordered"] = line["quantity"] - line["allocated"] if line["sku_id"] else 0
     order["status"] = Status.BACKORDERED if plan.short else Status.ALLOCATED
-    for key, qty in wanted.items():
-        rows.taken[key] += qty
-    rows.ledger += allocation_ledger(dict(wanted), order["id"])
+    rows.ledger += allocation_ledger(wanted, order["id"])
 
 
 def _write(uow: UnitOfWork, rows: _Rows, actor: str) -> None:
