@@ -15,6 +15,7 @@ from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, fields
 from datetime import date
+from functools import lru_cache
 
 from conveyor.routing.geo import GeoDistance, distance, locate
 from conveyor.routing.model import Candidate, Plan, RoutingRequest
@@ -73,16 +74,37 @@ def cost_site(
     rate = rate_per_kg(cand, band)
     fixed = cand.package_base_minor + cand.handling_minor + (model.late_penalty_minor if late else 0)
     unit = [rate * it.weight_g / 1000.0 for it in items]
-    detail = f"band {band}, {rate}/kg, ~{days} day(s)" + (", misses promised date" if late else "")
-    return Site(cand, dist, float(fixed), unit, late, detail)
+    return Site(cand, dist, float(fixed), unit, late, _detail(band, rate, days, late))
+
+
+@lru_cache(maxsize=4096)
+def _detail(band: int, rate: int, days: int, late: bool) -> str:
+    return f"band {band}, {rate}/kg, ~{days} day(s)" + (", misses promised date" if late else "")
 
 
 def cost_problem(
     request: RoutingRequest, candidates: Sequence[Candidate], model: CostModel = DEFAULT_COSTS
 ) -> Problem:
+    """The same as cost_site() for every candidate, with what is common to all of them worked
+    out once: this runs for every order placed."""
     items = build_items(request)
     point = locate(request.destination)
-    sites = [cost_site(request, items, c, distance(point, c), model) for c in candidates]
+    grams = [it.weight_g for it in items]
+    slack = None if request.promised_by is None else (request.promised_by - today_of(request)).days
+    transit, last_transit = model.transit_days, len(model.transit_days) - 1
+    limits, unknown = model.band_limits_km, model.unknown_band
+    late_penalty = model.late_penalty_minor
+    sites = []
+    for c in candidates:
+        dist = distance(point, c)
+        band = unknown if dist.km is None else bisect_right(limits, dist.km)
+        days = transit[band if band < last_transit else last_transit] + c.handling_days
+        late = slack is not None and days > slack
+        rates = c.rate_per_kg_minor
+        rate = (rates[band] if band < len(rates) else rates[-1]) if rates else 0
+        fixed = c.package_base_minor + c.handling_minor + (late_penalty if late else 0)
+        unit = [rate * g / 1000.0 for g in grams]
+        sites.append(Site(c, dist, float(fixed), unit, late, _detail(band, rate, days, late)))
     return Problem(items, sites, float(model.split_penalty_minor))
 
 

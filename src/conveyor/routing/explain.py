@@ -92,16 +92,18 @@ def _site_notes(
     per_site: dict[int, int] = {}
     for (_, j), q in units.items():
         per_site[j] = per_site.get(j, 0) + q
+    rows = problem.cover_rows
+    notes = plan.notes
     for j, site in enumerate(problem.sites):
         c = site.candidate
         where = site.distance.describe() + (f"; {site.detail}" if site.detail else "")
         if j in per_site:
             reason = f"ships {per_site[j]} unit(s); {where}"
-        elif not problem.cover[j].any():
+        elif not any(rows[j]):
             reason = f"holds none of the needed stock; {where}"
         else:
             reason = f"{unused_reason}; {where}"
-        plan.notes.append(CandidateNote(c.location_id, c.code, j in per_site, reason, score(j)))
+        notes.append(CandidateNote(c.location_id, c.code, j in per_site, reason, score(j)))
 
 
 def summarise(plan: Plan, extra: str = "") -> str:

@@ -12,6 +12,8 @@ lines a decision takes about a millisecond.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 from conveyor.routing.problem import (
@@ -28,6 +30,8 @@ MAX_SITES = 6  # splits beyond this are not worth a customer's patience
 EXACT_CHECKS = 3  # best sets re-priced exactly
 LOCAL_ROUNDS = 2
 SHORTLIST = 16  # locations tried in swap moves
+GROWTH = 12  # best single locations the beam tries adding (see _growth_sites)
+GROWTH_PER_ITEM = 3  # and the cheapest ones to add for each item
 
 
 def search(problem: Problem) -> Allocation:
@@ -44,7 +48,7 @@ def search(problem: Problem) -> Allocation:
     if pricer.n >= 2:
         pair, pair_short, both = pricer.pair_costs()
         best_two = min(float(cost.min()), float(pair.min()))
-        most = site_count_range(problem, useful, best_two)[1]
+        most = pricer.most_sites(best_two) if pricer.exact else site_count_range(problem, useful, best_two)[1]
         if most <= 2 and pricer.exact:
             # No set of three or more sites can beat the best single or pair, and those were all
             # priced exactly: the best of them is the optimum.
@@ -52,7 +56,8 @@ def search(problem: Problem) -> Allocation:
                 a, b = np.unravel_index(int(np.argmin(pair)), pair.shape)
                 return allocate(problem, [useful[int(a)], useful[int(b)]])
             return allocate(problem, [useful[k]])
-        pool.update(_grow(pricer, pair, pair_short, both, float(cost.min()), min(most, MAX_SITES)))
+        growth = _growth_sites(pricer, cost, short)
+        pool.update(_grow(pricer, pair, pair_short, both, growth, float(cost.min()), min(most, MAX_SITES)))
         # Swaps only consider the locations that look best on their own: cheap, and where the
         # improvements come from.
         pricer.shortlist = np.argsort(cost, kind="stable")[:SHORTLIST]
@@ -98,6 +103,7 @@ def _grow(
     pair: np.ndarray,
     pair_short: np.ndarray,
     both: np.ndarray,
+    growth: np.ndarray,
     best_single: float,
     most: int,
 ) -> dict[tuple[int, ...], float]:
@@ -115,7 +121,7 @@ def _grow(
         if beam_cost[0] >= best_so_far and soft_best >= best_so_far:
             break  # one more location did not pay for itself; another one rarely does
         best_so_far = min(best_so_far, float(beam_cost[0]))
-        sets = _extend(beam, pricer.n)
+        sets = _extend(beam, growth)
         cost, short, used = pricer.price_used(sets)
         # A set with an idle site is a smaller set already seen: it would only crowd the beam.
         busy = used.all(0)
@@ -130,12 +136,29 @@ def _as_dict(sets: np.ndarray, cost: np.ndarray) -> dict[tuple[int, ...], float]
     return {tuple(sorted(s)): float(c) for s, c in zip(sets.tolist(), cost.tolist(), strict=True)}
 
 
-def _extend(beam: np.ndarray, n: int) -> np.ndarray:
-    """Every set in the beam plus one location it lacks."""
+def _growth_sites(pricer: Pricer, cost: np.ndarray, short: np.ndarray) -> np.ndarray:
+    """Locations the beam tries adding: the best on their own (by price and soft price) and,
+    for each item, the cheapest to add for it. The rest rarely join a cheapest set, and trying
+    every location at every step is most of the search's time with 50 of them."""
+    if pricer.n <= GROWTH:
+        return np.arange(pricer.n)
+    per_item = np.where(pricer.C > 0, pricer.F[:, None] + pricer.U, np.inf)  # [n, m]
+    k = min(GROWTH_PER_ITEM, pricer.n - 1)
+    picks = [
+        np.argsort(cost, kind="stable")[:GROWTH],
+        np.argpartition(cost - (pricer.P - pricer.soft_short) * short, GROWTH)[:GROWTH],
+        np.argpartition(per_item, k, axis=0)[:k].ravel(),
+    ]
+    return np.unique(np.concatenate(picks))
+
+
+def _extend(beam: np.ndarray, extra: np.ndarray) -> np.ndarray:
+    """Every set in the beam plus one location of `extra` it lacks."""
     b, size = beam.shape
+    n = len(extra)
     grown = np.empty((b * n, size + 1), dtype=np.int64)
     grown[:, :size] = np.repeat(beam, n, axis=0)
-    grown[:, size] = np.tile(np.arange(n), b)
+    grown[:, size] = np.tile(extra, b)
     fresh = (grown[:, :size] != grown[:, size:]).all(1)
     return grown[fresh]
 
@@ -221,6 +244,13 @@ def _merge_identical(problem: Problem) -> list[list[int]]:
     return list(groups.values())
 
 
+@lru_cache(maxsize=128)
+def _lower_triangle(n: int) -> np.ndarray:
+    mask = np.tril(np.ones((n, n), dtype=bool))
+    mask.flags.writeable = False
+    return mask
+
+
 class Pricer:
     """The problem on useful sites as arrays: F fixed [n], U unit [n,m], C cover [n,m], q need."""
 
@@ -250,10 +280,20 @@ class Pricer:
         # a split and a unit); the soft price (see _soft) charges that for an item left short.
         reach = np.where(self.C > 0, self.F[:, None] + self.S + self.U, np.inf).min(0)
         self.completion = np.where(np.isfinite(reach), reach, self.P)
+        self.soft_short = float(np.percentile(self.F, 25) + self.S + self.U.mean())
         self.least_short = float(np.maximum(self.q - self.C.sum(0), 0).sum())
         skus = [p.sku_id for g in groups for p in problem.items[g[0]].parts]
         # Prices are exact only when no two item groups draw on the same SKU.
         self.exact = len(skus) == len(set(skus))
+
+    def most_sites(self, upper: float) -> int:
+        """How many sites a plan cheaper than `upper` can ship from at most (problem.
+        site_count_range, on these arrays; only valid when `exact`)."""
+        ship = np.minimum(self.q, self.C.sum(0))
+        cheapest = np.where(self.C > 0, self.U, np.inf).min(0)
+        base = self.P * self.least_short + float((ship * np.where(ship > 0, cheapest, 0.0)).sum())
+        bound = base + np.cumsum(np.sort(self.F)) + self.S * np.arange(self.n)
+        return max(1, int((bound < upper - 1e-6).sum()))
 
     def pair_lower_bound(self) -> float:
         """No two-site plan costs less: the two cheapest fixed costs, one split, cheapest units."""
@@ -295,7 +335,7 @@ class Pricer:
             + (take_a * ua + take_b * ub).sum(0)
             + self.P * short
         )
-        cost[np.tril_indices(self.n)] = np.inf  # each unordered pair once, no (a, a)
+        cost[_lower_triangle(self.n)] = np.inf  # each unordered pair once, no (a, a)
         return cost, short_items, used_a & used_b
 
     def _soft(self, cost: np.ndarray, short_items: np.ndarray) -> np.ndarray:
@@ -311,17 +351,30 @@ class Pricer:
     def price_used(self, sets: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Cost and units short of each set (rows of site indices, all the same size): every
         item fills from the set's sites cheapest first; only sites that ship pay fixed costs.
-        Works on [item, position in set, set] arrays, for the same reason as best_pairs."""
+        Works on [item, position in set, set] arrays, for the same reason as pair_costs."""
+        if sets.shape[1] == 1:  # single sites (every search starts with them): no ordering
+            idx = sets[:, 0]
+            take = np.minimum(self.Ct[:, idx], self.q[:, None])  # [m, B]
+            used = take.sum(0) > 0
+            short_items = self.q[:, None] - take
+            cost = self.F[idx] * used + (take * self.Ut[:, idx]).sum(0) + self.P * short_items.sum(0)
+            return cost, short_items, used[None, :]
         idx = sets.T  # [L, B]
         U, C = self.Ut[:, idx], self.Ct[:, idx]  # [m, L, B]
-        order = np.argsort(U, axis=1, kind="stable")
-        Us, Cs = np.take_along_axis(U, order, 1), np.take_along_axis(C, order, 1)
-        before = np.cumsum(Cs, axis=1) - Cs
-        take = np.clip(np.minimum(Cs, self.q[:, None, None] - before), 0, None)
-        ships = np.zeros_like(take)
-        np.put_along_axis(ships, order, take, 1)
-        used = ships.sum(0) > 0  # [L, B]
+        # What the set's other sites fill before each site: those cheaper for the item, or as
+        # cheap and earlier in the set (a stable sort). Sets are small (L <= MAX_SITES), so
+        # L x L comparisons beat sorting along the short middle axis by a wide margin.
+        size = idx.shape[0]
+        before = np.zeros_like(C)
+        for a in range(size):
+            ua = U[:, a]
+            for b in range(size):
+                if b != a:
+                    first = U[:, b] <= ua if b < a else U[:, b] < ua
+                    before[:, a] += C[:, b] * first
+        take = np.clip(np.minimum(C, self.q[:, None, None] - before), 0, None)
+        used = take.sum(0) > 0  # [L, B]
         short_items = self.q[:, None] - take.sum(1)  # [m, B]
         short = short_items.sum(0)
         fixed = (self.F[idx] * used).sum(0) + self.S * np.maximum(used.sum(0) - 1, 0)
-        return fixed + (take * Us).sum((0, 1)) + self.P * short, short_items, used
+        return fixed + (take * U).sum((0, 1)) + self.P * short, short_items, used

@@ -207,10 +207,17 @@ def _cost_plan(plan: Plan, problem: Problem, alloc: Allocation, extra: str) -> P
     for (i, j), q in alloc.units.items():
         per_site.setdefault(j, []).append((i, q))
 
+    rows = problem.cover_rows
+
     def score(j: int) -> float:
         site = problem.sites[j]
-        shipped = per_site.get(j) or [(i, int(problem.cover[j, i])) for i in range(len(problem.items))]
-        return round(site.fixed + sum(site.unit[i] * q for i, q in shipped), 1)
+        unit = site.unit
+        shipped = per_site.get(j)
+        if shipped:
+            variable = sum(unit[i] * q for i, q in shipped)
+        else:  # what it could ship on its own
+            variable = sum(u * q for u, q in zip(unit, rows[j], strict=True))
+        return round(site.fixed + variable, 1)
 
     build_plan(plan, problem, alloc, score, "not used: a cheaper plan was found")
     plan.cost_minor = round(alloc.cost - problem.short_penalty * sum(alloc.short))
