@@ -14,10 +14,10 @@ offline, so coarse-but-local beats precise-but-remote.
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from math import asin, cos, radians, sin, sqrt
 
 from haversine import Unit, haversine
 
@@ -123,18 +123,18 @@ def distance(dest: Destination | GeoPoint, candidate: Candidate) -> GeoDistance:
     point = dest if isinstance(dest, GeoPoint) else locate(dest)
     if point.latitude is None or candidate.latitude is None or candidate.longitude is None:
         return _UNKNOWN_DISTANCE
-    return _distance(point, candidate.latitude, candidate.longitude)
+    return GeoDistance(
+        _km(point.latitude, point.longitude, candidate.latitude, candidate.longitude), point.precision
+    )
 
 
 @lru_cache(maxsize=65536)
-def _distance(point: GeoPoint, latitude: float, longitude: float) -> GeoDistance:
-    """Cached per (destination point, location): placement routes many orders to the same
-    places from the same locations. Same formula as `haversine()`, without its per-call
-    argument handling (this runs once per candidate per order)."""
-    lat1, lon1 = point.latitude, point.longitude
-    if not (-90 <= lat1 <= 90 and -180 <= lon1 <= 180 and -90 <= latitude <= 90 and -180 <= longitude <= 180):
-        km = haversine((lat1, lon1), (latitude, longitude), unit=Unit.KILOMETERS)  # raises as before
-        return GeoDistance(km, point.precision)
-    lat1, lon1, lat2, lon2 = map(math.radians, (lat1, lon1, latitude, longitude))
-    d = math.sin((lat2 - lat1) * 0.5) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) * 0.5) ** 2
-    return GeoDistance(_EARTH_RADIUS_KM * 2 * math.asin(math.sqrt(d)), point.precision)
+def _km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Cached per (destination point, location): an order is routed once per rule set tried,
+    and re-routes, previews and repeat customers ask for the same pairs again. Same formula as
+    `haversine()`, without its per-call argument handling (this runs for every candidate)."""
+    if not (-90 <= lat1 <= 90 and -180 <= lon1 <= 180 and -90 <= lat2 <= 90 and -180 <= lon2 <= 180):
+        return haversine((lat1, lon1), (lat2, lon2), unit=Unit.KILOMETERS)  # raises as it always did
+    lat1, lon1, lat2, lon2 = radians(lat1), radians(lon1), radians(lat2), radians(lon2)
+    d = sin((lat2 - lat1) * 0.5) ** 2 + cos(lat1) * cos(lat2) * sin((lon2 - lon1) * 0.5) ** 2
+    return _EARTH_RADIUS_KM * 2 * asin(sqrt(d))

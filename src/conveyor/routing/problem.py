@@ -59,7 +59,7 @@ class Problem:
 
     def __post_init__(self) -> None:
         n, m = len(self.sites), len(self.items)
-        self.cover_rows = [_cover_row(s.candidate.available, self.items) for s in self.sites]
+        self.cover_rows = _cover_rows(self.sites, self.items)
         self.cover = np.array(self.cover_rows, dtype=np.int64).reshape(n, m)
         self.need = np.array([it.quantity for it in self.items], dtype=np.int64)
         # Cost per unit left unshipped: more than opening every site could ever cost, so every
@@ -72,6 +72,16 @@ class Problem:
 
     def fixed_vector(self) -> np.ndarray:
         return np.array([s.fixed for s in self.sites], dtype=float)
+
+
+def _cover_rows(sites: Sequence[Site], items: Sequence[Item]) -> list[list[int]]:
+    if all(len(it.parts) == 1 and it.parts[0].per_unit == 1 for it in items):  # plain SKUs
+        need = [(it.parts[0].sku_id, it.quantity) for it in items]
+        return [
+            [have if (have := get(sku, 0)) < q else q for sku, q in need]
+            for get in [s.candidate.available.get for s in sites]
+        ]
+    return [_cover_row(s.candidate.available, items) for s in sites]
 
 
 def _cover_row(stock: dict[str, int], items: Sequence[Item]) -> list[int]:

@@ -16,6 +16,7 @@ All of them keep `available`, skip inactive / non-shipping / full-capacity sites
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from operator import mul
 
 from conveyor.routing import heuristic, optimiser
 from conveyor.routing.cost import DEFAULT_COSTS, CostModel, cost_problem
@@ -212,11 +213,8 @@ def _cost_plan(plan: Plan, problem: Problem, alloc: Allocation, extra: str) -> P
     def score(j: int) -> float:
         site = problem.sites[j]
         unit = site.unit
-        shipped = per_site.get(j)
-        if shipped:
-            variable = sum(unit[i] * q for i, q in shipped)
-        else:  # what it could ship on its own
-            variable = sum(u * q for u, q in zip(unit, rows[j], strict=True))
+        shipped = per_site.get(j)  # else what it could ship on its own
+        variable = sum(unit[i] * q for i, q in shipped) if shipped else sum(map(mul, unit, rows[j]))
         return round(site.fixed + variable, 1)
 
     build_plan(plan, problem, alloc, score, "not used: a cheaper plan was found")
