@@ -25,13 +25,13 @@ from conveyor.routing.problem import (
     units_of,
 )
 
-BEAM = 8  # sets carried from one size to the next
+BEAM = 6  # sets carried from one size to the next (by price, and as many by soft price)
 MAX_SITES = 6  # splits beyond this are not worth a customer's patience
 EXACT_CHECKS = 3  # best sets re-priced exactly
-LOCAL_ROUNDS = 2
+LOCAL_ROUNDS = 1
 SHORTLIST = 16  # locations tried in swap moves
-GROWTH = 12  # best single locations the beam tries adding (see _growth_sites)
-GROWTH_PER_ITEM = 3  # and the cheapest ones to add for each item
+GROWTH = 8  # best single locations the beam tries adding (see _growth_sites)
+GROWTH_PER_ITEM = 2  # and the cheapest ones to add for each item
 
 
 def search(problem: Problem) -> Allocation:
@@ -120,7 +120,12 @@ def _grow(
             break
         if beam_cost[0] >= best_so_far and soft_best >= best_so_far:
             break  # one more location did not pay for itself; another one rarely does
-        best_so_far = min(best_so_far, float(beam_cost[0]))
+        if beam_cost[0] < best_so_far:
+            best_so_far = float(beam_cost[0])
+            if pricer.exact:  # a cheaper plan found: bigger sets may be out of reach now
+                most = min(most, pricer.most_sites(best_so_far))
+                if beam.shape[1] >= most:
+                    break
         sets = _extend(beam, growth)
         cost, short, used = pricer.price_used(sets)
         # A set with an idle site is a smaller set already seen: it would only crowd the beam.
@@ -280,7 +285,9 @@ class Pricer:
         # a split and a unit); the soft price (see _soft) charges that for an item left short.
         reach = np.where(self.C > 0, self.F[:, None] + self.S + self.U, np.inf).min(0)
         self.completion = np.where(np.isfinite(reach), reach, self.P)
-        self.soft_short = float(np.percentile(self.F, 25) + self.S + self.U.mean())
+        # Roughly what one more location charges for a short unit (a cheap one's fixed cost, a
+        # split and a unit): ranks single locations for the beam's shortlist (_growth_sites).
+        self.soft_short = float(np.partition(self.F, self.n // 4)[self.n // 4] + self.S + self.U.mean())
         self.least_short = float(np.maximum(self.q - self.C.sum(0), 0).sum())
         skus = [p.sku_id for g in groups for p in problem.items[g[0]].parts]
         # Prices are exact only when no two item groups draw on the same SKU.
@@ -315,8 +322,8 @@ class Pricer:
 
     def pair_costs(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Cost, units short and "both ship" of every pair [a, b] (a < b; cost inf elsewhere),
-        all n*(n-1)/2 priced
-        in closed form: each item fills from the pair's cheaper site first, then the other.
+        all n*(n-1)/2 priced in closed form: each item fills from the pair's cheaper site
+        first, then the other.
         Arrays are [item, a, b] so the sums run over the short outer axis, which numpy does fast."""
         Ut, Ct, q, F = self.Ut, self.Ct, self.q[:, None, None], self.F
         ua, ub = Ut[:, :, None], Ut[:, None, :]
