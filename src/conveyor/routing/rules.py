@@ -13,7 +13,7 @@ docs/routing.md for the format.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, fields, replace
 
 from conveyor.routing.cost import DEFAULT_COSTS, CostModel
@@ -133,18 +133,21 @@ def plan_order(request: RoutingRequest, candidates: Sequence[Candidate], config:
     """The entry point for placement: rules, then strategy, then fallback."""
     channel = config.for_channel(request.channel)
     best: Plan | None = None
-    first: Plan | None = None
+    first: Plan | Callable[[], Plan] | None = None
     trace: list[str] = []
     for rule_set in channel.rule_sets or (RuleSet(),):
         plan, problem = _attempt(rule_set, channel, request, candidates, config.costs)
         trace.append(f"{rule_set.name}: {problem or 'fills the order'}")
         if problem is None:
+            assert isinstance(plan, Plan)
             plan.trace = trace
             return plan
         first = first or plan
         # Only a plan that broke no rule may be shipped as a backorder.
-        if plan.short and plan.assignments and (best is None or _units(plan) > _units(best)):
+        if isinstance(plan, Plan) and plan.short and plan.assignments and (best is None or _units(plan) > _units(best)):
             best = plan
+    if callable(first):  # its explanation is shown only when no rule set shipped anything
+        first = first() if best is None else None
     return _fallback(channel.fallback, request, best, first, trace)
 
 
@@ -154,8 +157,11 @@ def _attempt(
     request: RoutingRequest,
     candidates: Sequence[Candidate],
     costs: CostModel,
-) -> tuple[Plan, str | None]:
-    """Plan under one rule set; the problem is None when it ships everything within the rules."""
+) -> tuple[Plan | Callable[[], Plan], str | None]:
+    """Plan under one rule set; the problem is None when it ships everything within the rules.
+    When no location can ship the whole order alone and splits are off, the plan is only
+    needed for its explanation if every rule set fails: it comes back as a function that
+    routes it then (placement then routes once per order, not once per rule set)."""
     dropped, kept = [], []
     for c in candidates:
         why = rule_set.admits(c)
@@ -167,9 +173,13 @@ def _attempt(
     if not rule_set.allow_split:
         whole = [c for c in kept if covers_whole_order(c, request)]
         if not whole:
-            plan = _tag(_run(name, request, kept, costs), rule_set, dropped)
-            plan.assignments = []  # its split plan breaks the rule: keep only the explanation
-            return plan, "no single location can ship the whole order"
+
+            def explained() -> Plan:
+                plan = _tag(_run(name, request, kept, costs), rule_set, dropped)
+                plan.assignments = []  # its split plan breaks the rule: keep only the explanation
+                return plan
+
+            return explained, "no single location can ship the whole order"
         dropped += [
             _note(c, rule_set, "cannot ship the whole order alone and splits are off")
             for c in kept
