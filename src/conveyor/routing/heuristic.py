@@ -31,7 +31,7 @@ from conveyor.routing.problem import (
     units_of,
 )
 
-BEAM = 6  # sets carried from one size to the next (by price, and as many by soft price)
+BEAM = 4  # sets carried from one size to the next (by price, and as many by soft price)
 MAX_SITES = 6  # splits beyond this are not worth a customer's patience
 EXACT_CHECKS = 3  # best sets re-priced exactly
 LOCAL_ROUNDS = 0  # add/swap/drop rounds after the beam: +0.03 % quality for ~0.3 ms, not worth it
