@@ -38,7 +38,7 @@ LOCAL_ROUNDS = 0  # add/swap/drop rounds after the beam: +0.03 % quality for ~0.
 SHORTLIST = 16  # locations tried in swap moves
 GROWTH = 8  # best single locations the beam tries adding (see _growth_sites)
 GROWTH_PER_ITEM = 2  # and the cheapest ones to add for each item
-ENUMERATE = 3000  # up to this many sets of 3+ locations are all priced instead (few locations)
+ENUMERATE = 600  # up to this many sets of 3+ locations are all priced instead (few locations)
 
 
 def search(problem: Problem) -> Allocation:
