@@ -28,8 +28,9 @@ from conveyor.orders import routing_store
 from conveyor.orders.commands import PlaceOrder
 from conveyor.orders.lifecycle import Status
 from conveyor.orders.model import Allocation, Order, OrderEvent, OrderLine
-from conveyor.orders.validation import totals, validate_command
-from conveyor.routing.model import Candidate, Destination, RequestLine, RoutingRequest
+from conveyor.orders.placement import destination_of, draft_rows
+from conveyor.orders.validation import validate_command
+from conveyor.routing.model import Candidate, RoutingRequest
 from conveyor.routing.rules import RoutingConfig, plan_order
 from conveyor.shared import ids
 from conveyor.shared.clock import utcnow
@@ -118,18 +119,13 @@ def _candidates(uow: UnitOfWork, skus: dict[str, bridge.SkuInfo]) -> list[Candid
 
 def _one(cmd: PlaceOrder, channel_id: str, skus: dict, candidates: list[Candidate], policy: str,
          config: RoutingConfig, rows: _Rows, now) -> None:
-    order_id = rows.ids.new("order")
-    order = {"id": order_id, "channel_id": channel_id, "external_id": cmd.external_id, "status": Status.PENDING,
-             "held_from": None, "hold_reason": cmd.hold_reason, "currency": cmd.currency,
-             "customer_name": cmd.customer_name, "customer_email": cmd.customer_email,
-             "customer_phone": cmd.customer_phone, "billing_address": _address(cmd.billing_address),
-             "shipping_address": _address(cmd.shipping_address), "notes": cmd.notes, "tags": list(cmd.tags),
-             "created_at": now, "updated_at": now, **totals(cmd)}
-    lines, request = _lines(cmd, order_id, skus, rows.ids)
+    draft = draft_rows(cmd, channel_id, skus, rows.ids.new, now)
+    order, lines, request = draft.order, draft.lines, draft.request_lines
+    order_id = order["id"]
     plan = None
     if cmd.hold_reason is None:
         usable = [c for c in candidates if cmd.fulfil_from in (None, c.code)]
-        plan = plan_order(RoutingRequest(lines=request, destination=_destination(cmd), channel=cmd.channel),
+        plan = plan_order(RoutingRequest(lines=request, destination=destination_of(cmd), channel=cmd.channel),
                           usable, config)
         if plan.short and policy == "reject":
             order["hold_reason"], plan = "insufficient_stock: not enough stock when imported", None
@@ -149,29 +145,6 @@ def _one(cmd: PlaceOrder, channel_id: str, skus: dict, candidates: list[Candidat
                         "payload": {"order_id": order_id, "channel_id": channel_id, "external_id": cmd.external_id,
                                     "status": order["status"], "total_minor": order["total_minor"],
                                     "currency": cmd.currency}})
-
-
-def _lines(cmd: PlaceOrder, order_id: str, skus: dict, new_ids: _Ids) -> tuple[list[dict], tuple[RequestLine, ...]]:
-    lines, request = [], []
-    for number, li in enumerate(cmd.lines, start=1):
-        sku = skus.get(li.sku)  # None only on a held order: a channel SKU not mapped yet
-        line_id = new_ids.new("line")
-        lines.append({"id": line_id, "order_id": order_id, "line_no": number, "sku_id": sku.id if sku else None,
-                      "sku_code": sku.code if sku else li.sku, "name": li.name or (sku.name if sku else ""),
-                      "quantity": li.quantity, "unit_price_minor": li.unit_price_minor,
-                      "discount_minor": li.discount_minor, "tax_minor": li.tax_minor,
-                      "total_minor": li.unit_price_minor * li.quantity - li.discount_minor + li.tax_minor,
-                      "allocated": 0, "backordered": 0, "shipped": 0, "delivered": 0, "cancelled": 0, "returned": 0})
-        if sku:
-            request.append(bridge.request_line(line_id, sku, li.quantity, li.unit_price_minor))
-    return lines, tuple(request)
-
-
-def _destination(cmd: PlaceOrder) -> Destination:
-    a = cmd.shipping_address
-    if a is None:
-        return Destination()
-    return Destination(a.country or "US", a.postal_code, a.region, a.latitude, a.longitude)
 
 
 def _take(plan, request, lines, order, candidates, rows: _Rows) -> None:
@@ -204,7 +177,3 @@ def _write(uow: UnitOfWork, rows: _Rows, actor: str) -> None:
         insert_rows(uow.session, OutboxMessage.__table__, rows.outbox)
     if rows.taken and allocate_many(uow, dict(rows.taken)) != set(rows.taken):
         raise LostRace
-
-
-def _address(address) -> dict | None:
-    return address.as_dict() if address else None

@@ -91,9 +91,9 @@ def _attempt(uow: UnitOfWork, cmd: PlaceOrder, channel_id: str, o: _Options) -> 
     skus = bridge.load_skus(uow, [li.sku for li in cmd.lines])
     # A held order may carry channel SKUs not mapped yet: those lines are stored with sku_id NULL.
     bridge.check_skus([li.sku for li in cmd.lines if cmd.hold_reason is None or li.sku in skus], skus)
-    draft = _draft(cmd, channel_id, skus)
+    draft = draft_rows(cmd, channel_id, skus)
     if cmd.hold_reason is None:
-        draft.plan = bridge.plan_lines(uow, draft.request_lines, _destination(cmd), cmd.channel, o.strategy,
+        draft.plan = bridge.plan_lines(uow, draft.request_lines, destination_of(cmd), cmd.channel, o.strategy,
                                        cmd.fulfil_from)
         _refuse_if_short(draft, o.policy, skus)
         if draft.plan.fallback == "unfillable":
@@ -112,7 +112,7 @@ def _attempt(uow: UnitOfWork, cmd: PlaceOrder, channel_id: str, o: _Options) -> 
     return PlacementResult(order, True)
 
 
-def _destination(cmd: PlaceOrder) -> Destination:
+def destination_of(cmd: PlaceOrder) -> Destination:
     a = cmd.shipping_address
     if a is None:
         return Destination()
@@ -120,9 +120,12 @@ def _destination(cmd: PlaceOrder) -> Destination:
                        latitude=a.latitude, longitude=a.longitude)
 
 
-def _draft(cmd: PlaceOrder, channel_id: str, skus: dict[str, bridge.SkuInfo]) -> _Draft:
-    now = utcnow()
-    order_id = ids.new_id("order")
+def draft_rows(cmd: PlaceOrder, channel_id: str, skus: dict[str, bridge.SkuInfo],
+               new_id: Callable[[str], str] = ids.new_id, now: Any = None) -> _Draft:
+    """The order and line rows for `cmd`, ready for multi-row inserts (also used by bulk imports,
+    which pass a faster id generator and one timestamp for the whole batch)."""
+    now = now or utcnow()
+    order_id = new_id("order")
     order = {
         "id": order_id, "channel_id": channel_id, "external_id": cmd.external_id,
         "status": Status.ON_HOLD if cmd.hold_reason else Status.PENDING,
@@ -136,7 +139,7 @@ def _draft(cmd: PlaceOrder, channel_id: str, skus: dict[str, bridge.SkuInfo]) ->
     lines, request_lines = [], []
     for number, li in enumerate(cmd.lines, start=1):
         sku = skus.get(li.sku)  # None only on a held order (see place_order)
-        line_id = ids.new_id("line")
+        line_id = new_id("line")
         lines.append({
             "id": line_id, "order_id": order_id, "line_no": number, "sku_id": sku.id if sku else None,
             "sku_code": sku.code if sku else li.sku, "name": li.name or (sku.name if sku else ""),
