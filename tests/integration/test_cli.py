@@ -222,6 +222,7 @@ def test_orders_list_and_show(cli, container):
     assert result.exit_code == 0, result.output
     assert re.findall(r"ord_\w+", result.output) == list(reversed(placed))
     assert "W-2" in result.output and "allocated" in result.output
+    assert "web" in result.output and "chn_" not in result.output  # the channel by its code
     limited = cli("orders", "list", "--limit", "1")
     assert re.findall(r"ord_\w+", limited.output) == [placed[-1]]
     assert re.findall(r"ord_\w+", cli("orders", "list", "--status", "cancelled").output) == []

@@ -95,14 +95,16 @@ def keys_create(role: str = typer.Option(..., help="admin, ops, support, channel
 
 @orders_app.command("list")
 def orders_list(status: str = None, channel: str = None, limit: int = 20) -> None:
+    from conveyor.channels.service import list_channels
     from conveyor.orders.service import list_orders
     from conveyor.shared.money import format_minor
 
     with _container().reader() as uow:
+        codes = {ch.id: ch.code for ch in list_channels(uow)}
         page = list_orders(uow, limit=limit, status=status, channel=channel)
         table = Table("id", "status", "channel", "external id", "customer", "total", "created")
         for o in page.items:
-            table.add_row(o.id, o.status, o.channel_id, o.external_id or "", o.customer_name,
+            table.add_row(o.id, o.status, codes.get(o.channel_id, o.channel_id), o.external_id or "", o.customer_name,
                           f"{format_minor(o.total_minor, o.currency)} {o.currency}", str(o.created_at)[:19])
     console.print(table)
 
