@@ -52,6 +52,9 @@ class Handler:
     transactional: bool
 
 
+MAINTENANCE_SECONDS = 10.0
+
+
 @dataclass
 class Policy:
     batch: int = 50
@@ -94,12 +97,30 @@ class Worker:
         return len(messages)
 
     def run(self, idle_sleep: float = 1.0, stop: Callable[[], bool] = lambda: False) -> None:
+        last_maintenance = 0.0
         while not stop():
+            if time.monotonic() - last_maintenance >= MAINTENANCE_SECONDS:
+                self.maintain()
+                last_maintenance = time.monotonic()
             if not self.run_once():
                 time.sleep(idle_sleep)
 
+    def maintain(self) -> int:
+        """Housekeeping between batches: release expired reservations, so their stock is
+        available again (the release writes ledger entries and a stock.changed message, which
+        this worker then syncs to the channels). Returns how many were released."""
+        from conveyor.inventory.service import expire_reservations
+
+        try:
+            with self.c.uow() as uow:
+                return expire_reservations(uow, actor=self.me)
+        except Exception as exc:  # noqa: BLE001 - housekeeping must not stop message delivery
+            log.warning("reservation expiry failed", error=repr(exc))
+            return 0
+
     def drain(self, max_rounds: int = 100) -> int:
         """Handle everything due now, including what handlers produce (tests, `--once`)."""
+        self.maintain()
         total = 0
         for _ in range(max_rounds):
             claimed = self.run_once()
