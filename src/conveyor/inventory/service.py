@@ -138,25 +138,25 @@ def level(uow: UnitOfWork, sku_id: str, location_id: str) -> StockLevel:
     return found
 
 
+def _for_sku_and_location(query, model, sku: str | None, location: str | None):
+    """Narrow a query on `model` (levels or ledger) to a SKU and/or location, each by id or code."""
+    if sku:
+        query = query.where(model.sku_id.in_(select(Sku.id).where((Sku.code == sku) | (Sku.id == sku))))
+    if location:
+        query = query.where(model.location_id.in_(
+            select(Location.id).where((Location.code == location) | (Location.id == location))))
+    return query
+
+
 def list_levels(uow: UnitOfWork, *, sku: str | None, location: str | None, limit: int,
                 cursor: str | None) -> Page[StockLevel]:
-    query = select(StockLevel)
-    if sku:
-        query = query.where(StockLevel.sku_id.in_(select(Sku.id).where((Sku.code == sku) | (Sku.id == sku))))
-    if location:
-        query = query.where(StockLevel.location_id.in_(
-            select(Location.id).where((Location.code == location) | (Location.id == location))))
+    query = _for_sku_and_location(select(StockLevel), StockLevel, sku, location)
     return paginate(uow.session, query, StockLevel.id, limit, cursor, newest_first=False)
 
 
 def list_ledger(uow: UnitOfWork, *, sku: str | None, location: str | None, reason: str | None,
                 reference: str | None, limit: int, cursor: str | None) -> Page[StockLedgerEntry]:
-    query = select(StockLedgerEntry)
-    if sku:
-        query = query.where(StockLedgerEntry.sku_id.in_(select(Sku.id).where((Sku.code == sku) | (Sku.id == sku))))
-    if location:
-        query = query.where(StockLedgerEntry.location_id.in_(
-            select(Location.id).where((Location.code == location) | (Location.id == location))))
+    query = _for_sku_and_location(select(StockLedgerEntry), StockLedgerEntry, sku, location)
     if reason:
         query = query.where(StockLedgerEntry.reason == reason)
     if reference:
