@@ -25,14 +25,15 @@ from sqlalchemy import create_engine, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from conveyor.audit import run_audit  # noqa: E402
 from conveyor.bootstrap import build  # noqa: E402
-from conveyor.catalog.service import SkuData, create_product  # noqa: E402
+from conveyor.catalog.handlers import create_product  # noqa: E402
+from conveyor.catalog.service import SkuData  # noqa: E402
+from conveyor.channels.handlers import create_channel  # noqa: E402
 from conveyor.channels.imports import import_orders  # noqa: E402
-from conveyor.channels.service import create_channel  # noqa: E402
 from conveyor.config import Settings  # noqa: E402
-from conveyor.inventory.audit import run_audit  # noqa: E402
-from conveyor.inventory.locations import LocationData, create_location  # noqa: E402
-from conveyor.inventory.service import receive  # noqa: E402
+from conveyor.inventory.handlers import create_location, receive  # noqa: E402
+from conveyor.inventory.locations import LocationData  # noqa: E402
 from conveyor.shared.db import normalise_url  # noqa: E402
 from conveyor.shared.migrate import upgrade  # noqa: E402
 
@@ -56,16 +57,12 @@ def make_file(rows: int, seed: int = 7) -> tuple[str, int]:
 
 def seed(c) -> None:
     for n in range(1, 4):
-        with c.uow() as uow:
-            create_location(uow, LocationData(code=f"WH{n}", name=f"Warehouse {n}", priority=n * 10))
-    with c.uow() as uow:
-        create_channel(uow, "market", "Marketplace file", "csv")
-    with c.uow() as uow:
-        create_product(uow, "Bench", [SkuData(code=f"SKU-{i:04d}", name=f"SKU {i}", price_minor=1000)
-                                      for i in range(SKUS)])
+        create_location(c, LocationData(code=f"WH{n}", name=f"Warehouse {n}", priority=n * 10))
+    create_channel(c, code="market", name="Marketplace file", type="csv")
+    create_product(c, "Bench", [SkuData(code=f"SKU-{i:04d}", name=f"SKU {i}", price_minor=1000)
+                                for i in range(SKUS)])
     for i in range(SKUS):
-        with c.uow() as uow:
-            receive(uow, f"SKU-{i:04d}", f"WH{i % 3 + 1}", 1_000_000, actor="bench")
+        receive(c, f"SKU-{i:04d}", f"WH{i % 3 + 1}", 1_000_000, actor="bench")
 
 
 def run(label: str, url: str, csv_text: str, orders: int) -> dict:

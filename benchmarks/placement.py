@@ -46,19 +46,21 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from sqlalchemy import event, text  # noqa: E402
 
-from conveyor.auth.service import create_key  # noqa: E402
+from conveyor.audit import run_audit  # noqa: E402
+from conveyor.auth.handlers import create_key  # noqa: E402
 from conveyor.bootstrap import Container, build  # noqa: E402
-from conveyor.catalog.service import SkuData, create_product  # noqa: E402
-from conveyor.channels.service import create_channel  # noqa: E402
+from conveyor.catalog.handlers import create_product  # noqa: E402
+from conveyor.catalog.service import SkuData  # noqa: E402
+from conveyor.channels.handlers import create_channel  # noqa: E402
 from conveyor.config import Settings  # noqa: E402
-from conveyor.inventory.audit import run_audit  # noqa: E402
+from conveyor.inventory.handlers import create_location  # noqa: E402
 from conveyor.inventory.ledger import StockChange, apply_changes  # noqa: E402
-from conveyor.inventory.locations import LocationData, create_location  # noqa: E402
+from conveyor.inventory.locations import LocationData  # noqa: E402
 from conveyor.inventory.model import LedgerReason  # noqa: E402
-from conveyor.orders import routing_store  # noqa: E402
-from conveyor.orders.placement import place_order  # noqa: E402
+from conveyor.orders.handlers import place_order, save_routing_config  # noqa: E402
 from conveyor.orders.schemas import OrderIn, render_order  # noqa: E402
 from conveyor.shared import ids  # noqa: E402
+from conveyor.shared.handlers import Idempotency, run  # noqa: E402
 from conveyor.shared.idempotency import IdempotencyClaim, request_hash  # noqa: E402
 from conveyor.shared.migrate import upgrade  # noqa: E402
 
@@ -100,36 +102,18 @@ class World:
 
 def seed(url: str) -> World:
     c = build(Settings(database_url=url, api_key_cache_seconds=0))
-    with c.uow() as uow:
-        channel = create_channel(uow, CHANNEL, "Web shop")
+    channel = create_channel(c, code=CHANNEL, name="Web shop")
     world = World(url, c, "", "", channel.id)
     for n in range(1, N_LOCATIONS + 1):
-        with c.uow() as uow:
-            loc = create_location(
-                uow,
-                LocationData(
-                    code=f"WH{n}",
-                    name=f"Warehouse {n}",
-                    priority=n * 10,
-                    latitude=40.0 + n,
-                    longitude=-74.0 - n,
-                ),
-            )
-            world.locations.append((loc.id, loc.priority))
+        loc = create_location(c, LocationData(code=f"WH{n}", name=f"Warehouse {n}", priority=n * 10,
+                                              latitude=40.0 + n, longitude=-74.0 - n))
+        world.locations.append((loc.id, loc.priority))
     codes = [f"BENCH-{i:04d}" for i in range(N_SKUS)]
     for start in range(0, N_SKUS, 10):
-        with c.uow() as uow:
-            product = create_product(
-                uow,
-                f"Product {start // 10}",
-                [
-                    SkuData(code=code, name=code, price_minor=1000, weight_grams=500)
-                    for code in codes[start : start + 10]
-                ],
-            )
-            world.skus.update({s.code: s.id for s in product.skus})
-    with c.uow() as uow:
-        apply_changes(
+        product = create_product(c, f"Product {start // 10}", [
+            SkuData(code=code, name=code, price_minor=1000, weight_grams=500) for code in codes[start:start + 10]])
+        world.skus.update({s.code: s.id for s in product.skus})
+    run(c.uow, lambda uow: apply_changes(
             uow,
             [
                 StockChange(
@@ -144,18 +128,15 @@ def seed(url: str) -> World:
                 for loc_id, _ in world.locations
             ],
             "bench",
-        )
-        uow.commit()
-    with c.uow() as uow:
-        key, world.token = create_key(uow, "admin", "bench")
-        world.key_id = key.id
+        ))
+    key, world.token = create_key(c, "admin", "bench")
+    world.key_id = key.id
     return world
 
 
 def use_strategy(world: World, strategy: str) -> None:
     """Store a routing configuration whose default strategy is `strategy` (servers read it at start)."""
-    with world.container.uow() as uow:
-        routing_store.save(uow, {"default": {"strategy": strategy, "fallback": "backorder"}}, "bench")
+    save_routing_config(world.container, {"default": {"strategy": strategy, "fallback": "backorder"}}, "bench")
 
 
 def check_stock(world: World) -> str:
@@ -245,16 +226,16 @@ def count_statements(world: World, n: int = 30) -> dict[str, tuple[float, float,
             for i in range(n):
                 body = order_body("uniform", rng, f"count-{label[:2]}-{i}")
                 cmd = OrderIn.model_validate(body).to_command(CHANNEL)
-                claim = None
+                idem = None
                 if with_key:
                     claim = IdempotencyClaim(
                         world.key_id,
                         f"count-{i}",
                         request_hash("POST", "/api/v1/orders", json.dumps(body).encode()),
                     )
+                    idem = Idempotency(claim, render_order)
                 counts.clear()
-                with c.uow() as uow:
-                    r = place_order(uow, cmd, actor="bench", idempotency=claim, render=render_order)
+                r = place_order(c, cmd, actor="bench", idempotency=idem)
                 assert r.created, r
                 if i >= 3:  # first orders warm the channel cache
                     per_order.append(

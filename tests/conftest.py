@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, make_url, text
 
-from conveyor.bootstrap import Container, build, reset_caches
+from conveyor.bootstrap import Container, build
 from conveyor.config import Settings
 from conveyor.shared.db import normalise_url
 from conveyor.shared.migrate import upgrade
@@ -79,8 +79,6 @@ def settings(database_url) -> Settings:
 
 @pytest.fixture
 def container(settings) -> Container:
-    reset_caches()
     c = build(settings)
     yield c
     c.close()
-    reset_caches()

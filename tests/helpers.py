@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from conveyor.bootstrap import Container
-from conveyor.catalog.service import SkuData, create_product
-from conveyor.channels.service import create_channel
-from conveyor.inventory.locations import LocationData, create_location
-from conveyor.inventory.service import receive
+from conveyor.catalog.handlers import create_product
+from conveyor.catalog.service import SkuData
+from conveyor.channels.handlers import create_channel
+from conveyor.inventory.handlers import create_location, receive
+from conveyor.inventory.locations import LocationData
 from conveyor.orders.commands import LineInput, PlaceOrder
 
 
@@ -14,19 +15,15 @@ def seed_world(c: Container, skus: dict[str, int] | None = None, locations: int 
                channel: str = "web", policy: str | None = None) -> dict:
     """A channel, `locations` warehouses (WH1 highest priority), and each SKU with stock at WH1."""
     skus = {"SKU-A": 10} if skus is None else skus
-    with c.uow() as uow:
-        create_channel(uow, channel, "Web shop", backorder_policy=policy)
+    create_channel(c, code=channel, name="Web shop", backorder_policy=policy)
     world = {"locations": []}
     for n in range(1, locations + 1):
-        with c.uow() as uow:
-            loc = create_location(uow, LocationData(code=f"WH{n}", name=f"Warehouse {n}", priority=n * 10))
-            world["locations"].append(loc.id)
+        loc = create_location(c, LocationData(code=f"WH{n}", name=f"Warehouse {n}", priority=n * 10))
+        world["locations"].append(loc.id)
     for code, stock in skus.items():
-        with c.uow() as uow:
-            create_product(uow, f"Product {code}", [SkuData(code=code, name=code, price_minor=1000)])
+        create_product(c, f"Product {code}", [SkuData(code=code, name=code, price_minor=1000)])
         if stock:
-            with c.uow() as uow:
-                receive(uow, code, "WH1", stock, actor="test")
+            receive(c, code, "WH1", stock, actor="test")
     return world
 
 

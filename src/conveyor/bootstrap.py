@@ -1,50 +1,48 @@
-"""The one place that wires settings, the database and services for api, cli, worker and tests."""
+"""The one place that wires settings, the database and the caches for api, cli, worker and tests.
+
+Everything outside the areas (API routes, CLI commands, the outbox worker, tests) gets a
+`Container` from `build()` and passes it to command handlers (`<area>/handlers.py`), which open
+units of work from it. The container owns the per-process caches, so two containers (two test
+databases, say) never share cached values."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from conveyor.config import Settings, get_settings
-from conveyor.shared.db import Database, UnitOfWork, unit_of_work
+from conveyor.shared.cache import Caches
+from conveyor.shared.db import Database
+from conveyor.shared.uow import UnitOfWork, unit_of_work
+
+# Cache names whose time-to-live comes from its own setting (see shared/cache.py).
+API_KEYS_CACHE = "api_keys"
 
 
 @dataclass
 class Container:
     settings: Settings
     db: Database
+    caches: Caches = field(default_factory=Caches)
 
     @contextmanager
     def uow(self, write: bool = True) -> Iterator[UnitOfWork]:
-        with unit_of_work(self.db, write=write) as uow:
+        with unit_of_work(self.db, write=write, caches=self.caches) as uow:
             yield uow
 
-    def reader(self):
+    def reader(self):  # noqa: ANN201 - a context manager of a read-only UnitOfWork
         return self.uow(write=False)
 
     def close(self) -> None:
         self.db.dispose()
 
 
-def reset_caches() -> None:
-    """Forget every per-process cache (channels, keys, routing config, location profiles).
-    For tests that swap databases under one process; a service never needs it."""
-    from conveyor.auth import service as auth_service
-    from conveyor.channels import service as channel_service
-    from conveyor.inventory import locations
-    from conveyor.orders import routing_bridge, routing_store
-
-    channel_service.invalidate_cache()
-    auth_service._cache.clear()
-    routing_store.invalidate()
-    locations.invalidate_routing_cache()
-    routing_bridge._load = None
-
-
 def build(settings: Settings | None = None) -> Container:
     settings = settings or get_settings()
     import conveyor.models  # noqa: F401  (register every table)
 
-    return Container(settings=settings, db=Database(settings.database_url, pool_size=settings.db_pool_size,
-                                                       durable=settings.db_durable_commits))
+    caches = Caches(default_ttl=settings.cache_seconds,
+                    ttl_overrides={API_KEYS_CACHE: settings.api_key_cache_seconds})
+    db = Database(settings.database_url, pool_size=settings.db_pool_size, durable=settings.db_durable_commits)
+    return Container(settings=settings, db=db, caches=caches)

@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     max_order_lines: int = Field(default=500, ge=1)
     db_pool_size: int = Field(default=20, ge=1, le=200)
     api_key_cache_seconds: float = Field(default=5.0, ge=0)
+    # How long a process trusts what it cached (channels, locations, routing configuration, SKUs):
+    # a change made in another process is seen within this time. See shared/cache.py.
+    cache_seconds: float = Field(default=10.0, ge=0)
     # Tests only: PostgreSQL commits without waiting for the disk flush (never in production).
     db_durable_commits: bool = True
     # Encrypts channel credentials at rest. The default is for development only: anyone with the

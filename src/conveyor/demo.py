@@ -9,20 +9,23 @@ from __future__ import annotations
 import random
 import zlib
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, text
+from sqlalchemy import text
 
-from conveyor.auth.service import create_key
+from conveyor.auth.handlers import create_key
 from conveyor.bootstrap import Container
-from conveyor.catalog.service import SkuData, create_product
-from conveyor.channels.service import create_channel
-from conveyor.inventory.locations import LocationData, create_location
-from conveyor.inventory.service import receive
+from conveyor.catalog.handlers import create_product
+from conveyor.catalog.service import SkuData
+from conveyor.channels.handlers import create_channel
+from conveyor.inventory.handlers import create_location, receive
+from conveyor.inventory.locations import LocationData
+from conveyor.orders import handlers as orders
 from conveyor.orders.commands import Address, LineInput, PlaceOrder
-from conveyor.orders.model import Order
 from conveyor.shared.clock import utcnow
 from conveyor.shared.errors import DomainError
+from conveyor.shared.handlers import run
+from conveyor.shared.uow import UnitOfWork
 
 LOCATIONS = [
     LocationData("NJ-EWR", "Newark fulfilment centre", "warehouse", "100 Port St", "", "Newark", "NJ", "07114",
@@ -63,22 +66,18 @@ DESTINATIONS = [("10001", "New York", "NY"), ("02108", "Boston", "MA"), ("19103"
 
 def is_empty(c: Container) -> bool:
     with c.reader() as uow:
-        return uow.session.scalar(select(func.count()).select_from(Order)) == 0 and not uow.session.execute(
+        return not uow.session.execute(text("SELECT 1 FROM orders LIMIT 1")).first() and not uow.session.execute(
             text("SELECT 1 FROM channels LIMIT 1")).first()
 
 
 def load_demo(c: Container, orders: int = 300, seed: int = 7,
               progress: Callable[[str], None] = lambda _: None) -> dict:
     rng = random.Random(seed)
-    with c.uow() as uow:
-        create_channel(uow, "web", "Web shop", "native", "USD", backorder_policy="reject")
-    with c.uow() as uow:
-        create_channel(uow, "amazon", "Amazon US", "amazon", "USD", backorder_policy="backorder")
-    with c.uow() as uow:
-        create_channel(uow, "phone", "Phone orders", "phone", "USD", backorder_policy="backorder")
+    create_channel(c, code="web", name="Web shop", type="native", currency="USD", backorder_policy="reject")
+    create_channel(c, code="amazon", name="Amazon US", type="amazon", currency="USD", backorder_policy="backorder")
+    create_channel(c, code="phone", name="Phone orders", type="phone", currency="USD", backorder_policy="backorder")
     for data in LOCATIONS:
-        with c.uow() as uow:
-            create_location(uow, data)
+        create_location(c, data)
     progress("channels and locations")
     skus = _catalog(c)
     progress(f"{len(skus)} SKUs")
@@ -86,8 +85,7 @@ def load_demo(c: Container, orders: int = 300, seed: int = 7,
     progress("starting stock")
     placed = _orders(c, rng, skus, orders)
     progress(f"{placed} orders")
-    with c.uow() as uow:
-        _, token = create_key(uow, "admin", "demo admin")
+    _, token = create_key(c, "admin", "demo admin")
     return {"skus": len(skus), "orders": placed, "admin_token": token}
 
 
@@ -99,17 +97,15 @@ def _catalog(c: Container) -> list[str]:
                                 barcode=f"0{zlib.crc32(f'{short}{colour}{size}'.encode()):012d}",
                                 weight_grams=150 + 40 * len(codes) % 900)
                         for size in sizes]
-            with c.uow() as uow:
-                create_product(uow, f"{name} ({colour})", variants)
+            create_product(c, f"{name} ({colour})", variants)
             codes += [v.code for v in variants]
     kits = {"KIT-CAMP": {"MUG-BLK-12OZ": 2, "BOTL-BLK-750ML": 1, "SOCK-BLK-M": 2},
             "KIT-COZY": {"HOOD-NVY-M": 1, "SOCK-NVY-M": 1, "CNDL-NVY-CEDAR": 1},
             "KIT-GIFT": {"TEE-OLV-M": 1, "MUG-SND-16OZ": 1},
             "KIT-TRAVEL": {"TOTE-OLV-OS": 1, "BOTL-OLV-500ML": 1, "CAP-OLV-OS": 1}}
     for code, parts in kits.items():
-        with c.uow() as uow:
-            create_product(uow, f"Bundle {code[4:].title()}", [SkuData(code=code, name=f"{code[4:].title()} bundle",
-                                                                       price_minor=9900, kit_components=parts)])
+        create_product(c, f"Bundle {code[4:].title()}", [SkuData(code=code, name=f"{code[4:].title()} bundle",
+                                                                 price_minor=9900, kit_components=parts)])
         codes.append(code)
     return codes
 
@@ -118,34 +114,33 @@ def _stock(c: Container, rng: random.Random, codes: list[str]) -> None:
     for code in codes:
         for loc in LOCATIONS:
             if rng.random() < (0.9 if loc.type != "store" else 0.5):
-                with c.uow() as uow:
-                    receive(uow, code, loc.code, rng.randint(5, 120), actor="demo", reference="opening-stock")
+                receive(c, code, loc.code, rng.randint(5, 120), actor="demo", reference="opening-stock")
 
 
 def _orders(c: Container, rng: random.Random, skus: list[str], count: int) -> int:
-    from conveyor.orders import operations
-    from conveyor.orders.placement import place_order
-
     placed = 0
     now = utcnow()
     for n in range(count):
         cmd = _random_order(rng, skus, n)
         try:
-            with c.uow() as uow:
-                order = place_order(uow, cmd, actor="demo").order
+            order = orders.place_order(c, cmd, actor="demo").order  # type: ignore[union-attr]
         except DomainError:
             continue
         placed += 1
         age = timedelta(days=42 * (count - n) / count, minutes=rng.randint(0, 600))
-        _advance(c, operations, order.id, age, rng)
-        with c.uow() as uow:
-            created = now - age
-            uow.session.execute(text("UPDATE orders SET created_at = :t, updated_at = :t WHERE id = :id"),
-                                {"t": created, "id": order.id})
-            uow.session.execute(text("UPDATE order_events SET created_at = :t WHERE order_id = :id"),
-                                {"t": created, "id": order.id})
-            uow.commit()
+        _advance(c, order.id, age, rng)
+        _backdate(c, order.id, now - age)
     return placed
+
+
+def _backdate(c: Container, order_id: str, created: datetime) -> None:
+    """Demo history: the order (and its timeline) happened `created`, not now."""
+    def backdate(uow: UnitOfWork) -> None:
+        for table, columns in (("orders", "created_at = :t, updated_at = :t"), ("order_events", "created_at = :t")):
+            key = "id" if table == "orders" else "order_id"
+            uow.session.execute(text(f"UPDATE {table} SET {columns} WHERE {key} = :id"), {"t": created, "id": order_id})
+
+    run(c.uow, backdate)
 
 
 def _random_order(rng: random.Random, skus: list[str], n: int) -> PlaceOrder:
@@ -172,15 +167,14 @@ def _price(code: str) -> int:
     return CATEGORIES[code.split("-")[0]][2]
 
 
-def _advance(c: Container, operations, order_id: str, age: timedelta, rng: random.Random) -> None:
+def _advance(c: Container, order_id: str, age: timedelta, rng: random.Random) -> None:
     """Older orders have moved further along: shipped, delivered, completed, or cancelled."""
     from conveyor.orders.service import get_order
 
     roll = rng.random()
     try:
         if roll < 0.05:
-            with c.uow() as uow:
-                operations.cancel_order(uow, order_id, reason="customer changed their mind", actor="demo")
+            orders.cancel_order(c, order_id, reason="customer changed their mind", actor="demo")
             return
         if age < timedelta(days=2) and roll < 0.7:
             return
@@ -188,14 +182,11 @@ def _advance(c: Container, operations, order_id: str, age: timedelta, rng: rando
             order = get_order(uow, order_id)
             locations = sorted({a.location_id for a in order.allocations if a.quantity})
         for location_id in locations:
-            with c.uow() as uow:
-                operations.ship_order(uow, order_id, location_id=location_id, carrier="UPS",
-                                      tracking_number=f"1Z{rng.randint(10**9, 10**10)}", actor="demo")
+            orders.ship_order(c, order_id, location=location_id, carrier="UPS",
+                              tracking_number=f"1Z{rng.randint(10**9, 10**10)}", actor="demo")
         if age > timedelta(days=5) and locations:
-            with c.uow() as uow:
-                operations.deliver_shipment(uow, order_id, None, actor="demo")
+            orders.deliver(c, order_id, None, actor="demo")
             if age > timedelta(days=14):
-                with c.uow() as uow:
-                    operations.complete_order(uow, order_id, actor="demo")
+                orders.complete(c, order_id, actor="demo")
     except DomainError:
         return

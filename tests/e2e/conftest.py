@@ -8,8 +8,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from conveyor.api.app import create_app
-from conveyor.auth.service import create_key
-from conveyor.channels.service import create_channel
+from conveyor.auth.handlers import create_key
+from conveyor.channels.handlers import create_channel
 from tests.helpers import seed_world
 
 
@@ -41,13 +41,11 @@ class Api:
 @pytest.fixture
 def api(container) -> Api:
     seed_world(container, {"SKU-A": 10, "SKU-B": 5, "SKU-C": 0}, locations=2)
-    with container.uow() as uow:
-        create_channel(uow, "market", "Marketplace", "amazon", backorder_policy="backorder")
+    create_channel(container, code="market", name="Marketplace", type="amazon", backorder_policy="backorder")
     tokens = {}
     for role, channel in [("admin", None), ("ops", None), ("support", None), ("readonly", None),
                           ("channel", "web"), ("channel_market", "market")]:
-        with container.uow() as uow:
-            _, tokens[role] = create_key(uow, "channel" if channel else role, role, channel)
+        _, tokens[role] = create_key(container, "channel" if channel else role, role, channel)
     with TestClient(create_app(container), raise_server_exceptions=False) as client:
         yield Api(client, tokens)
 

@@ -15,7 +15,7 @@ from conveyor.api.app import create_app
 from conveyor.cli import main as cli_main
 from conveyor.cli.main import app
 from conveyor.config import get_settings
-from conveyor.orders.placement import place_order
+from conveyor.orders.handlers import place_order
 from tests.helpers import order_cmd, seed_world
 
 TOKEN = re.compile(r"cvk_[A-Za-z0-9]+_[A-Za-z0-9]+_[A-Za-z0-9_-]+")
@@ -216,8 +216,7 @@ def test_orders_list_and_show(cli, container):
     seed_world(container, {"SKU-A": 10, "SKU-B": 5})
     placed = []
     for lines, ext in [({"SKU-A": 2}, "W-1"), ({"SKU-B": 1}, "W-2"), ({"SKU-A": 1, "SKU-B": 1}, "W-3")]:
-        with container.uow() as uow:
-            placed.append(place_order(uow, order_cmd(lines, external_id=ext)).order.id)
+        placed.append(place_order(container, order_cmd(lines, external_id=ext), actor="test").order.id)
     result = cli("orders", "list")
     assert result.exit_code == 0, result.output
     assert re.findall(r"ord_\w+", result.output) == list(reversed(placed))

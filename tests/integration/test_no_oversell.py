@@ -12,11 +12,11 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sqlalchemy import text
 
-from conveyor.channels.service import channel_by_code
+from conveyor.audit import run_audit
+from conveyor.channels.service import channel_info
 from conveyor.inventory import allocation
-from conveyor.inventory.audit import run_audit
 from conveyor.orders import placement
-from conveyor.orders.placement import place_order
+from conveyor.orders.handlers import place_order
 from conveyor.shared.errors import DomainError
 from tests.helpers import order_cmd, seed_world
 
@@ -24,18 +24,16 @@ CLIENTS = 32
 UNITS = 10
 
 
-def _race(container, policy: str = "reject") -> list[str]:
+def _race(container) -> list[str]:
     """32 threads each place a 1-unit order at the same moment; returns each outcome."""
     start = threading.Barrier(CLIENTS)
     with container.reader() as uow:  # a running service has its channel cache warm
-        channel_by_code(uow, "web")
+        channel_info(uow, "web")
 
     def one(n: int) -> str:
         start.wait()
         try:
-            with container.uow() as uow:
-                result = place_order(uow, order_cmd({"HOT": 1}, external_id=f"race-{n}"),
-                                     default_policy=policy)
+            result = place_order(container, order_cmd({"HOT": 1}, external_id=f"race-{n}"), actor="test")
             return result.order.status
         except DomainError as exc:
             return exc.code
@@ -62,8 +60,8 @@ def assert_no_oversell(container, outcomes: list[str], policy: str) -> None:
 
 @pytest.mark.parametrize("policy", ["reject", "backorder"])
 def test_32_clients_never_oversell_10_units(container, policy):
-    seed_world(container, {"HOT": UNITS})
-    outcomes = _race(container, policy)
+    seed_world(container, {"HOT": UNITS}, policy=policy)
+    outcomes = _race(container)
     assert_no_oversell(container, outcomes, policy)
 
 
@@ -74,21 +72,20 @@ class NaiveReadThenWrite:
     def __init__(self, container) -> None:
         self.container = container
         self.stale = threading.local()
-        self.original_load = placement.bridge.load_skus
+        self.original_load = placement.sku_facts
         self.original_snapshot = placement.bridge.snapshot_candidates
 
-    def load_skus(self, uow, codes):
+    def sku_facts(self, uow, codes):
         # Runs before the write transaction's first statement (so before BEGIN IMMEDIATE on SQLite).
         with self.container.reader() as reader:
             skus = self.original_load(reader, codes)
             self.stale.level = reader.session.execute(text(
                 "SELECT sku_id, location_id, allocated FROM stock_levels")).all()
-            lines = tuple(placement.RequestLine(f"l{i}", s.id, 1, s.components) for i, s in enumerate(skus.values()))
-            self.stale.candidates = self.original_snapshot(reader, lines)
+            self.stale.candidates = self.original_snapshot(reader, {s.id for s in skus.values()})
         time.sleep(0.01)  # real work between the read and the write widens the window
         return self.original_load(uow, codes)
 
-    def snapshot_candidates(self, uow, lines, *_):
+    def snapshot_candidates(self, uow, sku_ids, *_):
         return self.stale.candidates
 
     def allocate_many(self, uow, totals):
@@ -103,7 +100,7 @@ class NaiveReadThenWrite:
         # Take away the in-process writer queue too, so that the stale read really happens before
         # the write transaction starts (as it would from another process).
         monkeypatch.setattr(self.container.db, "write_lock", None)
-        monkeypatch.setattr(placement.bridge, "load_skus", self.load_skus)
+        monkeypatch.setattr(placement, "sku_facts", self.sku_facts)
         monkeypatch.setattr(placement.bridge, "snapshot_candidates", self.snapshot_candidates)
         monkeypatch.setattr(placement, "allocate_many", self.allocate_many)
 

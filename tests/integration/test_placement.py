@@ -2,17 +2,16 @@ from __future__ import annotations
 
 import pytest
 
-from conveyor.inventory.audit import run_audit
+from conveyor.audit import run_audit
 from conveyor.inventory.ledger import InsufficientStock
-from conveyor.orders.placement import place_order
+from conveyor.orders.handlers import place_order
 from conveyor.orders.service import get_order
 from tests.helpers import order_cmd, seed_world
 
 
 def test_place_order_allocates_and_ledger_matches(container):
     seed_world(container, {"SKU-A": 10, "SKU-B": 5})
-    with container.uow() as uow:
-        result = place_order(uow, order_cmd({"SKU-A": 3, "SKU-B": 2}))
+    result = place_order(container, order_cmd({"SKU-A": 3, "SKU-B": 2}), actor="test")
     assert result.created
     with container.reader() as uow:
         order = get_order(uow, result.order.id)
@@ -25,8 +24,8 @@ def test_place_order_allocates_and_ledger_matches(container):
 
 def test_shortage_is_refused_and_nothing_written(container):
     seed_world(container, {"SKU-A": 2})
-    with container.uow() as uow, pytest.raises(InsufficientStock) as err:
-        place_order(uow, order_cmd({"SKU-A": 3}))
+    with pytest.raises(InsufficientStock) as err:
+        place_order(container, order_cmd({"SKU-A": 3}), actor="test")
     assert err.value.extra["shortages"][0]["sku"] == "SKU-A"
     with container.reader() as uow:
         from sqlalchemy import text

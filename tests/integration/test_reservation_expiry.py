@@ -6,9 +6,10 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
-from conveyor.inventory.audit import run_audit
+from conveyor.audit import run_audit
+from conveyor.inventory.handlers import reserve
 from conveyor.inventory.model import Reservation, StockLedgerEntry
-from conveyor.inventory.service import availability, reserve
+from conveyor.inventory.service import availability
 from conveyor.messaging.worker import Worker
 from conveyor.shared.clock import utcnow
 from tests.helpers import seed_world
@@ -16,10 +17,8 @@ from tests.helpers import seed_world
 
 def test_worker_releases_expired_reservations_and_only_those(container):
     seed_world(container, {"SKU-A": 10})
-    with container.uow() as uow:
-        old = reserve(uow, "SKU-A", "WH1", 3, 900, "cart-1", "test")
-    with container.uow() as uow:
-        fresh = reserve(uow, "SKU-A", "WH1", 2, 900, "cart-2", "test")
+    old = reserve(container, "SKU-A", "WH1", 3, 900, "cart-1", "test")
+    fresh = reserve(container, "SKU-A", "WH1", 2, 900, "cart-2", "test")
     with container.uow() as uow:
         uow.session.execute(update(Reservation).where(Reservation.id == old.id)
                             .values(expires_at=utcnow() - timedelta(seconds=1)))

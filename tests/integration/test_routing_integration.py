@@ -3,14 +3,14 @@ re-routing and the waiting-order batch move stock, and the simulator compares st
 
 from __future__ import annotations
 
-from conveyor.catalog.service import SkuData, create_product
-from conveyor.channels.service import create_channel
-from conveyor.inventory.locations import LocationData, create_location
-from conveyor.inventory.service import receive
-from conveyor.orders import reallocation, routing_store
+from conveyor.catalog.handlers import create_product
+from conveyor.catalog.service import SkuData
+from conveyor.channels.handlers import create_channel
+from conveyor.inventory.handlers import create_location, receive, update_location
+from conveyor.inventory.locations import LocationData
+from conveyor.orders import handlers, reallocation
 from conveyor.orders.commands import Address
-from conveyor.orders.placement import place_order
-from conveyor.orders.service import get_order, timeline
+from conveyor.orders.service import get_order, order_timeline
 from conveyor.orders.simulation import simulate
 
 NEW_YORK = Address(name="Ada", line1="1 Main St", city="New York", region="NY", postal_code="10001", country="US")
@@ -20,27 +20,22 @@ LOS_ANGELES = Address(name="Bo", line1="2 Main St", city="Los Angeles", region="
 
 def world(c, stock: dict[str, dict[str, int]]) -> None:
     """Two real warehouses: NJ (priority 10) and CA (priority 20); `stock` = {location: {sku: qty}}."""
-    with c.uow() as uow:
-        create_channel(uow, "web", "Web", backorder_policy="backorder")
+    create_channel(c, code="web", name="Web", backorder_policy="backorder")
     for code, lat, lon, prio in (("NJ", 40.70, -74.16, 10), ("CA", 34.04, -117.56, 20)):
-        with c.uow() as uow:
-            create_location(uow, LocationData(code=code, name=code, latitude=lat, longitude=lon, priority=prio))
+        create_location(c, LocationData(code=code, name=code, latitude=lat, longitude=lon, priority=prio))
     skus = {s for by_sku in stock.values() for s in by_sku}
     for sku in sorted(skus):
-        with c.uow() as uow:
-            create_product(uow, sku, [SkuData(code=sku, name=sku, price_minor=1000, weight_grams=500)])
+        create_product(c, sku, [SkuData(code=sku, name=sku, price_minor=1000, weight_grams=500)])
     for loc, by_sku in stock.items():
         for sku, qty in by_sku.items():
             if qty:
-                with c.uow() as uow:
-                    receive(uow, sku, loc, qty, "test")
+                receive(c, sku, loc, qty, "test")
 
 
 def place(c, lines, address=LOS_ANGELES, **kw):
     from tests.helpers import order_cmd
 
-    with c.uow() as uow:
-        return place_order(uow, order_cmd(lines, shipping_address=address, **kw)).order
+    return handlers.place_order(c, order_cmd(lines, shipping_address=address, **kw), actor="test").order
 
 
 def locations_of(c, order_id) -> set[str]:
@@ -53,8 +48,7 @@ def locations_of(c, order_id) -> set[str]:
 def test_default_lowest_cost_ships_from_the_near_warehouse_priority_does_not(container):
     world(container, {"NJ": {"A": 5}, "CA": {"A": 5}})
     assert locations_of(container, place(container, {"A": 1}).id) == {"CA"}  # LA customer, CA is near
-    with container.uow() as uow:
-        routing_store.save(uow, {"default": {"strategy": "priority"}}, "test")
+    handlers.save_routing_config(container, {"default": {"strategy": "priority"}}, "test")
     assert locations_of(container, place(container, {"A": 1}).id) == {"NJ"}  # priority ignores distance
 
 
@@ -62,7 +56,7 @@ def test_explanation_names_chosen_and_rejected_locations(container):
     world(container, {"NJ": {"A": 5}, "CA": {"A": 5}})
     order = place(container, {"A": 1})
     with container.reader() as uow:
-        routing = timeline(uow, order.id)[0].data["routing"]
+        routing = order_timeline(uow, order.id)[0].data["routing"]
     kept = {n["code"]: n for n in routing["candidates"] if n["kept"]}
     dropped = {n["code"]: n for n in routing["candidates"] if not n["kept"]}
     assert set(kept) == {"CA"} and set(dropped) == {"NJ"}
@@ -71,8 +65,8 @@ def test_explanation_names_chosen_and_rejected_locations(container):
 
 def test_unfillable_fallback_parks_the_order_on_hold(container):
     world(container, {"NJ": {"A": 1}, "CA": {"A": 0}})
-    with container.uow() as uow:
-        routing_store.save(uow, {"default": {"strategy": "lowest_cost", "fallback": "unfillable"}}, "test")
+    handlers.save_routing_config(container, {"default": {"strategy": "lowest_cost", "fallback": "unfillable"}},
+                                 "test")
     order = place(container, {"A": 3})
     assert (order.status, order.hold_reason) == ("on_hold", "unfillable")
     assert order.allocations == []
@@ -80,12 +74,9 @@ def test_unfillable_fallback_parks_the_order_on_hold(container):
 
 def test_channel_rule_excludes_stores(container):
     world(container, {"NJ": {"A": 5}, "CA": {"A": 5}})
-    with container.uow() as uow:
-        routing_store.save(uow, {"channels": {"web": {"strategy": "nearest", "rule_sets": [
-            {"name": "not CA", "location_ids": [], "exclude_location_types": ["store"]}]}}}, "test")
-        from conveyor.inventory.locations import update_location
-
-        update_location(uow, "CA", {"type": "store"})
+    handlers.save_routing_config(container, {"channels": {"web": {"strategy": "nearest", "rule_sets": [
+        {"name": "not CA", "location_ids": [], "exclude_location_types": ["store"]}]}}}, "test")
+    update_location(container, "CA", {"type": "store"})
     assert locations_of(container, place(container, {"A": 1}).id) == {"NJ"}
 
 
@@ -93,15 +84,11 @@ def test_reroute_moves_the_remainder_elsewhere_and_records_it(container):
     world(container, {"NJ": {"A": 5}, "CA": {"A": 5}})
     order = place(container, {"A": 2})
     assert locations_of(container, order.id) == {"CA"}
-    with container.uow() as uow:
-        from conveyor.inventory.locations import get_location
-
-        ca = get_location(uow, "CA").id
-        reallocation.reroute(uow, order.id, ca, "test", "damaged on the shelf")
+    handlers.reroute(container, order.id, "CA", "test", "damaged on the shelf")
     assert locations_of(container, order.id) == {"NJ"}
     with container.reader() as uow:
-        events = [e.type for e in timeline(uow, order.id)]
-        from conveyor.inventory.audit import run_audit
+        events = [e.type for e in order_timeline(uow, order.id)]
+        from conveyor.audit import run_audit
 
         assert run_audit(uow) == []
     assert events[-2:] == ["order.rerouted", "order.allocated"]
@@ -112,14 +99,12 @@ def test_batch_allocates_backorders_oldest_first_after_a_receipt(container):
     first = place(container, {"A": 2})
     second = place(container, {"A": 1})
     assert (first.status, second.status) == ("backordered", "backordered")
-    with container.uow() as uow:
-        receive(uow, "A", "NJ", 1, "test")  # the first order still waits for one unit
+    receive(container, "A", "NJ", 1, "test")  # the first order still waits for one unit
     with container.reader() as uow:
         waiting = reallocation.waiting_order_ids(uow)
     assert waiting == [first.id, second.id]
     for order_id in waiting:
-        with container.uow() as uow:
-            reallocation.allocate_waiting(uow, order_id, "test")
+        handlers.allocate_waiting(container, order_id, "test")
     with container.reader() as uow:
         assert get_order(uow, first.id).status == "allocated"  # the oldest got the unit
         assert get_order(uow, second.id).status == "backordered"
@@ -127,9 +112,8 @@ def test_batch_allocates_backorders_oldest_first_after_a_receipt(container):
 
 def test_kit_that_allows_split_takes_components_from_two_locations(container):
     world(container, {"NJ": {"P1": 1}, "CA": {"P2": 1}})
-    with container.uow() as uow:
-        create_product(uow, "Kit", [SkuData(code="KIT", name="Kit", price_minor=5000,
-                                            kit_components={"P1": 1, "P2": 1}, kit_allows_split=True)])
+    create_product(container, "Kit", [SkuData(code="KIT", name="Kit", price_minor=5000,
+                                              kit_components={"P1": 1, "P2": 1}, kit_allows_split=True)])
     order = place(container, {"KIT": 1})
     assert order.status == "allocated"
     assert locations_of(container, order.id) == {"NJ", "CA"}

@@ -1,6 +1,9 @@
-"""Random sequences of place / cancel / adjust / transfer / ship / receive / reserve / hold
-operations; after every step the ledger invariants must hold (`run_audit` is empty) and total
-on-hand must equal what came in minus what went out."""
+"""Random sequences of every operation that moves stock — place (plain lines, kits that may and may
+not split), cancel whole or in part, re-route a whole location / some lines / some units, ship all
+or part of what a location holds, deliver, adjust, transfer, receive, reserve, hold and release,
+count — through the command handlers. After every step the ledger invariants must hold
+(`run_audit` is empty: levels = ledger, allocation rows = line buckets, whole units per location)
+and total on-hand must equal what came in minus what went out."""
 
 from __future__ import annotations
 
@@ -12,18 +15,23 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 from sqlalchemy import text
 
-from conveyor.bootstrap import build, reset_caches
+from conveyor.audit import run_audit
+from conveyor.bootstrap import build
+from conveyor.catalog.handlers import create_product
+from conveyor.catalog.service import SkuData
+from conveyor.channels.handlers import create_channel
 from conveyor.config import Settings
-from conveyor.inventory import service as inventory
-from conveyor.inventory.audit import run_audit
-from conveyor.orders import operations
-from conveyor.orders import service as orders
-from conveyor.orders.placement import place_order
+from conveyor.inventory import handlers as inventory
+from conveyor.inventory.locations import resolve_location
+from conveyor.orders import allocations as alloc
+from conveyor.orders import handlers as orders
+from conveyor.orders.service import get_order, line_parts, rows_by_line
 from conveyor.shared.errors import DomainError
 from tests.conftest import _truncate_postgres
 from tests.helpers import order_cmd, seed_world
 
-SKUS = ["A", "B", "C"]
+PLAIN = ["A", "B", "C"]
+KITS = {"KIT": ({"A": 1, "B": 2}, False), "SPLIT": ({"B": 1, "C": 1}, True)}
 LOCATIONS = ["WH1", "WH2"]
 
 
@@ -31,10 +39,15 @@ def machine_for(url_factory):
     class LedgerMachine(RuleBasedStateMachine):
         @initialize()
         def setup(self):
-            reset_caches()
             self.c = build(Settings(database_url=url_factory(), api_key_cache_seconds=0, db_durable_commits=False))
-            seed_world(self.c, {s: 6 for s in SKUS}, locations=2, policy="backorder")
-            self.expected_on_hand = {s: 6 for s in SKUS}
+            seed_world(self.c, {s: 6 for s in PLAIN}, locations=2, policy="reject")
+            create_channel(self.c, code="bo", name="Backorders welcome", backorder_policy="backorder")
+            for code, (parts, split) in KITS.items():
+                create_product(self.c, code, [SkuData(code=code, name=code, price_minor=3000,
+                                                      kit_components=parts, kit_allows_split=split)])
+            for sku in PLAIN:
+                inventory.receive(self.c, sku, "WH2", 4, "t")
+            self.expected_on_hand = {s: 10 for s in PLAIN}
             self.orders: list[str] = []
 
         def teardown(self):
@@ -42,79 +55,106 @@ def machine_for(url_factory):
 
         def _try(self, fn):
             try:
-                with self.c.uow() as uow:
-                    return fn(uow)
+                return fn()
             except DomainError:
                 return None
 
-        @rule(lines=st.dictionaries(st.sampled_from(SKUS), st.integers(1, 5), min_size=1, max_size=3),
-              policy=st.sampled_from(["reject", "backorder"]))
-        def place(self, lines, policy):
-            result = self._try(lambda uow: place_order(uow, order_cmd(lines), default_policy=policy))
+        def _order(self, data):
+            return data.draw(st.sampled_from(self.orders)) if self.orders else None
+
+        @rule(lines=st.dictionaries(st.sampled_from(PLAIN + list(KITS)), st.integers(1, 4), min_size=1, max_size=3),
+              channel=st.sampled_from(["web", "bo"]))
+        def place(self, lines, channel):
+            result = self._try(lambda: orders.place_order(self.c, order_cmd(lines, channel=channel), actor="t"))
             if result:
                 self.orders.append(result.order.id)
 
         @rule(data=st.data())
         def cancel(self, data):
-            if self.orders:
-                order_id = data.draw(st.sampled_from(self.orders))
-                partial = data.draw(st.booleans())
-                lines = {"1": 1} if partial else None
-                self._try(lambda uow: operations.cancel_order(uow, order_id, lines=lines, actor="t"))
+            if order_id := self._order(data):
+                lines = {"1": data.draw(st.integers(1, 3))} if data.draw(st.booleans()) else None
+                self._try(lambda: orders.cancel_order(self.c, order_id, lines=lines, actor="t"))
 
-        @rule(data=st.data(), location=st.sampled_from(LOCATIONS))
-        def ship(self, data, location):
-            if not self.orders:
+        @rule(data=st.data(), location=st.sampled_from(LOCATIONS), mode=st.sampled_from(["all", "lines", "units"]))
+        def reroute(self, data, location, mode):
+            if order_id := self._order(data):
+                held = self._open_at(order_id, location)
+                lines = None if mode == "all" or not held else self._some(data, held, mode)
+                self._try(lambda: orders.reroute(self.c, order_id, location, "t", "refused", lines))
+
+        @rule(data=st.data(), location=st.sampled_from(LOCATIONS), partial=st.booleans())
+        def ship(self, data, location, partial):
+            order_id = self._order(data)
+            if not order_id:
                 return
-            order_id = data.draw(st.sampled_from(self.orders))
-            with self.c.reader() as uow:
-                loc_id = inventory.resolve_location(uow, location).id
-                order = orders.get_order(uow, order_id)
-                shippable = {a.sku_id: a.quantity for a in order.allocations if a.location_id == loc_id}
-            shipment = self._try(lambda uow: operations.ship_order(uow, order_id, location_id=loc_id, actor="t"))
+            held = self._open_at(order_id, location)
+            lines = self._some(data, held, "units") if partial and held else None
+            shipment = self._try(lambda: orders.ship_order(self.c, order_id, location=location, lines=lines,
+                                                           actor="t"))
             if shipment:
                 codes = self._codes()
-                for sku_id, qty in shippable.items():
-                    self.expected_on_hand[codes[sku_id]] -= qty
+                for item in shipment.items:
+                    for part in item["components"]:
+                        self.expected_on_hand[codes[part["sku_id"]]] -= part["quantity"]
 
-        @rule(sku=st.sampled_from(SKUS), location=st.sampled_from(LOCATIONS), delta=st.integers(-4, 4))
+        @rule(data=st.data())
+        def deliver(self, data):
+            if order_id := self._order(data):
+                self._try(lambda: orders.deliver(self.c, order_id, None, "t"))
+
+        @rule(sku=st.sampled_from(PLAIN), location=st.sampled_from(LOCATIONS), delta=st.integers(-4, 4))
         def adjust(self, sku, location, delta):
-            if delta and self._try(lambda uow: inventory.adjust(uow, sku, location, delta, "correction", "t")):
+            if delta and self._try(lambda: inventory.adjust(self.c, sku, location, delta, "correction", "t")):
                 self.expected_on_hand[sku] += delta
 
-        @rule(sku=st.sampled_from(SKUS), qty=st.integers(1, 5), forward=st.booleans())
+        @rule(sku=st.sampled_from(PLAIN), qty=st.integers(1, 5), forward=st.booleans())
         def transfer(self, sku, qty, forward):
             src, dst = LOCATIONS if forward else LOCATIONS[::-1]
-            self._try(lambda uow: inventory.transfer(uow, sku, src, dst, qty, "t"))
+            self._try(lambda: inventory.transfer(self.c, sku, src, dst, qty, "t"))
 
-        @rule(sku=st.sampled_from(SKUS), location=st.sampled_from(LOCATIONS), qty=st.integers(1, 5))
+        @rule(sku=st.sampled_from(PLAIN), location=st.sampled_from(LOCATIONS), qty=st.integers(1, 5))
         def receive(self, sku, location, qty):
-            if self._try(lambda uow: inventory.receive(uow, sku, location, qty, "t")):
+            if self._try(lambda: inventory.receive(self.c, sku, location, qty, "t")):
                 self.expected_on_hand[sku] += qty
 
-        @rule(sku=st.sampled_from(SKUS), location=st.sampled_from(LOCATIONS), qty=st.integers(1, 3),
+        @rule(sku=st.sampled_from(PLAIN), location=st.sampled_from(LOCATIONS), qty=st.integers(1, 3),
               release=st.booleans())
         def reserve(self, sku, location, qty, release):
-            r = self._try(lambda uow: inventory.reserve(uow, sku, location, qty, 600, "cart", "t"))
+            r = self._try(lambda: inventory.reserve(self.c, sku, location, qty, 600, "cart", "t"))
             if r and release:
-                self._try(lambda uow: inventory.release_reservation(uow, r.id, "t"))
+                self._try(lambda: inventory.release_reservation(self.c, r.id, "t"))
 
         @rule(data=st.data())
         def hold_and_release(self, data):
-            if self.orders:
-                order_id = data.draw(st.sampled_from(self.orders))
-                if self._try(lambda uow: orders.hold_order(uow, order_id, "check", "t")):
-                    self._try(lambda uow: orders.release_hold(uow, order_id, "t"))
+            if (order_id := self._order(data)) and self._try(lambda: orders.hold_order(self.c, order_id, "x", "t")):
+                self._try(lambda: orders.release_hold(self.c, order_id, "t"))
 
-        @rule(sku=st.sampled_from(SKUS), location=st.sampled_from(LOCATIONS), counted=st.integers(0, 12))
+        @rule(sku=st.sampled_from(PLAIN), location=st.sampled_from(LOCATIONS), counted=st.integers(0, 12))
         def count(self, sku, location, counted):
             with self.c.reader() as uow:
                 row = uow.session.execute(text(
                     "SELECT l.on_hand FROM stock_levels l JOIN skus s ON s.id = l.sku_id JOIN locations c"
                     " ON c.id = l.location_id WHERE s.code = :s AND c.code = :l"), {"s": sku, "l": location}).first()
             old = row.on_hand if row else 0
-            if self._try(lambda uow: inventory.cycle_count(uow, location, {sku: counted}, "t")) is not None:
+            if self._try(lambda: inventory.cycle_count(self.c, location, {sku: counted}, "t")) is not None:
                 self.expected_on_hand[sku] += counted - old
+
+        def _open_at(self, order_id: str, location: str) -> dict[str, int]:
+            """What GET /orders/{id} shows allocated at `location`, per line number."""
+            with self.c.reader() as uow:
+                loc_id = resolve_location(uow, location).id
+                order = get_order(uow, order_id)
+                parts, rows = line_parts(uow, order), rows_by_line(order)
+                held = {str(li.line_no): alloc.open_units_at(rows[li.id], parts[li.id], loc_id)
+                        for li in order.lines if li.id in parts}
+            return {k: v for k, v in held.items() if v}
+
+        @staticmethod
+        def _some(data, held: dict[str, int], mode: str) -> dict[str, int]:
+            chosen = data.draw(st.lists(st.sampled_from(sorted(held)), min_size=1, unique=True))
+            if mode == "lines":
+                return {k: held[k] for k in chosen}
+            return {k: data.draw(st.integers(1, held[k])) for k in chosen}
 
         def _codes(self) -> dict[str, str]:
             with self.c.reader() as uow:
@@ -127,7 +167,7 @@ def machine_for(url_factory):
             with self.c.reader() as uow:
                 assert run_audit(uow) == []
                 totals = dict(uow.session.execute(text(
-                    "SELECT s.code, COALESCE(SUM(l.on_hand), 0) FROM skus s LEFT JOIN stock_levels l"
+                    "SELECT s.code, COALESCE(SUM(l.on_hand), 0) FROM skus s JOIN stock_levels l"
                     " ON l.sku_id = s.id GROUP BY s.code")).all())
             assert totals == self.expected_on_hand
 
@@ -135,7 +175,7 @@ def machine_for(url_factory):
 
 
 @pytest.mark.slow
-def test_ledger_invariants_hold_under_random_operations(database_url, tmp_path, request):
+def test_ledger_invariants_hold_under_random_operations(database_url, tmp_path):
     if database_url.startswith("sqlite"):
         template = database_url.removeprefix("sqlite:///")
         counter = iter(range(10_000))
@@ -150,6 +190,6 @@ def test_ledger_invariants_hold_under_random_operations(database_url, tmp_path, 
             return database_url
 
     machine = machine_for(fresh)
-    machine.TestCase.settings = settings(max_examples=25, stateful_step_count=25, deadline=None,
+    machine.TestCase.settings = settings(max_examples=30, stateful_step_count=30, deadline=None,
                                          suppress_health_check=list(HealthCheck))
     machine.TestCase().runTest()

@@ -35,7 +35,7 @@ def _system_router() -> APIRouter:
 
     @router.get("/audit", dependencies=[Depends(require("audit:run"))])
     def audit(c: Container = Depends(container)) -> dict:
-        from conveyor.inventory.audit import run_audit
+        from conveyor.audit import run_audit
 
         with c.reader() as uow:
             violations = run_audit(uow)

@@ -38,11 +38,11 @@ class Authenticate:
         if scope["type"] != "http" or is_public(scope["path"]):
             return await self.app(scope, receive, send)
         token = bearer_token(dict(scope.get("headers") or []))
-        ttl = self.container.settings.api_key_cache_seconds
-        who = cached_principal(token, ttl)
+        c = self.container
+        who = cached_principal(c.caches, token)
         if who is None:
             try:
-                who = await run_in_threadpool(authenticate, self.container.reader, token, ttl)
+                who = await run_in_threadpool(authenticate, c.reader, c.caches, token)
             except DomainError as exc:
                 response = problem(401, ErrorCode.UNAUTHORIZED, exc.detail)
                 return await response(scope, receive, send)

@@ -29,7 +29,7 @@ def principal(request: Request) -> Principal:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer":
         token = ""
-    return authenticate(c.reader, token.strip(), c.settings.api_key_cache_seconds)
+    return authenticate(c.reader, c.caches, token.strip())
 
 
 def require(permission: str) -> Callable[..., Principal]:

@@ -1,64 +1,38 @@
-"""Idempotency-Key for every POST that creates something (orders have their own, fully atomic
-path in `orders.placement`).
+"""Idempotency-Key on every POST that creates something: the API's half.
 
-The key is claimed in the same transaction as the change it protects, so a claim exists only if
-the change committed. The response is stored right after, in a second short transaction. A retry
-that arrives in between (or a concurrent duplicate, which on PostgreSQL waits on the claim's key)
-finds the claim without a response and waits briefly for it. Only if the process died in that
-instant does the key stay "in progress" (409): the change is there, the response is not."""
+The handler claims the key in the same transaction as the change and stores the rendered
+response just before it commits (shared/handlers.py); here we build the claim from the request
+and turn the handler's result — or the replay of the first answer — into the HTTP response."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
-from starlette.concurrency import run_in_threadpool
 
 from conveyor.api.deps import idempotency_claim
 from conveyor.auth.service import Principal
-from conveyor.bootstrap import Container
-from conveyor.shared.db import UnitOfWork
-from conveyor.shared.errors import DomainError, ErrorCode
-from conveyor.shared.idempotency import IdempotencyClaim, StoredResponse, claim, complete
+from conveyor.shared.handlers import Idempotency, Replayed
 
-WAIT_FOR_RESPONSE_SECONDS = 5.0
+T = TypeVar("T")
 
 
-async def idempotent(request: Request, who: Principal, c: Container, status_code: int,
-                     work: Callable[[UnitOfWork], Any]) -> JSONResponse:
-    """Run `work(uow)` (which commits) at most once per Idempotency-Key; replay its response."""
-    key = await idempotency_claim(request, who)
-    return await run_in_threadpool(_run, c, key, status_code, work)
+async def idempotency_for(request: Request, who: Principal, render: Callable[[T], Any],
+                          status_code: int = 201) -> Idempotency[T] | None:
+    """The request's Idempotency-Key as a claim for the handler (None without the header)."""
+    claim = await idempotency_claim(request, who)
+    if claim is None:
+        return None
+    return Idempotency(claim, lambda value: jsonable_encoder(render(value)), status_code)
 
 
-def _run(c: Container, key: IdempotencyClaim | None, status_code: int,
-         work: Callable[[UnitOfWork], Any]) -> JSONResponse:
-    if key is None:
-        with c.uow() as uow:
-            return JSONResponse(jsonable_encoder(work(uow)), status_code=status_code)
-    deadline = time.monotonic() + WAIT_FOR_RESPONSE_SECONDS
-    while True:
-        try:
-            with c.uow() as uow:
-                stored = claim(uow, key)
-                if stored is None:
-                    body = jsonable_encoder(work(uow))
-            break
-        except DomainError as exc:
-            if exc.code != ErrorCode.IDEMPOTENCY_IN_PROGRESS or time.monotonic() > deadline:
-                raise
-            time.sleep(0.05)
-    if stored is not None:
-        return _replay(stored)
-    with c.uow() as uow:
-        complete(uow, key, status_code, body)
-        uow.commit()
-    return JSONResponse(body, status_code=status_code)
-
-
-def _replay(stored: StoredResponse) -> JSONResponse:
-    return JSONResponse(stored.body, status_code=stored.status_code, headers={"Idempotent-Replayed": "true"})
+def respond(result: T | Replayed, render: Callable[[T], Any], status_code: int = 201,
+            idempotency: Idempotency[T] | None = None) -> JSONResponse:
+    if isinstance(result, Replayed):
+        return JSONResponse(result.body, status_code=result.status_code, headers={"Idempotent-Replayed": "true"})
+    if idempotency is not None and idempotency.body is not None:
+        return JSONResponse(idempotency.body, status_code=status_code)
+    return JSONResponse(jsonable_encoder(render(result)), status_code=status_code)

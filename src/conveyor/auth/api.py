@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from conveyor.api.deps import container, require
 from conveyor.api.schemas import Code, Strict
-from conveyor.auth import service
+from conveyor.auth import handlers, service
 from conveyor.auth.service import Principal
 from conveyor.bootstrap import Container
 
@@ -39,9 +39,8 @@ class NewKeyOut(KeyOut):
 @router.post("", response_model=NewKeyOut, status_code=201)
 def create_key(body: KeyIn, _: Principal = Depends(require("keys:manage")),
                c: Container = Depends(container)) -> NewKeyOut:
-    with c.uow() as uow:
-        key, token = service.create_key(uow, body.role, body.name, body.channel)
-        return NewKeyOut(**KeyOut.model_validate(key, from_attributes=True).model_dump(), token=token)
+    key, token = handlers.create_key(c, body.role, body.name, body.channel)
+    return NewKeyOut(**KeyOut.model_validate(key, from_attributes=True).model_dump(), token=token)
 
 
 @router.get("", response_model=list[KeyOut])
@@ -53,5 +52,4 @@ def list_keys(_: Principal = Depends(require("keys:manage")), c: Container = Dep
 @router.delete("/{key_id}", response_model=KeyOut)
 def revoke_key(key_id: str, _: Principal = Depends(require("keys:manage")),
                c: Container = Depends(container)) -> KeyOut:
-    with c.uow() as uow:
-        return KeyOut.model_validate(service.revoke_key(uow, key_id), from_attributes=True)
+    return KeyOut.model_validate(handlers.revoke_key(c, key_id), from_attributes=True)

@@ -7,13 +7,14 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
 from conveyor.api.deps import container, require
-from conveyor.api.idempotency import idempotent
+from conveyor.api.idempotency import idempotency_for, respond
 from conveyor.api.schemas import Amount, Code, Currency, PageOut, ShortText, Strict
 from conveyor.auth.service import Principal
 from conveyor.bootstrap import Container
-from conveyor.catalog import service
+from conveyor.catalog import handlers, service
 from conveyor.catalog.model import Product, Sku
 from conveyor.shared.money import format_minor, to_minor
 
@@ -103,8 +104,10 @@ def product_out(p: Product) -> ProductOut:
 @router.post("/products", response_model=ProductOut, status_code=201)
 async def create_product(body: ProductIn, request: Request, who: Principal = Depends(require("catalog:write")),
                          c: Container = Depends(container)) -> JSONResponse:
-    return await idempotent(request, who, c, 201, lambda uow: product_out(service.create_product(
-        uow, body.name, [s.to_data() for s in body.skus], body.description, body.active)))
+    idem = await idempotency_for(request, who, product_out)
+    result = await run_in_threadpool(handlers.create_product, c, body.name, [s.to_data() for s in body.skus],
+                                     body.description, body.active, idem)
+    return respond(result, product_out, 201, idem)
 
 
 @router.get("/products", response_model=PageOut[ProductOut])
@@ -127,8 +130,9 @@ def get_product(product_id: str, _: Principal = Depends(require("catalog:read"))
 async def add_sku(product_id: str, body: SkuIn, request: Request,
                   who: Principal = Depends(require("catalog:write")),
                   c: Container = Depends(container)) -> JSONResponse:
-    return await idempotent(request, who, c, 201,
-                            lambda uow: sku_out(service.add_sku(uow, product_id, body.to_data())))
+    idem = await idempotency_for(request, who, sku_out)
+    result = await run_in_threadpool(handlers.add_sku, c, product_id, body.to_data(), idem)
+    return respond(result, sku_out, 201, idem)
 
 
 @router.get("/skus", response_model=PageOut[SkuOut])
@@ -150,9 +154,4 @@ def get_sku(sku: str, _: Principal = Depends(require("catalog:read")),
 @router.patch("/skus/{sku}", response_model=SkuOut)
 def update_sku(sku: str, body: SkuPatch, _: Principal = Depends(require("catalog:write")),
                c: Container = Depends(container)) -> SkuOut:
-    with c.uow() as uow:
-        current = service.get_sku(uow, sku)
-        changes = body.model_dump(exclude_unset=True)
-        if "price" in changes:
-            changes["price_minor"] = to_minor(changes.pop("price"), current.currency)
-        return sku_out(service.update_sku(uow, sku, changes))
+    return sku_out(handlers.update_sku(c, sku, body.model_dump(exclude_unset=True)))

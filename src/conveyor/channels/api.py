@@ -10,13 +10,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
 from conveyor.api.deps import container, require
-from conveyor.api.idempotency import idempotent
+from conveyor.api.idempotency import idempotency_for, respond
 from conveyor.api.schemas import Code, Currency, ShortText, Strict
 from conveyor.auth.service import Principal
 from conveyor.bootstrap import Container
-from conveyor.channels import service
+from conveyor.channels import handlers, service
 from conveyor.channels.model import Channel
 from conveyor.channels.secrets import Vault
 
@@ -81,9 +82,13 @@ def render(channel: Channel, vault: Vault) -> ChannelOut:
 async def create_channel(body: ChannelIn, request: Request, who: Principal = Depends(require("channels:write")),
                          c: Container = Depends(container)) -> JSONResponse:
     vault = Vault.from_settings(c.settings)
-    data = body.model_dump()
-    return await idempotent(request, who, c, 201,
-                            lambda uow: render(service.create_channel(uow, vault=vault, **data), vault))
+
+    def out(channel: Channel) -> ChannelOut:
+        return render(channel, vault)
+
+    idem = await idempotency_for(request, who, out)
+    result = await run_in_threadpool(lambda: handlers.create_channel(c, idem, **body.model_dump()))
+    return respond(result, out, 201, idem)
 
 
 @router.get("", response_model=list[ChannelOut])
@@ -107,8 +112,7 @@ def update_channel(code: str, body: ChannelPatch, _: Principal = Depends(require
                    c: Container = Depends(container)) -> ChannelOut:
     vault = Vault.from_settings(c.settings)
     changes = body.model_dump(exclude_unset=True, exclude={"secrets"})
-    with c.uow() as uow:
-        return render(service.update_channel(uow, code, changes, secrets=body.secrets, vault=vault), vault)
+    return render(handlers.update_channel(c, code, changes, body.secrets), vault)
 
 
 def _mount() -> None:

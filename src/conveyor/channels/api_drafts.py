@@ -5,6 +5,7 @@ order); reading them needs `orders:read`. Channel keys act only for their own ch
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -13,18 +14,18 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from conveyor.api.deps import check_channel_scope, container, idempotency_claim, require
+from conveyor.api.deps import check_channel_scope, container, require
+from conveyor.api.idempotency import idempotency_for, respond
 from conveyor.api.schemas import Amount, Currency, PageOut, ShortText, Strict
 from conveyor.auth.roles import Role
 from conveyor.auth.service import Principal
 from conveyor.bootstrap import Container
-from conveyor.channels import drafts
-from conveyor.channels.model import Channel, DraftOrder
-from conveyor.channels.service import get_channel
+from conveyor.channels import drafts, handlers
+from conveyor.channels.model import DraftOrder
+from conveyor.channels.service import ChannelInfo, get_channel
 from conveyor.orders.customers import find_customers
 from conveyor.orders.schemas import AddressIn, CustomerIn, OrderOut, render_order
 from conveyor.shared.clock import as_utc
-from conveyor.shared.idempotency import StoredResponse
 from conveyor.shared.money import format_minor, to_minor
 
 router = APIRouter()
@@ -144,27 +145,21 @@ def render_draft(draft: DraftOrder, channel_code: str, available: dict[str, int]
             "updated_at": _iso(draft.updated_at)}
 
 
-def _channel(c: Container, who: Principal, code: str) -> Channel:
+def _channel(c: Container, who: Principal, code: str) -> ChannelInfo:
     """The channel in the path (404 if unknown), and the caller must be allowed to act for it."""
     with c.reader() as uow:
-        channel = get_channel(uow, code)
-        uow.session.expunge(channel)
+        channel = ChannelInfo.of(get_channel(uow, code))
     check_channel_scope(c, who, channel.code)
     return channel
 
 
-def _limits(c: Container) -> drafts.Limits:
-    return drafts.Limits(max_lines=c.settings.max_order_lines, default_policy=c.settings.backorder_policy)
+def _render(c: Container, channel: ChannelInfo) -> Callable[[DraftOrder], dict[str, Any]]:
+    def render(draft: DraftOrder) -> dict[str, Any]:
+        with c.reader() as uow:
+            available = drafts.available_to_promise(uow, [draft])
+        return render_draft(draft, channel.code, available)
 
-
-def _view(c: Container, draft: DraftOrder, channel: Channel, status: int = 200) -> JSONResponse:
-    with c.reader() as uow:
-        available = drafts.available_to_promise(uow, [draft])
-    return JSONResponse(render_draft(draft, channel.code, available), status_code=status)
-
-
-def _replayed(stored: StoredResponse) -> JSONResponse:
-    return JSONResponse(stored.body, status_code=stored.status_code, headers={"Idempotent-Replayed": "true"})
+    return render
 
 
 @router.post("/{code}/drafts", response_model=DraftOut, status_code=201)
@@ -172,20 +167,13 @@ async def create_draft(code: str, body: DraftIn, request: Request, who: Principa
                        c: Container = Depends(container)) -> JSONResponse:
     """Take an order as a draft: priced and checked like an order, nothing allocated or reserved.
     Supports `Idempotency-Key`."""
-    claim = await idempotency_claim(request, who)
-    return await run_in_threadpool(_create, code, body, claim, who, c)
-
-
-def _create(code: str, body: DraftIn, claim, who: Principal, c: Container) -> JSONResponse:
-    channel = _channel(c, who, code)
+    channel = await run_in_threadpool(_channel, c, who, code)
+    render = _render(c, channel)
+    idem = await idempotency_for(request, who, render)
     currency = body.currency or channel.currency
-    with c.uow() as uow:
-        result = drafts.create_draft(
-            uow, channel, currency, body.changes(currency), actor=who.actor, limits=_limits(c), idempotency=claim,
-            render=lambda d: render_draft(d, channel.code, drafts.available_to_promise(uow, [d])))
-    if isinstance(result, StoredResponse):
-        return _replayed(result)
-    return _view(c, result, channel, 201)
+    result = await run_in_threadpool(lambda: handlers.create_draft(c, channel, currency, body.changes(currency),
+                                                                   actor=who.actor, idempotency=idem))
+    return respond(result, render, 201, idem)
 
 
 @router.get("/{code}/drafts", response_model=PageOut[DraftOut])
@@ -207,7 +195,7 @@ def get_draft(code: str, draft_id: str, who: Principal = Depends(require("orders
     channel = _channel(c, who, code)
     with c.reader() as uow:
         draft = drafts.load_draft(uow, draft_id, channel.id)
-    return _view(c, draft, channel)
+    return JSONResponse(_render(c, channel)(draft))
 
 
 @router.patch(DRAFT, response_model=DraftOut)
@@ -217,9 +205,8 @@ def update_draft(code: str, draft_id: str, body: DraftPatch, who: Principal = De
     channel = _channel(c, who, code)
     with c.reader() as uow:
         currency = drafts.load_draft(uow, draft_id, channel.id).data["currency"]
-    with c.uow() as uow:
-        draft = drafts.update_draft(uow, draft_id, channel, body.changes(currency), _limits(c))
-    return _view(c, draft, channel)
+    draft = handlers.update_draft(c, draft_id, channel, body.changes(currency))
+    return JSONResponse(_render(c, channel)(draft))
 
 
 @router.delete(DRAFT, response_model=DraftOut)
@@ -227,9 +214,7 @@ def discard_draft(code: str, draft_id: str, who: Principal = Depends(require("or
                   c: Container = Depends(container)) -> JSONResponse:
     """Discard a draft (kept, with status `discarded`). A confirmed draft cannot be discarded: 409."""
     channel = _channel(c, who, code)
-    with c.uow() as uow:
-        draft = drafts.discard_draft(uow, draft_id, channel.id)
-    return _view(c, draft, channel)
+    return JSONResponse(_render(c, channel)(handlers.discard_draft(c, draft_id, channel)))
 
 
 @router.post(DRAFT + "/confirm", response_model=OrderOut, status_code=201, responses={200: {"model": OrderOut}})
@@ -238,18 +223,13 @@ async def confirm_draft(code: str, draft_id: str, request: Request,
                         c: Container = Depends(container)) -> JSONResponse:
     """Place the draft as an order (201), allocating now. Again: 200 with the same order.
     Short of stock: 409 `insufficient_stock` naming the short lines, and the draft stays a draft."""
-    claim = await idempotency_claim(request, who)
-    return await run_in_threadpool(_confirm, code, draft_id, claim, who, c)
-
-
-def _confirm(code: str, draft_id: str, claim, who: Principal, c: Container) -> JSONResponse:
-    channel = _channel(c, who, code)
-    with c.uow() as uow:
-        result = drafts.confirm_draft(uow, draft_id, channel, actor=who.actor, limits=_limits(c),
-                                      idempotency=claim, render=render_order)
-    if result.replay is not None:
-        return _replayed(result.replay)
-    return JSONResponse(render_order(result.order), status_code=201 if result.created else 200)
+    channel = await run_in_threadpool(_channel, c, who, code)
+    idem = await idempotency_for(request, who, render_order)
+    result = await run_in_threadpool(lambda: handlers.confirm_draft(c, draft_id, channel, actor=who.actor,
+                                                                    idempotency=idem))
+    if isinstance(result, handlers.Confirmed):
+        return respond(result.order, render_order, 201 if result.created else 200, idem)
+    return respond(result, render_order, 201, idem)
 
 
 class PastCustomerOut(BaseModel):

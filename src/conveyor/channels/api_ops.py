@@ -15,8 +15,8 @@ from conveyor.api.schemas import Code
 from conveyor.auth.service import Principal
 from conveyor.bootstrap import Container
 from conveyor.channels import sync
+from conveyor.channels.handlers import record_sale
 from conveyor.channels.imports import import_orders
-from conveyor.channels.pos import record_sale
 from conveyor.channels.service import get_channel
 from conveyor.orders.schemas import OrderIn, render_order
 

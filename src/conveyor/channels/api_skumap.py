@@ -11,7 +11,7 @@ from conveyor.api.deps import container, require
 from conveyor.api.schemas import Code, Strict
 from conveyor.auth.service import Principal
 from conveyor.bootstrap import Container
-from conveyor.channels import skumap
+from conveyor.channels import handlers, skumap
 
 router = APIRouter()
 
@@ -32,9 +32,7 @@ class MappingOut(BaseModel):
 def put_mappings(code: str, body: Annotated[list[MappingIn], Field(min_length=1, max_length=5000)],
                  _: Principal = Depends(require("channels:write")), c: Container = Depends(container)) -> dict:
     """Create or replace mappings, all or nothing (an unknown SKU is named in a 422)."""
-    with c.uow() as uow:
-        count = skumap.set_mappings(uow, code, [skumap.Mapping(m.channel_sku, m.sku, m.external_ref)
-                                                for m in body])
+    count = handlers.set_mappings(c, code, [skumap.Mapping(m.channel_sku, m.sku, m.external_ref) for m in body])
     return {"mapped": count}
 
 
@@ -43,8 +41,7 @@ def import_mappings(code: str, csv_text: Annotated[str, Body(media_type="text/cs
                     _: Principal = Depends(require("channels:write")), c: Container = Depends(container)) -> dict:
     """A CSV with header `channel_sku,sku[,external_ref]`; every bad row is reported, nothing half-done."""
     entries = skumap.parse_mapping_csv(csv_text.splitlines(keepends=True))
-    with c.uow() as uow:
-        return {"mapped": skumap.set_mappings(uow, code, entries)}
+    return {"mapped": handlers.set_mappings(c, code, entries)}
 
 
 @router.get("/{code}/sku-map", response_model=list[MappingOut])
@@ -59,5 +56,4 @@ def get_mappings(code: str, after: str | None = None, limit: Annotated[int, Quer
 @router.delete("/{code}/sku-map/{channel_sku}", status_code=204)
 def delete_mapping(code: str, channel_sku: str, _: Principal = Depends(require("channels:write")),
                    c: Container = Depends(container)) -> None:
-    with c.uow() as uow:
-        skumap.delete_mapping(uow, code, channel_sku)
+    handlers.delete_mapping(c, code, channel_sku)

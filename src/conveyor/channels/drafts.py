@@ -9,36 +9,36 @@ order as taken (amounts in minor units of its currency):
      "shipping_minor", "discount_minor", "notes", "tags"}
 
 Line prices are fixed when a line is written (what staff told the customer), from the catalog
-unless overridden — and an override must say why. Confirming places a real order through
-`orders.placement.place_order` with the draft id as external id, so the channel's unique
-(channel, external id) makes a repeated confirm find the first order instead of a second one.
-The draft's status change and a `draft.confirmed` timeline event (naming every override) are
-written in placement's own transaction, just before it commits (`_link_on_commit`).
+unless overridden — and an override must say why. Confirming (`channels/handlers.confirm_draft`)
+places a real order through the placement engine with the draft id as external id, so the
+channel's unique (channel, external id) makes a repeated confirm find the first order instead of
+a second one; the draft's status change and a `draft.confirmed` timeline event (naming every
+override) are written in the same transaction as the order.
+
+Nothing here commits: the handlers do.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import event, insert, select, update
+from sqlalchemy import select, update
 
 from conveyor.catalog.service import resolve_skus
-from conveyor.channels.model import Channel, DraftOrder, DraftStatus
+from conveyor.channels.model import DraftOrder, DraftStatus
+from conveyor.channels.service import ChannelInfo
 from conveyor.inventory.service import availability
+from conveyor.orders import timeline
 from conveyor.orders.commands import Address, LineInput, PlaceOrder
-from conveyor.orders.model import Order, OrderEvent
-from conveyor.orders.placement import PlacementResult, place_order
-from conveyor.orders.service import get_order
+from conveyor.orders.timeline import EventType
 from conveyor.orders.validation import validate_command
 from conveyor.shared import ids
 from conveyor.shared.clock import utcnow
-from conveyor.shared.db import UnitOfWork
 from conveyor.shared.errors import DomainError, ErrorCode, NotFound, ValidationFailed
-from conveyor.shared.idempotency import IdempotencyClaim, StoredResponse, claim, complete
 from conveyor.shared.money import format_minor
 from conveyor.shared.pagination import Page, paginate
+from conveyor.shared.uow import UnitOfWork
 
 HEADER_FIELDS = ("customer", "billing_address", "shipping_address", "shipping_minor", "discount_minor",
                  "notes", "tags")
@@ -64,15 +64,11 @@ class Limits:
 # --- writing drafts ---------------------------------------------------------------------------------
 
 
-def create_draft(uow: UnitOfWork, channel: Channel, currency: str, changes: dict[str, Any], *, actor: str,
-                 limits: Limits, idempotency: IdempotencyClaim | None = None,
-                 render: Callable[[DraftOrder], Any] | None = None) -> DraftOrder | StoredResponse:
-    """A new draft; returns the stored response instead when an Idempotency-Key is replayed."""
+def create_draft(uow: UnitOfWork, channel: ChannelInfo, currency: str, changes: dict[str, Any], *, actor: str,
+                 limits: Limits) -> DraftOrder:
     if not channel.active:
         raise ValidationFailed(f"channel {channel.code!r} is inactive", ErrorCode.UNKNOWN_CHANNEL,
                                channel=channel.code)
-    if idempotency and (stored := claim(uow, idempotency)):
-        return stored
     data = {"currency": currency, "customer": {"name": "", "email": "", "phone": ""}, "billing_address": None,
             "shipping_address": None, "lines": [], "shipping_minor": 0, "discount_minor": 0, "notes": "",
             "tags": []}
@@ -82,20 +78,16 @@ def create_draft(uow: UnitOfWork, channel: Channel, currency: str, changes: dict
                        created_at=now, updated_at=now)
     uow.session.add(draft)
     uow.session.flush()
-    if idempotency:
-        complete(uow, idempotency, 201, render(draft) if render else {"id": draft.id})
-    uow.commit()
     return draft
 
 
-def update_draft(uow: UnitOfWork, draft_id: str, channel: Channel, changes: dict[str, Any],
+def update_draft(uow: UnitOfWork, draft_id: str, channel: ChannelInfo, changes: dict[str, Any],
                  limits: Limits) -> DraftOrder:
     """Replace what `changes` names (lines are replaced as a whole and re-priced)."""
     draft = load_draft(uow, draft_id, channel.id, for_update=True)
     _still_a_draft(draft, "edit")
     draft.data = _apply(uow, draft.data, changes, channel.code, limits)
     draft.updated_at = utcnow()
-    uow.commit()
     return draft
 
 
@@ -105,7 +97,6 @@ def discard_draft(uow: UnitOfWork, draft_id: str, channel_id: str) -> DraftOrder
     if draft.status != DraftStatus.DISCARDED:
         _still_a_draft(draft, "discard")
         draft.status, draft.updated_at = DraftStatus.DISCARDED, utcnow()
-    uow.commit()
     return draft
 
 
@@ -210,52 +201,19 @@ def to_command(data: dict, channel_code: str, external_id: str | None = None) ->
 # --- confirming -------------------------------------------------------------------------------------
 
 
-def confirm_draft(uow: UnitOfWork, draft_id: str, channel: Channel, *, actor: str, limits: Limits,
-                  idempotency: IdempotencyClaim | None = None,
-                  render: Callable[[Order], Any] | None = None) -> PlacementResult:
-    """Place the draft as an order. Short of stock (under a reject policy) the InsufficientStock
-    error rolls everything back and the draft stays a draft. Confirming again returns the order."""
-    draft = load_draft(uow, draft_id, channel.id, for_update=True)
-    if draft.status == DraftStatus.CONFIRMED:
-        # A retried request with its Idempotency-Key gets the first answer (201), as on POST /orders.
-        if idempotency and (stored := claim(uow, idempotency)):
-            return PlacementResult(None, False, stored)
-        return PlacementResult(get_order(uow, draft.order_id), False)
+def still_a_draft(draft: DraftOrder) -> None:
     _still_a_draft(draft, "confirm")
-    cmd = to_command(draft.data, channel.code, external_id=draft.id)
-    link = _link_on_commit(uow, draft.id, channel.id, actor, confirmed_event(draft))
-    event.listen(uow.session, "before_commit", link)
-    try:
-        result = place_order(uow, cmd, actor=actor, default_policy=limits.default_policy,
-                             max_lines=limits.max_lines, idempotency=idempotency, render=render)
-        if result.replay is None:
-            uow.commit()  # placement found an existing order without committing: link it now
-    finally:
-        event.remove(uow.session, "before_commit", link)
-    return result
 
 
-def _link_on_commit(uow: UnitOfWork, draft_id: str, channel_id: str, actor: str,
-                    data: dict) -> Callable[[Any], None]:
-    """Placement commits its own transaction; this runs inside it, just before the commit, so the
-    order, the draft's change and the timeline event are written together or not at all. The
-    guarded UPDATE makes it a no-op when a concurrent confirm already linked the draft."""
-
-    def link(_session: Any) -> None:
-        session = uow.session
-        order_id = session.scalar(select(Order.id).where(Order.channel_id == channel_id,
-                                                         Order.external_id == draft_id))
-        if order_id is None:
-            return
-        changed = session.execute(
-            update(DraftOrder).where(DraftOrder.id == draft_id, DraftOrder.status == DraftStatus.DRAFT)
-            .values(status=DraftStatus.CONFIRMED, order_id=order_id, updated_at=utcnow())).rowcount
-        if changed:
-            session.execute(insert(OrderEvent.__table__), [{
-                "id": ids.new_id("event"), "order_id": order_id, "type": "draft.confirmed", "actor": actor,
-                "data": data, "created_at": utcnow()}])
-
-    return link
+def link_order(uow: UnitOfWork, draft: DraftOrder, order_id: str, actor: str) -> None:
+    """Mark the draft confirmed as `order_id`, with a `draft.confirmed` event on the order's timeline.
+    Guarded, so a concurrent confirm that already linked the draft makes this a no-op."""
+    changed = uow.session.execute(
+        update(DraftOrder).where(DraftOrder.id == draft.id, DraftOrder.status == DraftStatus.DRAFT)
+        .values(status=DraftStatus.CONFIRMED, order_id=order_id, updated_at=utcnow())
+        .execution_options(synchronize_session=False)).rowcount
+    if changed:
+        timeline.append(uow, order_id, EventType.DRAFT_CONFIRMED, confirmed_event(draft), actor)
 
 
 def confirmed_event(draft: DraftOrder) -> dict[str, Any]:

@@ -21,14 +21,14 @@ from typing import Any
 import structlog
 
 from conveyor.bootstrap import Container
-from conveyor.channels import intake, signatures
+from conveyor.channels import handlers, intake, signatures
 from conveyor.channels.connectors.bigcommerce import API_ROOT, BigCommerceConnector, bigcommerce_client
 from conveyor.channels.http import ChannelHttpError, RetryPolicy
 from conveyor.channels.mappers import MappedOrder, shopify, woocommerce
 from conveyor.channels.mappers import bigcommerce as bc_mapper
-from conveyor.channels.model import WEBHOOK_TYPES, Channel, ChannelType
+from conveyor.channels.model import WEBHOOK_TYPES, ChannelType
 from conveyor.channels.secrets import Vault
-from conveyor.channels.service import channel_secrets, get_channel
+from conveyor.channels.service import ChannelInfo, channel_secrets, get_channel
 from conveyor.channels.skumap import lookup_for
 from conveyor.shared.errors import DomainError, ErrorCode, NotFound
 
@@ -55,8 +55,7 @@ def receive_webhook(c: Container, channel_code: str, raw: bytes, headers: Mappin
                           reason=check.reason)
     if check.is_ping:
         return InboundOutcome(200, {"status": "ping"})
-    with c.uow() as uow:
-        stored = intake.store_payload(uow, channel, raw, dict(headers), check.delivery_id)
+    stored = handlers.store_payload(c, channel, raw, dict(headers), check.delivery_id)
     if stored.duplicate and stored.status in FINAL:
         return _replay(stored)
     # A repeat of a delivery still "received" (in flight, or its first attempt crashed) is processed
@@ -64,12 +63,12 @@ def receive_webhook(c: Container, channel_code: str, raw: bytes, headers: Mappin
     return process_payload(c, channel, stored.id, raw, secrets)
 
 
-def _webhook_channel(c: Container, code: str) -> tuple[Channel, dict[str, str]]:
+def _webhook_channel(c: Container, code: str) -> tuple[ChannelInfo, dict[str, str]]:
     with c.reader() as uow:
         channel = get_channel(uow, code)
-    if not channel.active or channel.type not in WEBHOOK_TYPES:
-        raise NotFound("webhook channel", code)
-    return channel, channel_secrets(channel, Vault.from_settings(c.settings))
+        if not channel.active or channel.type not in WEBHOOK_TYPES:
+            raise NotFound("webhook channel", code)
+        return ChannelInfo.of(channel), channel_secrets(channel, Vault.from_settings(c.settings))
 
 
 def _replay(stored: intake.StoredPayload) -> InboundOutcome:
@@ -79,47 +78,38 @@ def _replay(stored: intake.StoredPayload) -> InboundOutcome:
     return InboundOutcome(200, {"status": "duplicate", "payload_id": stored.id, "order_id": stored.order_id})
 
 
-def process_payload(c: Container, channel: Channel, payload_id: str, raw: bytes,
+def process_payload(c: Container, channel: ChannelInfo, payload_id: str, raw: bytes,
                     secrets: dict[str, str]) -> InboundOutcome:
     try:
         mapped = _map(c, channel, raw, secrets)
     except Unparseable as exc:
-        with c.uow() as uow:
-            intake.finish_payload(uow, payload_id, "failed", error=str(exc))
+        handlers.finish_payload(c, payload_id, "failed", error=str(exc))
         raise DomainError(ErrorCode.UNPARSEABLE_PAYLOAD, f"payload stored but not processed: {exc}",
                           payload_id=payload_id) from None
     except ChannelHttpError as exc:
         # Left as "received": the platform's retry of this delivery will fetch again.
-        with c.uow() as uow:
-            intake.finish_payload(uow, payload_id, "received", error=str(exc))
+        handlers.finish_payload(c, payload_id, "received", error=str(exc))
         raise DomainError(ErrorCode.CHANNEL_UNAVAILABLE, f"could not fetch the order from the channel: {exc}",
                           payload_id=payload_id) from None
     return place_mapped(c, channel, payload_id, mapped)
 
 
-def place_mapped(c: Container, channel: Channel, payload_id: str, mapped: MappedOrder) -> InboundOutcome:
+def place_mapped(c: Container, channel: ChannelInfo, payload_id: str, mapped: MappedOrder) -> InboundOutcome:
     external_id = mapped.order.external_id
     try:
-        with c.uow() as uow:
-            result = intake.place_channel_order(uow, mapped, default_policy=c.settings.backorder_policy,
-                                                max_lines=c.settings.max_order_lines, actor=f"channel:{channel.code}")
+        result = handlers.place_mapped(c, channel, payload_id, mapped)
     except DomainError as exc:
-        with c.uow() as uow:
-            intake.finish_payload(uow, payload_id, "failed", error=exc.detail, problems=mapped.problems,
-                                  external_id=external_id)
+        handlers.finish_payload(c, payload_id, "failed", error=exc.detail, problems=mapped.problems,
+                                external_id=external_id)
         raise DomainError(exc.code, f"payload stored but the order was refused: {exc.detail}",
                           payload_id=payload_id, **exc.extra) from None
     order = result.order
-    status = "held" if order.hold_reason else "parsed"
-    with c.uow() as uow:
-        intake.finish_payload(uow, payload_id, status, order_id=order.id, problems=mapped.problems,
-                              external_id=external_id)
     return InboundOutcome(201 if result.created else 200, {
         "status": "created" if result.created else "duplicate", "payload_id": payload_id, "order_id": order.id,
         "order_status": order.status, "hold_reason": order.hold_reason, "problems": mapped.problems})
 
 
-def _map(c: Container, channel: Channel, raw: bytes, secrets: dict[str, str]) -> MappedOrder:
+def _map(c: Container, channel: ChannelInfo, raw: bytes, secrets: dict[str, str]) -> MappedOrder:
     fetched = _fetch_bigcommerce(channel, raw, secrets) if channel.type == ChannelType.BIGCOMMERCE else None
     with c.reader() as uow:
         lookup = lookup_for(uow, channel.id)
@@ -134,7 +124,7 @@ def _map(c: Container, channel: Channel, raw: bytes, secrets: dict[str, str]) ->
             raise Unparseable(_describe(exc)) from exc
 
 
-def _fetch_bigcommerce(channel: Channel, raw: bytes, secrets: dict[str, str]) -> dict[str, Any]:
+def _fetch_bigcommerce(channel: ChannelInfo, raw: bytes, secrets: dict[str, str]) -> dict[str, Any]:
     try:
         order_id = bc_mapper.order_id_from_webhook(raw)
     except (ValueError, AttributeError) as exc:

@@ -1,8 +1,9 @@
-"""Taking a channel order in: store the raw payload, place the mapped order, record the outcome.
+"""Taking a channel order in: the raw payload, stored before anything is parsed, and its outcome.
 
-Shared by webhooks (`inbound.py`), pulls (`conveyor channels poll`) and imports. A channel order
-is already paid for on the platform, so refusing it would lose a sale: when stock is short and
-the channel's policy is to reject, the order is kept on hold (`insufficient_stock: …`) instead.
+Shared by webhooks, pulls (`conveyor channels poll`) and imports; `channels/handlers.py` runs
+them. A channel order is already paid for on the platform, so refusing it would lose a sale: when
+stock is short and the channel's policy is to reject, the order is kept on hold
+(`insufficient_stock: …`) instead (placement's `OnShort.HOLD`).
 """
 
 from __future__ import annotations
@@ -15,12 +16,12 @@ from typing import Any
 from sqlalchemy import select, update
 
 from conveyor.channels.mappers.common import MappedOrder
-from conveyor.channels.model import Channel, InboundPayload
-from conveyor.inventory.ledger import InsufficientStock
-from conveyor.orders.placement import PlacementResult, place_order
+from conveyor.channels.model import InboundPayload
+from conveyor.channels.service import ChannelInfo
 from conveyor.shared import ids
 from conveyor.shared.clock import utcnow
-from conveyor.shared.db import UnitOfWork, insert_ignoring_conflicts
+from conveyor.shared.sql import insert_ignoring_conflicts
+from conveyor.shared.uow import UnitOfWork
 
 # Headers worth keeping with a payload (never Authorization or cookies).
 KEPT_HEADERS = ("content-type", "user-agent", "x-shopify-topic", "x-shopify-shop-domain", "x-shopify-webhook-id",
@@ -37,9 +38,10 @@ class StoredPayload:
     error: str
 
 
-def store_payload(uow: UnitOfWork, channel: Channel, body: bytes, headers: dict[str, str],
+def store_payload(uow: UnitOfWork, channel: ChannelInfo, body: bytes, headers: dict[str, str],
                   delivery_id: str | None, source: str = "webhook") -> StoredPayload:
-    """Insert the raw payload and commit, or find the earlier one with the same delivery id."""
+    """Insert the raw payload, or find the earlier one with the same delivery id. The handler
+    commits it on its own, before anything is parsed, so a parsing bug never loses a delivery."""
     lower = {k.lower(): v for k, v in headers.items()}
     row = {"id": ids.new_id("payload"), "channel_id": channel.id, "received_at": utcnow(), "source": source,
            "delivery_id": delivery_id, "headers": {k: lower[k] for k in KEPT_HEADERS if k in lower},
@@ -49,11 +51,9 @@ def store_payload(uow: UnitOfWork, channel: Channel, body: bytes, headers: dict[
     if delivery_id is None or insert_ignoring_conflicts(uow.session, table, [row], ["channel_id", "delivery_id"]):
         if delivery_id is None:
             uow.session.execute(table.insert(), [row])
-        uow.commit()
         return StoredPayload(row["id"], False, "received", None, "")
     earlier = uow.session.execute(select(table.c.id, table.c.status, table.c.order_id, table.c.error).where(
         table.c.channel_id == channel.id, table.c.delivery_id == delivery_id)).one()
-    uow.commit()
     return StoredPayload(earlier.id, True, earlier.status, earlier.order_id, earlier.error)
 
 
@@ -68,7 +68,6 @@ def finish_payload(uow: UnitOfWork, payload_id: str, status: str, *, order_id: s
     uow.session.execute(update(InboundPayload).where(InboundPayload.id == payload_id).values(
         status=status, order_id=order_id, error=error[:4000], problems=problems or [],
         external_id=external_id, processed_at=utcnow()))
-    uow.commit()
 
 
 def prepare(mapped: MappedOrder) -> None:
@@ -81,16 +80,3 @@ def prepare(mapped: MappedOrder) -> None:
         note = (f"Channel total {mapped.declared_total_minor} differs from computed "
                 f"{mapped.computed_total_minor} (minor units).")
         cmd.notes = f"{cmd.notes}\n{note}".strip()
-
-
-def place_channel_order(uow: UnitOfWork, mapped: MappedOrder, *, default_policy: str, max_lines: int,
-                        actor: str) -> PlacementResult:
-    """Place a mapped channel order; short stock under a reject policy holds it instead."""
-    prepare(mapped)
-    cmd = mapped.order
-    try:
-        return place_order(uow, cmd, actor=actor, default_policy=default_policy, max_lines=max_lines)
-    except InsufficientStock as exc:
-        uow.rollback()
-        cmd.hold_reason = f"insufficient_stock: {exc.detail}"[:200]
-        return place_order(uow, cmd, actor=actor, default_policy=default_policy, max_lines=max_lines)

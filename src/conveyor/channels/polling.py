@@ -15,13 +15,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from conveyor.bootstrap import Container
-from conveyor.channels import intake
+from conveyor.channels import handlers, intake
 from conveyor.channels.connectors.amazon import AmazonConnector
 from conveyor.channels.http import ChannelHttpClient, RetryPolicy
 from conveyor.channels.inbound import place_mapped
 from conveyor.channels.model import ChannelType
 from conveyor.channels.secrets import Vault
-from conveyor.channels.service import channel_secrets, get_channel, update_channel
+from conveyor.channels.service import ChannelInfo, channel_secrets, get_channel
 from conveyor.channels.skumap import preloaded_lookup
 from conveyor.shared.clock import utcnow
 from conveyor.shared.errors import DomainError, ValidationFailed
@@ -40,14 +40,14 @@ def poll(c: Container, code: str, since: datetime | None = None, *,
          sleep: Callable[[float], None] = time.sleep) -> PollReport:
     vault = Vault.from_settings(c.settings)
     with c.reader() as uow:
-        channel = get_channel(uow, code)
+        found = get_channel(uow, code)
+        channel, secrets = ChannelInfo.of(found), channel_secrets(found, vault)
         lookup = preloaded_lookup(uow, channel.id)
     if channel.type != ChannelType.AMAZON:
         raise ValidationFailed(f"channel {code!r} is {channel.type}: only Amazon channels are polled")
-    config, started = channel.config or {}, utcnow()
+    config, started = dict(channel.config), utcnow()
     since = since or _last(config) or started - timedelta(days=1)
     client = ChannelHttpClient(config["base_url"], retry=RetryPolicy(), sleep=sleep, timeout=20.0)
-    secrets = channel_secrets(channel, vault)
     with client:
         connector = AmazonConnector(client, lambda: secrets.get("access_token", ""),
                                     marketplace_ids=config.get("marketplace_ids") or [], channel=code)
@@ -55,21 +55,18 @@ def poll(c: Container, code: str, since: datetime | None = None, *,
     report = PollReport(since, pulled=len(pulled))
     for order in pulled:
         _take(c, channel, order, report)
-    with c.uow() as uow:
-        update_channel(uow, code, {"config": {**config, "last_polled_at": started.isoformat()}})
+    handlers.update_channel(c, code, {"config": {**config, "last_polled_at": started.isoformat()}})
     return report
 
 
-def _take(c: Container, channel, order, report: PollReport) -> None:
+def _take(c: Container, channel: ChannelInfo, order, report: PollReport) -> None:
     body = json.dumps(order.raw, default=str).encode()
-    with c.uow() as uow:
-        stored = intake.store_payload(uow, channel, body, {}, intake.pulled_delivery_id(order.raw), source="pull")
+    stored = handlers.store_payload(c, channel, body, {}, intake.pulled_delivery_id(order.raw), source="pull")
     if stored.duplicate and stored.status in ("parsed", "held"):
         report.duplicates += 1
         return
     if order.mapped is None:
-        with c.uow() as uow:
-            intake.finish_payload(uow, stored.id, "failed", error=order.error or "", external_id=order.external_id)
+        handlers.finish_payload(c, stored.id, "failed", error=order.error or "", external_id=order.external_id)
         report.failed.append((order.external_id, order.error or ""))
         return
     try:

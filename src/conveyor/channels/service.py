@@ -1,28 +1,49 @@
-"""Channel use cases. Channels change rarely and are read on every order, so lookups by code go
-through a small in-process cache that every change here invalidates."""
+"""Channel operations. Channels change rarely and are read on every order, so `channel_info` is
+served from the container's cache (frozen `ChannelInfo` values), which every change here
+invalidates once it commits; other processes see a change within the cache's time-to-live."""
 
 from __future__ import annotations
 
-import threading
-import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any
 
 from sqlalchemy import select
 
 from conveyor.channels.model import Channel, ChannelType
 from conveyor.channels.secrets import Vault
 from conveyor.shared import ids
-from conveyor.shared.db import UnitOfWork
 from conveyor.shared.errors import Conflict, ErrorCode, NotFound, ValidationFailed
 from conveyor.shared.money import check_currency
+from conveyor.shared.uow import UnitOfWork
 
-_CACHE_SECONDS = 30.0
-_cache: dict[str, tuple[float, Channel]] = {}
-_lock = threading.Lock()
+CHANNEL_CACHE = "channels"
 
 
-def invalidate_cache() -> None:
-    with _lock:
-        _cache.clear()
+@dataclass(frozen=True, slots=True)
+class ChannelInfo:
+    """A channel as the order flow reads it (no secrets, detached from any session)."""
+    id: str
+    code: str
+    name: str
+    type: str
+    currency: str
+    backorder_policy: str | None
+    routing_strategy: str | None
+    active: bool
+    config: Mapping[str, Any]
+    stock_buffer: Mapping[str, Any]
+
+    @classmethod
+    def of(cls, channel: Channel) -> ChannelInfo:
+        return cls(channel.id, channel.code, channel.name, channel.type, channel.currency,
+                   channel.backorder_policy, channel.routing_strategy, channel.active,
+                   MappingProxyType(dict(channel.config or {})), MappingProxyType(dict(channel.stock_buffer or {})))
+
+
+def _forget(uow: UnitOfWork) -> None:
+    uow.after_commit(uow.caches.named(CHANNEL_CACHE).invalidate)
 
 
 def create_channel(uow: UnitOfWork, code: str, name: str, type: str = ChannelType.NATIVE,
@@ -41,8 +62,8 @@ def create_channel(uow: UnitOfWork, code: str, name: str, type: str = ChannelTyp
     if secrets:
         channel.secrets_encrypted = _need(vault).seal(secrets)
     uow.session.add(channel)
-    uow.commit()
-    invalidate_cache()
+    uow.session.flush()
+    _forget(uow)
     return channel
 
 
@@ -59,8 +80,8 @@ def update_channel(uow: UnitOfWork, code: str, changes: dict, *, secrets: dict[s
         v = _need(vault)
         merged = {**v.open(channel.secrets_encrypted), **secrets}
         channel.secrets_encrypted = v.seal({k: val for k, val in merged.items() if val})
-    uow.commit()
-    invalidate_cache()
+    uow.session.flush()
+    _forget(uow)
     return channel
 
 
@@ -103,28 +124,29 @@ def get_channel(uow: UnitOfWork, id_or_code: str) -> Channel:
     return channel
 
 
-def channel_code_for(uow: UnitOfWork, channel_id: str) -> str:
-    """The code of a channel id (cached with the rest)."""
-    for _, channel in list(_cache.values()):
-        if channel.id == channel_id:
-            return channel.code
-    code = uow.session.scalar(select(Channel.code).where(Channel.id == channel_id))
-    if code is None:
-        raise NotFound("channel", channel_id)
-    channel_by_code(uow, code)
-    return code
+def channel_info(uow: UnitOfWork, code: str) -> ChannelInfo:
+    """An active channel by code, from the cache; an unknown or inactive one is a 422."""
+    def load() -> ChannelInfo | None:
+        channel = uow.session.scalar(select(Channel).where(Channel.code == code))
+        return ChannelInfo.of(channel) if channel is not None else None
 
-
-def channel_by_code(uow: UnitOfWork, code: str) -> Channel:
-    """Cached lookup for the hot path; the returned object is detached and read-only."""
-    now = time.monotonic()
-    hit = _cache.get(code)
-    if hit and now - hit[0] < _CACHE_SECONDS:
-        return hit[1]
-    channel = uow.session.scalar(select(Channel).where(Channel.code == code))
-    if channel is None or not channel.active:
+    info: ChannelInfo | None = uow.caches.named(CHANNEL_CACHE).get(("code", code), load)
+    if info is None or not info.active:
         raise ValidationFailed(f"unknown or inactive channel {code!r}", ErrorCode.UNKNOWN_CHANNEL, channel=code)
-    uow.session.expunge(channel)
-    with _lock:
-        _cache[code] = (now, channel)
-    return channel
+    return info
+
+
+def channel_info_by_id(uow: UnitOfWork, channel_id: str) -> ChannelInfo:
+    """A channel by id (active or not), from the cache."""
+    def load() -> ChannelInfo | None:
+        channel = uow.session.get(Channel, channel_id)
+        return ChannelInfo.of(channel) if channel is not None else None
+
+    info: ChannelInfo | None = uow.caches.named(CHANNEL_CACHE).get(("id", channel_id), load)
+    if info is None:
+        raise NotFound("channel", channel_id)
+    return info
+
+
+def channel_code_for(uow: UnitOfWork, channel_id: str) -> str:
+    return channel_info_by_id(uow, channel_id).code

@@ -14,14 +14,14 @@ from dataclasses import dataclass
 
 from sqlalchemy import delete, select
 
-from conveyor.catalog.model import Sku
+from conveyor.catalog.service import sku_codes, sku_facts, sku_ids_by_code
 from conveyor.channels.mappers.common import SkuLookup
 from conveyor.channels.model import ChannelSku
 from conveyor.channels.service import get_channel
 from conveyor.shared import ids
 from conveyor.shared.clock import utcnow
-from conveyor.shared.db import UnitOfWork
 from conveyor.shared.errors import ErrorCode, ValidationFailed
+from conveyor.shared.uow import UnitOfWork
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +35,7 @@ def set_mappings(uow: UnitOfWork, channel_code: str, entries: list[Mapping]) -> 
     """Create or replace mappings, all or nothing; unknown SKUs are named in the error."""
     channel = get_channel(uow, channel_code)
     codes = {e.sku for e in entries}
-    sku_ids = dict(uow.session.execute(select(Sku.code, Sku.id).where(Sku.code.in_(codes))).all())
+    sku_ids = sku_ids_by_code(uow, sorted(codes))
     missing = sorted(codes - set(sku_ids))
     if missing:
         raise ValidationFailed(f"unknown SKU(s): {', '.join(missing)}", ErrorCode.UNKNOWN_SKU, skus=missing)
@@ -49,7 +49,7 @@ def set_mappings(uow: UnitOfWork, channel_code: str, entries: list[Mapping]) -> 
                                                        channel_sku=e.channel_sku, created_at=utcnow())
             uow.session.add(row)
         row.sku_id, row.external_ref = sku_ids[e.sku], e.external_ref
-    uow.commit()
+    uow.session.flush()
     return len(entries)
 
 
@@ -57,17 +57,18 @@ def delete_mapping(uow: UnitOfWork, channel_code: str, channel_sku: str) -> None
     channel = get_channel(uow, channel_code)
     uow.session.execute(delete(ChannelSku).where(ChannelSku.channel_id == channel.id,
                                                  ChannelSku.channel_sku == channel_sku))
-    uow.commit()
 
 
 def list_mappings(uow: UnitOfWork, channel_code: str, limit: int = 200,
                   after: str | None = None) -> list[Mapping]:
     channel = get_channel(uow, channel_code)
-    query = (select(ChannelSku.channel_sku, Sku.code, ChannelSku.external_ref)
-             .join(Sku, Sku.id == ChannelSku.sku_id).where(ChannelSku.channel_id == channel.id))
+    query = (select(ChannelSku.channel_sku, ChannelSku.sku_id, ChannelSku.external_ref)
+             .where(ChannelSku.channel_id == channel.id))
     if after:
         query = query.where(ChannelSku.channel_sku > after)
-    return [Mapping(*row) for row in uow.session.execute(query.order_by(ChannelSku.channel_sku).limit(limit))]
+    rows = uow.session.execute(query.order_by(ChannelSku.channel_sku).limit(limit)).all()
+    codes = sku_codes(uow, [r.sku_id for r in rows])
+    return [Mapping(r.channel_sku, codes.get(r.sku_id, r.sku_id), r.external_ref) for r in rows]
 
 
 def parse_mapping_csv(lines: Iterable[str]) -> list[Mapping]:
@@ -93,10 +94,12 @@ def lookup_for(uow: UnitOfWork, channel_id: str) -> SkuLookup:
 
     def lookup(key: str) -> str | None:
         if key not in seen:
-            seen[key] = uow.session.scalar(
-                select(Sku.code).join(ChannelSku, ChannelSku.sku_id == Sku.id)
-                .where(ChannelSku.channel_id == channel_id, ChannelSku.channel_sku == key)
-            ) or uow.session.scalar(select(Sku.code).where(Sku.code == key))
+            mapped = uow.session.scalar(select(ChannelSku.sku_id).where(ChannelSku.channel_id == channel_id,
+                                                                        ChannelSku.channel_sku == key))
+            if mapped is not None:
+                seen[key] = sku_codes(uow, [mapped]).get(mapped)
+            else:
+                seen[key] = key if key in sku_facts(uow, [key]) else None
         return seen[key]
 
     return lookup
@@ -104,11 +107,12 @@ def lookup_for(uow: UnitOfWork, channel_id: str) -> SkuLookup:
 
 def preloaded_lookup(uow: UnitOfWork, channel_id: str) -> SkuLookup:
     """A lookup for many keys (a CSV import): the channel's whole map and all SKU codes, read once."""
-    mapped = dict(uow.session.execute(
-        select(ChannelSku.channel_sku, Sku.code).join(Sku, Sku.id == ChannelSku.sku_id)
-        .where(ChannelSku.channel_id == channel_id)).all())
-    codes = set(uow.session.scalars(select(Sku.code)))
-    return lambda key: mapped.get(key) or (key if key in codes else None)
+    by_id = dict(uow.session.execute(
+        select(ChannelSku.channel_sku, ChannelSku.sku_id).where(ChannelSku.channel_id == channel_id)).all())
+    ids_by_code = sku_ids_by_code(uow, None)
+    codes = {sku_id: code for code, sku_id in ids_by_code.items()}
+    mapped = {key: codes[sku_id] for key, sku_id in by_id.items() if sku_id in codes}
+    return lambda key: mapped.get(key) or (key if key in ids_by_code else None)
 
 
 def remap_unmapped_lines(uow: UnitOfWork, order) -> list[int]:
@@ -120,9 +124,9 @@ def remap_unmapped_lines(uow: UnitOfWork, order) -> list[int]:
         if line.sku_id is not None:
             continue
         code = lookup(line.sku_code)
-        sku_id = code and uow.session.scalar(select(Sku.id).where(Sku.code == code))
-        if sku_id:
-            line.sku_id, line.sku_code = sku_id, code
+        facts = sku_facts(uow, [code]).get(code) if code else None
+        if facts is not None:
+            line.sku_id, line.sku_code = facts.id, code
         else:
             still.append(line.line_no)
     uow.session.flush()

@@ -20,18 +20,18 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from sqlalchemy import insert, literal, select
+from sqlalchemy import select
 
-from conveyor.catalog.model import Sku
+from conveyor.catalog.service import sku_codes, stock_sku_ids
 from conveyor.channels.model import Channel, ChannelSku
-from conveyor.inventory.model import Location, StockLevel
-from conveyor.messaging.model import OutboxMessage
-from conveyor.shared import ids
-from conveyor.shared.clock import utcnow
-from conveyor.shared.db import UnitOfWork
+from conveyor.inventory.locations import active_location_ids
+from conveyor.inventory.service import available_by_sku
+from conveyor.messaging import outbox
+from conveyor.messaging.outbox import Topic
+from conveyor.shared.uow import UnitOfWork
 
 SYNC_TARGETS = ("webhook", "platform")
-ORDER_TOPICS = ("order.shipped", "order.cancelled", "order.delivered", "order.completed")
+ORDER_TOPICS = (Topic.ORDER_SHIPPED, Topic.ORDER_CANCELLED, Topic.ORDER_DELIVERED, Topic.ORDER_COMPLETED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,36 +48,31 @@ def syncing_channels(uow: UnitOfWork) -> list[Channel]:
 
 
 def channel_location_ids(uow: UnitOfWork, channel: Channel) -> list[str]:
-    query = select(Location.id).where(Location.active.is_(True))
-    codes = (channel.stock_buffer or {}).get("locations") or []
-    if codes:
-        query = query.where(Location.code.in_(codes))
-    return list(uow.session.scalars(query))
+    codes = (channel.stock_buffer or {}).get("locations") or None
+    return active_location_ids(uow, codes)
 
 
 def listings(uow: UnitOfWork, channel: Channel, sku_ids: list[str] | None) -> list[Listing]:
     """What the channel sells among `sku_ids` (None = everything it sells)."""
-    query = (select(ChannelSku.sku_id, Sku.code, ChannelSku.channel_sku, ChannelSku.external_ref)
-             .join(Sku, Sku.id == ChannelSku.sku_id).where(ChannelSku.channel_id == channel.id))
+    query = select(ChannelSku.sku_id, ChannelSku.channel_sku, ChannelSku.external_ref).where(
+        ChannelSku.channel_id == channel.id)
     has_map = uow.session.scalar(select(ChannelSku.id).where(ChannelSku.channel_id == channel.id).limit(1))
     if not has_map:
-        query = select(Sku.id, Sku.code, Sku.code, literal("")).where(Sku.is_kit.is_(False))
-        if sku_ids is not None:
-            query = query.where(Sku.id.in_(sku_ids))
-    elif sku_ids is not None:
+        own = stock_sku_ids(uow)  # no mapping: the channel lists every SKU by our own code
+        return sorted((Listing(sku_id, code, code, "") for code, sku_id in own.items()
+                       if sku_ids is None or sku_id in sku_ids), key=lambda x: x.sku)
+    if sku_ids is not None:
         query = query.where(ChannelSku.sku_id.in_(sku_ids))
-    return [Listing(*row) for row in uow.session.execute(query.order_by(Sku.code))]
+    rows = uow.session.execute(query).all()
+    codes = sku_codes(uow, [r.sku_id for r in rows])
+    return sorted((Listing(r.sku_id, codes[r.sku_id], r.channel_sku, r.external_ref) for r in rows
+                   if r.sku_id in codes), key=lambda x: (x.sku, x.channel_sku))
 
 
 def available_to_sell(uow: UnitOfWork, channel: Channel, sku_ids: list[str],
                       location_ids: list[str]) -> dict[str, int]:
-    atp = StockLevel.on_hand - StockLevel.allocated - StockLevel.reserved - StockLevel.safety_stock
-    totals = dict.fromkeys(sku_ids, 0)
-    if sku_ids and location_ids:
-        for sku_id, value in uow.session.execute(select(StockLevel.sku_id, atp).where(
-                StockLevel.sku_id.in_(sku_ids), StockLevel.location_id.in_(location_ids))):
-            totals[sku_id] += max(0, value)
-    return {sku_id: apply_buffer(total, channel.stock_buffer or {}) for sku_id, total in totals.items()}
+    totals = available_by_sku(uow, sku_ids, location_ids)
+    return {sku_id: apply_buffer(totals.get(sku_id, 0), channel.stock_buffer or {}) for sku_id in sku_ids}
 
 
 def apply_buffer(available: int, buffer: dict) -> int:
@@ -102,9 +97,8 @@ def fan_out_stock(uow: UnitOfWork, message_id: str, payload: dict) -> int:
             continue  # the change happened outside the stock this channel sells from
         items = inventory_items(uow, channel, list(payload.get("sku_ids") or []))
         if items:
-            rows.append(_message("channel.inventory", channel, {"items": items, "cause": message_id}))
-    if rows:
-        uow.session.execute(insert(OutboxMessage.__table__), rows)
+            rows.append(_message(Topic.CHANNEL_INVENTORY, channel, {"items": items, "cause": message_id}))
+    outbox.enqueue_rows(uow, rows)
     return len(rows)
 
 
@@ -114,13 +108,10 @@ def fan_out_order(uow: UnitOfWork, message_id: str, topic: str, payload: dict) -
         return 0
     update = {k: payload.get(k) for k in ("order_id", "external_id", "status", "carrier", "tracking_number",
                                           "reason")}
-    row = _message("channel.order", channel, {"event": topic, "cause": message_id, **update})
-    uow.session.execute(insert(OutboxMessage.__table__), [row])
+    outbox.enqueue_rows(uow, [_message(Topic.CHANNEL_ORDER, channel, {"event": topic, "cause": message_id,
+                                                                     **update})])
     return 1
 
 
-def _message(topic: str, channel: Channel, body: dict) -> dict:
-    now = utcnow()
-    return {"id": ids.new_id("outbox"), "topic": topic, "key": channel.id, "status": "pending", "attempts": 0,
-            "last_error": "", "created_at": now, "available_at": now,
-            "payload": {"channel_id": channel.id, "channel": channel.code, **body}}
+def _message(topic: Topic, channel: Channel, body: dict) -> dict:
+    return outbox.message_row(topic, channel.id, {"channel_id": channel.id, "channel": channel.code, **body})

@@ -83,11 +83,10 @@ def demo(orders: int = 300, force: bool = typer.Option(False, help="load even if
 def keys_create(role: str = typer.Option(..., help="admin, ops, support, channel or readonly"),
                 name: str = "", channel: str = typer.Option(None, help="channel code (channel keys)")) -> None:
     """Create an API key and print its token (shown once)."""
-    from conveyor.auth.service import create_key
+    from conveyor.auth.handlers import create_key
 
     try:
-        with _container().uow() as uow:
-            key, token = create_key(uow, role, name, channel)
+        key, token = create_key(_container(), role, name, channel)
     except DomainError as exc:
         _fail(exc.detail)
     console.print(f"{key.id} ({key.role}) token: [bold]{token}[/bold]")
@@ -95,13 +94,14 @@ def keys_create(role: str = typer.Option(..., help="admin, ops, support, channel
 
 @orders_app.command("list")
 def orders_list(status: str = None, channel: str = None, limit: int = 20) -> None:
-    from conveyor.channels.service import list_channels
+    from conveyor.channels.service import get_channel, list_channels
     from conveyor.orders.service import list_orders
     from conveyor.shared.money import format_minor
 
     with _container().reader() as uow:
         codes = {ch.id: ch.code for ch in list_channels(uow)}
-        page = list_orders(uow, limit=limit, status=status, channel=channel)
+        channel_id = get_channel(uow, channel).id if channel else None
+        page = list_orders(uow, limit=limit, status=status, channel_id=channel_id)
         table = Table("id", "status", "channel", "external id", "customer", "total", "created")
         for o in page.items:
             table.add_row(o.id, o.status, codes.get(o.channel_id, o.channel_id), o.external_id or "", o.customer_name,
@@ -112,13 +112,13 @@ def orders_list(status: str = None, channel: str = None, limit: int = 20) -> Non
 @orders_app.command("show")
 def orders_show(order_id: str) -> None:
     from conveyor.orders.schemas import render_order
-    from conveyor.orders.service import get_order, timeline
+    from conveyor.orders.service import get_order, order_timeline
 
     try:
         with _container().reader() as uow:
             body = render_order(get_order(uow, order_id))
             body["timeline"] = [{"at": str(e.created_at)[:19], "type": e.type, "actor": e.actor}
-                                for e in timeline(uow, order_id)]
+                                for e in order_timeline(uow, order_id)]
     except DomainError as exc:
         _fail(exc.detail)
     console.print_json(json.dumps(body, default=str))
@@ -145,13 +145,13 @@ def inventory_show(sku: str = typer.Argument(None), location: str = None, limit:
 @import_app.command("stock")
 def import_stock(file: Path) -> None:
     """Set stock from a CSV with columns sku,location,on_hand[,safety_stock]. All or nothing."""
-    from conveyor.inventory.importer import import_stock as run
+    from conveyor.inventory.handlers import import_stock as run
 
     lines = file.read_text().splitlines(keepends=True)
-    with Progress(console=console) as progress, _container().uow() as uow:
+    with Progress(console=console) as progress:
         task = progress.add_task("importing stock", total=max(0, len(lines) - 1))
         try:
-            report = run(uow, lines, actor="cli", progress=lambda n: progress.advance(task, n))
+            report = run(_container(), lines, actor="cli", progress=lambda n: progress.advance(task, n))
         except DomainError as exc:
             _fail(f"nothing imported: {exc.detail}")
     _report(report.rows, report.imported, report.rejected, "rows")
@@ -171,7 +171,7 @@ def _report(total: int, imported: int, rejected: list[tuple[int, str]], unit: st
 @app.command()
 def audit() -> None:
     """Check that stock levels equal the ledger and every invariant holds; exit 1 on a violation."""
-    from conveyor.inventory.audit import run_audit
+    from conveyor.audit import run_audit
 
     with _container().reader() as uow:
         violations = run_audit(uow)

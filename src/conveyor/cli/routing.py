@@ -10,7 +10,6 @@ from rich.progress import Progress
 from rich.table import Table
 
 from conveyor.bootstrap import build
-from conveyor.routing.strategies import STRATEGIES
 
 app = typer.Typer(help="Order routing: batch allocation and strategy simulation")
 console = Console(width=160)
@@ -21,7 +20,8 @@ def batch(strategy: str = typer.Option("optimal", help="strategy for the batch")
           limit: int = typer.Option(10_000, help="at most this many waiting orders")) -> None:
     """Allocate every waiting order (backordered or never allocated), oldest first, e.g. after a
     receipt; prints what changed."""
-    from conveyor.orders.reallocation import allocate_waiting, waiting_order_ids
+    from conveyor.orders.handlers import allocate_waiting
+    from conveyor.orders.reallocation import waiting_order_ids
     from conveyor.shared.errors import DomainError
 
     c = build()
@@ -33,8 +33,7 @@ def batch(strategy: str = typer.Option("optimal", help="strategy for the batch")
         task = progress.add_task("allocating", total=len(waiting))
         for order_id in waiting:
             try:
-                with c.uow() as uow:
-                    units = allocate_waiting(uow, order_id, "cli:route-batch", strategy)
+                units = allocate_waiting(c, order_id, "cli:route-batch", strategy)
             except DomainError as exc:
                 console.print(f"[yellow]{order_id}: {exc.detail}[/yellow]")
                 units = 0
@@ -53,6 +52,7 @@ def simulate(strategy: list[str] = typer.Option(None, help="strategies to compar
     """Replay past orders through strategies without changing anything and compare KPIs."""
     from conveyor.orders.simulation import simulate as run
     from conveyor.routing.simulate import HEADERS
+    from conveyor.routing.strategies import STRATEGIES
 
     names = strategy or list(STRATEGIES)
     unknown = [n for n in names if n not in STRATEGIES]

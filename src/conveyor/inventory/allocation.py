@@ -17,7 +17,7 @@ from sqlalchemy import bindparam, text
 from conveyor.inventory.ledger import StockChange
 from conveyor.inventory.model import LedgerReason
 from conveyor.shared.clock import utcnow
-from conveyor.shared.db import UnitOfWork
+from conveyor.shared.uow import UnitOfWork
 
 
 @dataclass(frozen=True, slots=True)

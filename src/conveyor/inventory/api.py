@@ -8,15 +8,17 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
 from conveyor.api.deps import container, require
-from conveyor.api.idempotency import idempotent
+from conveyor.api.idempotency import idempotency_for, respond
 from conveyor.api.schemas import Code, PageOut, ShortText, Strict
 from conveyor.auth.service import Principal
 from conveyor.bootstrap import Container
+from conveyor.inventory import handlers, service
 from conveyor.inventory import locations as loc_service
-from conveyor.inventory import service
-from conveyor.inventory.model import Location, StockLevel
+from conveyor.inventory.ledger import StockChange
+from conveyor.inventory.model import Location, Reservation, StockLevel
 
 router = APIRouter(tags=["inventory"])
 
@@ -155,8 +157,10 @@ def location_out(loc: Location) -> LocationOut:
 @router.post("/locations", response_model=LocationOut, status_code=201)
 async def create_location(body: LocationIn, request: Request, who: Principal = Depends(require("locations:write")),
                           c: Container = Depends(container)) -> JSONResponse:
-    return await idempotent(request, who, c, 201, lambda uow: location_out(
-        loc_service.create_location(uow, loc_service.LocationData(**body.model_dump()))))
+    idem = await idempotency_for(request, who, location_out)
+    result = await run_in_threadpool(handlers.create_location, c, loc_service.LocationData(**body.model_dump()),
+                                     idem)
+    return respond(result, location_out, 201, idem)
 
 
 @router.get("/locations", response_model=list[LocationOut])
@@ -176,8 +180,7 @@ def get_location(location: str, _: Principal = Depends(require("locations:read")
 @router.patch("/locations/{location}", response_model=LocationOut)
 def update_location(location: str, body: LocationPatch, _: Principal = Depends(require("locations:write")),
                     c: Container = Depends(container)) -> LocationOut:
-    with c.uow() as uow:
-        return location_out(loc_service.update_location(uow, location, body.model_dump(exclude_unset=True)))
+    return location_out(handlers.update_location(c, location, body.model_dump(exclude_unset=True)))
 
 
 @router.get("/inventory/levels", response_model=PageOut[LevelOut])
@@ -213,57 +216,65 @@ def list_ledger(_: Principal = Depends(require("inventory:read")), c: Container 
 @router.post("/inventory/receipts", response_model=LevelOut, status_code=201)
 async def receive(body: ReceiptIn, request: Request, who: Principal = Depends(require("inventory:write")),
                   c: Container = Depends(container)) -> JSONResponse:
-    return await idempotent(request, who, c, 201, lambda uow: level_out(service.receive(
-        uow, body.sku, body.location, body.quantity, who.actor, body.reference, body.note)))
+    idem = await idempotency_for(request, who, level_out)
+    result = await run_in_threadpool(handlers.receive, c, body.sku, body.location, body.quantity, who.actor,
+                                     body.reference, body.note, idem)
+    return respond(result, level_out, 201, idem)
 
 
 @router.post("/inventory/adjustments", response_model=LevelOut, status_code=201)
 async def adjust(body: AdjustmentIn, request: Request, who: Principal = Depends(require("inventory:write")),
                  c: Container = Depends(container)) -> JSONResponse:
-    return await idempotent(request, who, c, 201, lambda uow: level_out(service.adjust(
-        uow, body.sku, body.location, body.delta, body.reason, who.actor, body.note)))
+    idem = await idempotency_for(request, who, level_out)
+    result = await run_in_threadpool(handlers.adjust, c, body.sku, body.location, body.delta, body.reason,
+                                     who.actor, body.note, idem)
+    return respond(result, level_out, 201, idem)
 
 
 @router.post("/inventory/transfers", response_model=list[LevelOut], status_code=201)
 async def transfer(body: TransferIn, request: Request, who: Principal = Depends(require("inventory:write")),
                    c: Container = Depends(container)) -> JSONResponse:
-    def work(uow):
-        src, dst = service.transfer(uow, body.sku, body.source, body.destination, body.quantity, who.actor,
-                                    body.note)
-        return [level_out(src), level_out(dst)]
+    def render(levels: tuple[StockLevel, StockLevel]) -> list[LevelOut]:
+        return [level_out(levels[0]), level_out(levels[1])]
 
-    return await idempotent(request, who, c, 201, work)
+    idem = await idempotency_for(request, who, render)
+    result = await run_in_threadpool(handlers.transfer, c, body.sku, body.source, body.destination,
+                                     body.quantity, who.actor, body.note, idem)
+    return respond(result, render, 201, idem)
 
 
 @router.post("/inventory/counts", status_code=201)
 async def count(body: CountIn, request: Request, who: Principal = Depends(require("inventory:write")),
                 c: Container = Depends(container)) -> JSONResponse:
-    def work(uow):
-        changes = service.cycle_count(uow, body.location, body.counts, who.actor)
+    def render(changes: list[StockChange]) -> dict:
         return {"location": body.location, "changed": len(changes),
                 "deltas": [{"sku_id": ch.sku_id, "delta": ch.d_on_hand} for ch in changes]}
 
-    return await idempotent(request, who, c, 201, work)
+    idem = await idempotency_for(request, who, render)
+    result = await run_in_threadpool(handlers.cycle_count, c, body.location, body.counts, who.actor, idem)
+    return respond(result, render, 201, idem)
 
 
 @router.put("/inventory/safety-stock", response_model=LevelOut)
 def safety_stock(body: SafetyStockIn, _: Principal = Depends(require("inventory:write")),
                  c: Container = Depends(container)) -> LevelOut:
-    with c.uow() as uow:
-        return level_out(service.set_safety_stock(uow, body.sku, body.location, body.quantity))
+    return level_out(handlers.set_safety_stock(c, body.sku, body.location, body.quantity))
 
 
 @router.post("/inventory/reservations", response_model=ReservationOut, status_code=201)
 async def reserve(body: ReservationIn, request: Request, who: Principal = Depends(require("inventory:write")),
                   c: Container = Depends(container)) -> JSONResponse:
-    return await idempotent(request, who, c, 201, lambda uow: ReservationOut.model_validate(service.reserve(
-        uow, body.sku, body.location, body.quantity, body.ttl_seconds, body.reference, who.actor),
-        from_attributes=True))
+    def render(r: Reservation) -> ReservationOut:
+        return ReservationOut.model_validate(r, from_attributes=True)
+
+    idem = await idempotency_for(request, who, render)
+    result = await run_in_threadpool(handlers.reserve, c, body.sku, body.location, body.quantity,
+                                     body.ttl_seconds, body.reference, who.actor, idem)
+    return respond(result, render, 201, idem)
 
 
 @router.delete("/inventory/reservations/{reservation_id}", response_model=ReservationOut)
 def release(reservation_id: str, who: Principal = Depends(require("inventory:write")),
             c: Container = Depends(container)) -> ReservationOut:
-    with c.uow() as uow:
-        return ReservationOut.model_validate(service.release_reservation(uow, reservation_id, who.actor),
-                                             from_attributes=True)
+    return ReservationOut.model_validate(handlers.release_reservation(c, reservation_id, who.actor),
+                                         from_attributes=True)

@@ -12,12 +12,12 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select, update
 
-from conveyor.catalog.model import Sku
+from conveyor.catalog.service import stock_sku_ids
 from conveyor.inventory.ledger import apply_changes
 from conveyor.inventory.model import LedgerReason, Location, StockLevel
 from conveyor.inventory.service import count_changes
 from conveyor.shared import ids
-from conveyor.shared.db import UnitOfWork
+from conveyor.shared.uow import UnitOfWork
 
 REQUIRED = ("sku", "location", "on_hand")
 
@@ -54,7 +54,7 @@ def parse_rows(uow: UnitOfWork, lines: Iterable[str], report: ImportReport) -> l
     if missing:
         report.rejected.append((1, f"missing column(s): {', '.join(missing)}"))
         return []
-    skus = dict(uow.session.execute(select(Sku.code, Sku.id).where(Sku.is_kit.is_(False))).all())
+    skus = stock_sku_ids(uow)
     locations = dict(uow.session.execute(select(Location.code, Location.id)).all())
     rows, seen = [], set()
     for number, raw in enumerate(reader, start=2):
@@ -96,5 +96,4 @@ def import_stock(uow: UnitOfWork, lines: Iterable[str], actor: str,
         report.imported += len(chunk)
         if progress:
             progress(len(chunk))
-    uow.commit()
     return report

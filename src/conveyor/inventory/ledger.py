@@ -14,11 +14,13 @@ from dataclasses import dataclass
 from sqlalchemy import and_, literal, update
 
 from conveyor.inventory.model import StockLedgerEntry, StockLevel
-from conveyor.messaging.model import OutboxMessage
+from conveyor.messaging import outbox
+from conveyor.messaging.outbox import Topic
 from conveyor.shared import ids
 from conveyor.shared.clock import utcnow
-from conveyor.shared.db import UnitOfWork, insert_ignoring_conflicts, insert_rows
 from conveyor.shared.errors import DomainError, ErrorCode
+from conveyor.shared.sql import insert_ignoring_conflicts
+from conveyor.shared.uow import UnitOfWork
 
 
 @dataclass(slots=True)
@@ -95,23 +97,20 @@ def apply_changes(uow: UnitOfWork, changes: list[StockChange], actor: str = "sys
     write_ledger(uow, changes, actor)
 
 
-def write_ledger(uow: UnitOfWork, changes: list[StockChange], actor: str,
-                 extra_outbox: list[dict] | None = None) -> None:
-    """Insert the ledger entries and one `stock.changed` outbox message naming the SKUs and
-    locations touched, so channel stock sync (and anyone else) hears of every change.
-    `extra_outbox` rows ride along in the same multi-row insert (one statement fewer)."""
+def write_ledger(uow: UnitOfWork, changes: list[StockChange], actor: str) -> None:
+    """Queue the ledger entries of changes already applied to the levels, and one `stock.changed`
+    message naming the SKUs and locations touched, so channel stock sync (and anyone else) hears
+    of every change. Both are deferred inserts: they leave with the transaction's other rows."""
+    if not changes:
+        return
     now = utcnow()
-    rows = [
-        {"id": ids.new_id("ledger"), "sku_id": c.sku_id, "location_id": c.location_id, "reason": c.reason,
+    uow.defer_insert(StockLedgerEntry.__table__, [
+        {"id": ids.new_id("ledger"), "sku_id": c.sku_id, "location_id": c.location_id, "reason": str(c.reason),
          "d_on_hand": c.d_on_hand, "d_allocated": c.d_allocated, "d_reserved": c.d_reserved,
          "d_incoming": c.d_incoming, "reference_type": c.reference_type, "reference_id": c.reference_id,
          "note": c.note, "actor": actor, "created_at": now}
-        for c in changes
-    ]
-    insert_rows(uow.session, StockLedgerEntry.__table__, rows)
-    insert_rows(uow.session, OutboxMessage.__table__, [{
-        "id": ids.new_id("outbox"), "topic": "stock.changed", "key": changes[0].reference_id or "",
-        "status": "pending", "attempts": 0, "last_error": "", "created_at": now, "available_at": now,
-        "payload": {"reasons": sorted({str(c.reason) for c in changes}),
-                    "sku_ids": sorted({c.sku_id for c in changes}),
-                    "location_ids": sorted({c.location_id for c in changes})}}, *(extra_outbox or [])])
+        for c in changes])
+    outbox.enqueue(uow, Topic.STOCK_CHANGED, changes[0].reference_id or "", {
+        "reasons": sorted({str(c.reason) for c in changes}),
+        "sku_ids": sorted({c.sku_id for c in changes}),
+        "location_ids": sorted({c.location_id for c in changes})})

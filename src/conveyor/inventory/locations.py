@@ -1,16 +1,17 @@
-"""Location use cases."""
+"""Locations, and what routing needs to know about them (cached per process; see shared/cache.py)."""
 
 from __future__ import annotations
 
-import time
 from dataclasses import asdict, dataclass
+from types import MappingProxyType
+from typing import Any
 
 from sqlalchemy import or_, select
 
 from conveyor.inventory.model import Location, LocationType
 from conveyor.shared import ids
-from conveyor.shared.db import UnitOfWork
 from conveyor.shared.errors import Conflict, ErrorCode, NotFound, ValidationFailed
+from conveyor.shared.uow import UnitOfWork
 
 
 @dataclass(slots=True)
@@ -42,8 +43,8 @@ def create_location(uow: UnitOfWork, data: LocationData) -> Location:
         raise Conflict(f"location {data.code!r} already exists")
     location = Location(id=ids.new_id("location"), **{**asdict(data), "routing_settings": data.routing_settings or {}})
     uow.session.add(location)
-    uow.commit()
-    invalidate_routing_cache()
+    uow.session.flush()
+    _forget_profiles(uow)
     return location
 
 
@@ -71,6 +72,14 @@ def list_locations(uow: UnitOfWork, active: bool | None = None) -> list[Location
     return list(uow.session.scalars(query))
 
 
+def active_location_ids(uow: UnitOfWork, codes: list[str] | None = None) -> list[str]:
+    """Ids of active locations (only those with `codes`, when given)."""
+    query = select(Location.id).where(Location.active.is_(True))
+    if codes:
+        query = query.where(Location.code.in_(codes))
+    return list(uow.session.scalars(query))
+
+
 UPDATABLE = set(LocationData.__slots__) - {"code"}
 
 
@@ -83,27 +92,28 @@ def update_location(uow: UnitOfWork, id_or_code: str, changes: dict) -> Location
         raise ValidationFailed(f"unknown location type {changes['type']!r}")
     for name, value in changes.items():
         setattr(location, name, value)
-    uow.commit()
-    invalidate_routing_cache()
+    uow.session.flush()
+    _forget_profiles(uow)
     return location
 
 
 # --- what routing needs about locations, cached per process -------------------------------------
 
-_PROFILE_SECONDS = 30.0
-_profiles: tuple[float, dict[str, dict]] | None = None
+PROFILES_CACHE = "location_profiles"
 
 
-def invalidate_routing_cache() -> None:
-    global _profiles
-    _profiles = None
+def _forget_profiles(uow: UnitOfWork) -> None:
+    uow.after_commit(uow.caches.named(PROFILES_CACHE).invalidate)
 
 
-def routing_profiles(uow: UnitOfWork) -> dict[str, dict]:
+def routing_profiles(uow: UnitOfWork) -> MappingProxyType[str, MappingProxyType[str, Any]]:
     """location id → routing settings plus capabilities derived from the location's flags."""
-    global _profiles
-    if _profiles and time.monotonic() - _profiles[0] < _PROFILE_SECONDS:
-        return _profiles[1]
+    found = uow.caches.named(PROFILES_CACHE).get("all", lambda: _read_profiles(uow))
+    assert found is not None
+    return found
+
+
+def _read_profiles(uow: UnitOfWork) -> MappingProxyType[str, MappingProxyType[str, Any]]:
     profiles = {}
     for loc in uow.session.scalars(select(Location)):
         settings = dict(loc.routing_settings or {})
@@ -112,6 +122,7 @@ def routing_profiles(uow: UnitOfWork) -> dict[str, dict]:
                                          ("returns", loc.can_return)) if flag}
         settings["capabilities"] = frozenset(caps)
         settings["groups"] = frozenset(settings.get("groups", []))
-        profiles[loc.id] = settings
-    _profiles = (time.monotonic(), profiles)
-    return profiles
+        if "rate_per_kg_minor" in settings:
+            settings["rate_per_kg_minor"] = tuple(settings["rate_per_kg_minor"])
+        profiles[loc.id] = MappingProxyType(settings)
+    return MappingProxyType(profiles)

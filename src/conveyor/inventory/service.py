@@ -1,4 +1,6 @@
-"""Stock use cases: receipts, adjustments, transfers, counts, safety stock, reservations, reads."""
+"""Stock operations: receipts, adjustments, transfers, counts, safety stock, reservations, reads.
+
+They never commit: `inventory/handlers.py` does."""
 
 from __future__ import annotations
 
@@ -7,21 +9,20 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
 
-from conveyor.catalog.model import KitComponent, Sku
-from conveyor.catalog.service import get_sku
+from conveyor.catalog.service import get_sku, sku_id_of
 from conveyor.inventory.ledger import StockChange, apply_changes, ensure_levels
 from conveyor.inventory.locations import resolve_location
 from conveyor.inventory.model import LedgerReason, Location, Reservation, StockLedgerEntry, StockLevel
 from conveyor.shared import ids
 from conveyor.shared.clock import utcnow
-from conveyor.shared.db import UnitOfWork
 from conveyor.shared.errors import Conflict, ErrorCode, NotFound, ValidationFailed
 from conveyor.shared.pagination import Page, paginate
+from conveyor.shared.uow import UnitOfWork
 
 ADJUSTMENT_REASONS = {"damaged", "lost", "found", "correction", "expired", "theft", "sample", "other"}
 
 
-def _stock_sku(uow: UnitOfWork, code: str) -> Sku:
+def _stock_sku(uow: UnitOfWork, code: str):  # noqa: ANN202 - catalog's Sku
     try:
         sku = get_sku(uow, code)
     except NotFound:
@@ -43,7 +44,6 @@ def receive(uow: UnitOfWork, sku: str, location: str, quantity: int, actor: str,
     s, loc = _stock_sku(uow, sku), resolve_location(uow, location)
     apply_changes(uow, [StockChange(s.id, loc.id, LedgerReason.RECEIPT, d_on_hand=quantity,
                                     reference_type="receipt", reference_id=reference or None, note=note)], actor)
-    uow.commit()
     return level(uow, s.id, loc.id)
 
 
@@ -57,7 +57,6 @@ def adjust(uow: UnitOfWork, sku: str, location: str, delta: int, reason: str, ac
     apply_changes(uow, [StockChange(s.id, loc.id, LedgerReason.ADJUSTMENT, d_on_hand=delta,
                                     reference_type="adjustment", reference_id=reason,
                                     note=note)], actor)
-    uow.commit()
     return level(uow, s.id, loc.id)
 
 
@@ -75,7 +74,6 @@ def transfer(uow: UnitOfWork, sku: str, source: str, destination: str, quantity:
         StockChange(s.id, dst.id, LedgerReason.TRANSFER_IN, d_on_hand=quantity, reference_type="transfer",
                     reference_id=ref, note=note),
     ], actor)
-    uow.commit()
     return level(uow, s.id, src.id), level(uow, s.id, dst.id)
 
 
@@ -114,7 +112,6 @@ def cycle_count(uow: UnitOfWork, location: str, counts: dict[str, int], actor: s
     counted = {(skus[c].id, loc.id): q for c, q in counts.items()}
     changes = count_changes(uow, counted, LedgerReason.COUNT, ids.new_id("ledger"))
     apply_changes(uow, changes, actor, create_missing=False)
-    uow.commit()
     return changes
 
 
@@ -125,7 +122,6 @@ def set_safety_stock(uow: UnitOfWork, sku: str, location: str, quantity: int) ->
     ensure_levels(uow, {(s.id, loc.id)})
     uow.session.execute(update(StockLevel).where(StockLevel.sku_id == s.id, StockLevel.location_id == loc.id)
                         .values(safety_stock=quantity, updated_at=utcnow()))
-    uow.commit()
     return level(uow, s.id, loc.id)
 
 
@@ -138,10 +134,10 @@ def level(uow: UnitOfWork, sku_id: str, location_id: str) -> StockLevel:
     return found
 
 
-def _for_sku_and_location(query, model, sku: str | None, location: str | None):
+def _for_sku_and_location(uow: UnitOfWork, query, model, sku: str | None, location: str | None):
     """Narrow a query on `model` (levels or ledger) to a SKU and/or location, each by id or code."""
     if sku:
-        query = query.where(model.sku_id.in_(select(Sku.id).where((Sku.code == sku) | (Sku.id == sku))))
+        query = query.where(model.sku_id == (sku_id_of(uow, sku) or ""))
     if location:
         query = query.where(model.location_id.in_(
             select(Location.id).where((Location.code == location) | (Location.id == location))))
@@ -150,18 +146,36 @@ def _for_sku_and_location(query, model, sku: str | None, location: str | None):
 
 def list_levels(uow: UnitOfWork, *, sku: str | None, location: str | None, limit: int,
                 cursor: str | None) -> Page[StockLevel]:
-    query = _for_sku_and_location(select(StockLevel), StockLevel, sku, location)
+    query = _for_sku_and_location(uow, select(StockLevel), StockLevel, sku, location)
     return paginate(uow.session, query, StockLevel.id, limit, cursor, newest_first=False)
 
 
 def list_ledger(uow: UnitOfWork, *, sku: str | None, location: str | None, reason: str | None,
                 reference: str | None, limit: int, cursor: str | None) -> Page[StockLedgerEntry]:
-    query = _for_sku_and_location(select(StockLedgerEntry), StockLedgerEntry, sku, location)
+    query = _for_sku_and_location(uow, select(StockLedgerEntry), StockLedgerEntry, sku, location)
     if reason:
         query = query.where(StockLedgerEntry.reason == reason)
     if reference:
         query = query.where(StockLedgerEntry.reference_id == reference)
     return paginate(uow.session, query, StockLedgerEntry.id, limit, cursor)
+
+
+def available_by_sku(uow: UnitOfWork, sku_ids: list[str], location_ids: list[str]) -> dict[str, int]:
+    """Available-to-promise of each SKU summed over `location_ids` (each location counted ≥ 0)."""
+    atp = StockLevel.on_hand - StockLevel.allocated - StockLevel.reserved - StockLevel.safety_stock
+    totals: dict[str, int] = dict.fromkeys(sku_ids, 0)
+    if sku_ids and location_ids:
+        for sku_id, value in uow.session.execute(select(StockLevel.sku_id, atp).where(
+                StockLevel.sku_id.in_(sku_ids), StockLevel.location_id.in_(location_ids))):
+            totals[sku_id] += max(0, value)
+    return totals
+
+
+def sellable_on_hand(uow: UnitOfWork) -> list[tuple[str, str, int]]:
+    """(location id, sku id, on hand − safety stock) of every stock level (for simulations)."""
+    rows = uow.session.execute(select(StockLevel.location_id, StockLevel.sku_id,
+                                      StockLevel.on_hand - StockLevel.safety_stock))
+    return [(loc, sku, qty) for loc, sku, qty in rows]
 
 
 @dataclass(slots=True)
@@ -201,7 +215,6 @@ def reserve(uow: UnitOfWork, sku: str, location: str, quantity: int, ttl_seconds
     apply_changes(uow, [StockChange(s.id, loc.id, LedgerReason.RESERVATION, d_reserved=quantity,
                                     reference_type="reservation", reference_id=r.id)], actor)
     uow.session.add(r)
-    uow.commit()
     return r
 
 
@@ -212,7 +225,6 @@ def release_reservation(uow: UnitOfWork, reservation_id: str, actor: str, reason
     if r.status != "active":
         raise Conflict(f"reservation is already {r.status}", status=r.status)
     _release(uow, [r], actor, reason)
-    uow.commit()
     return r
 
 
@@ -233,13 +245,7 @@ def expire_reservations(uow: UnitOfWork, now: datetime | None = None, actor: str
     expired = list(uow.session.scalars(query.limit(1000)))
     if expired:
         _release(uow, expired, actor, "expired")
-        uow.commit()
     return len(expired)
-
-
-def kit_parts(uow: UnitOfWork, kit_sku_id: str) -> list[tuple[str, int]]:
-    return [(c.component_sku_id, c.quantity) for c in uow.session.scalars(
-        select(KitComponent).where(KitComponent.kit_sku_id == kit_sku_id))]
 
 
 def total_on_hand(uow: UnitOfWork, sku_id: str) -> int:

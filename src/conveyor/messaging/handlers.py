@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from conveyor.bootstrap import Container
 from conveyor.channels import delivery, sync
-from conveyor.channels.model import Channel
 from conveyor.channels.secrets import Vault
+from conveyor.channels.service import get_channel
+from conveyor.messaging.outbox import Topic
 from conveyor.messaging.worker import Handler, Message
-from conveyor.shared.db import UnitOfWork
+from conveyor.shared.uow import UnitOfWork
 
 
 def default_handlers(c: Container) -> dict[str, Handler]:
@@ -22,10 +23,10 @@ def default_handlers(c: Container) -> dict[str, Handler]:
 
     def to_channel(m: Message) -> None:
         with c.reader() as uow:
-            channel = uow.session.get(Channel, m.payload["channel_id"])
+            channel = get_channel(uow, m.payload["channel_id"])
         delivery.deliver(channel, vault, m.id, m.topic, m.payload)
 
-    handlers = {"stock.changed": Handler(stock_changed, True)}
-    handlers |= {topic: Handler(order_changed, True) for topic in sync.ORDER_TOPICS}
-    handlers |= {topic: Handler(to_channel, False) for topic in ("channel.inventory", "channel.order")}
+    handlers = {str(Topic.STOCK_CHANGED): Handler(stock_changed, True)}
+    handlers |= {str(topic): Handler(order_changed, True) for topic in sync.ORDER_TOPICS}
+    handlers |= {str(topic): Handler(to_channel, False) for topic in (Topic.CHANNEL_INVENTORY, Topic.CHANNEL_ORDER)}
     return handlers

@@ -18,6 +18,8 @@ class OutboxMessage(Base):
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     topic: Mapped[str] = mapped_column(String(100))
+    # The payload's schema version for its topic (messaging.outbox.VERSIONS).
+    version: Mapped[int] = mapped_column(Integer, default=1)
     # The aggregate the message is about (order id, sku id ...): consumers de-duplicate on id.
     key: Mapped[str] = mapped_column(String(64), default="")
     payload: Mapped[dict[str, Any]] = mapped_column(JsonDoc, default=dict)

@@ -31,7 +31,7 @@ from sqlalchemy import select, update
 from conveyor.bootstrap import Container
 from conveyor.messaging.model import OutboxMessage
 from conveyor.shared.clock import utcnow
-from conveyor.shared.db import UnitOfWork
+from conveyor.shared.uow import UnitOfWork
 
 log = structlog.get_logger("conveyor.worker")
 
@@ -109,11 +109,10 @@ class Worker:
         """Housekeeping between batches: release expired reservations, so their stock is
         available again (the release writes ledger entries and a stock.changed message, which
         this worker then syncs to the channels). Returns how many were released."""
-        from conveyor.inventory.service import expire_reservations
+        from conveyor.inventory.handlers import expire_reservations
 
         try:
-            with self.c.uow() as uow:
-                return expire_reservations(uow, actor=self.me)
+            return expire_reservations(self.c, actor=self.me)
         except Exception as exc:  # noqa: BLE001 - housekeeping must not stop message delivery
             log.warning("reservation expiry failed", error=repr(exc))
             return 0

@@ -7,15 +7,17 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 
-from conveyor.api.deps import container, idempotency_claim, require
+from conveyor.api.deps import container, require
+from conveyor.api.idempotency import idempotency_for, respond
 from conveyor.api.schemas import PageOut
 from conveyor.auth.roles import Role
 from conveyor.auth.service import Principal
 from conveyor.bootstrap import Container
-from conveyor.channels.service import channel_code_for
-from conveyor.orders import operations, service
-from conveyor.orders.placement import place_order
+from conveyor.channels.service import channel_code_for, get_channel
+from conveyor.orders import handlers, service
+from conveyor.orders.model import Shipment
 from conveyor.orders.schemas import (
     CancelIn,
     DeliverIn,
@@ -29,6 +31,7 @@ from conveyor.orders.schemas import (
     render_order,
 )
 from conveyor.shared.errors import DomainError, ErrorCode
+from conveyor.shared.handlers import Replayed
 
 router = APIRouter(prefix="/orders", tags=["orders"])
 
@@ -47,26 +50,17 @@ async def create_order(body: OrderIn, request: Request, who: Principal = Depends
                        c: Container = Depends(container)) -> JSONResponse:
     """Place an order. 201 when created; 200 with the existing order when the channel already sent
     this `external_id`, or when an `Idempotency-Key` is replayed."""
-    claim = await idempotency_claim(request, who)
-    return await _run_sync(_create, body, claim, who, c)
+    idem = await idempotency_for(request, who, render_order)
+    return await run_in_threadpool(_create, body, idem, who, c)
 
 
-async def _run_sync(fn, *args):
-    from starlette.concurrency import run_in_threadpool
-
-    return await run_in_threadpool(fn, *args)
-
-
-def _create(body: OrderIn, claim, who: Principal, c: Container) -> JSONResponse:
-    with c.uow() as uow:
+def _create(body: OrderIn, idem, who: Principal, c: Container) -> JSONResponse:  # noqa: ANN001
+    with c.reader() as uow:
         channel = _channel_for(uow, body.channel, who)
-        result = place_order(uow, body.to_command(channel), actor=who.actor,
-                             default_policy=c.settings.backorder_policy,
-                             max_lines=c.settings.max_order_lines, idempotency=claim, render=render_order)
-    if result.replay is not None:
-        return JSONResponse(result.replay.body, status_code=result.replay.status_code,
-                            headers={"Idempotent-Replayed": "true"})
-    return _json(result.order, 201 if result.created else 200)
+    result = handlers.place_order(c, body.to_command(channel), actor=who.actor, idempotency=idem)
+    if isinstance(result, Replayed):
+        return respond(result, render_order, 201, idem)
+    return respond(result.order, render_order, 201 if result.created else 200, idem)
 
 
 def _channel_for(uow, requested: str | None, who: Principal) -> str:
@@ -90,10 +84,21 @@ def list_orders(
     limit: Annotated[int, Query(ge=1, le=200)] = 50, cursor: str | None = None,
 ) -> JSONResponse:
     with c.reader() as uow:
+        channel_id = _channel_id(uow, channel) if channel else None
         page = service.list_orders(uow, limit=limit, cursor=cursor, scope_channel_id=scope(who), status=status,
-                                   channel=channel, created_from=created_from, created_to=created_to, sku=sku,
-                                   email=email, q=q)
+                                   channel_id=channel_id, created_from=created_from, created_to=created_to,
+                                   sku=sku, email=email, q=q)
         return JSONResponse({"items": [render_order(o) for o in page.items], "next_cursor": page.next_cursor})
+
+
+def _channel_id(uow, channel: str) -> str:  # noqa: ANN001
+    """A channel filter by code or id; an unknown one matches nothing."""
+    from conveyor.shared.errors import NotFound
+
+    try:
+        return get_channel(uow, channel).id
+    except NotFound:
+        return "-"
 
 
 @router.get("/{order_id}", response_model=OrderOut)
@@ -108,7 +113,7 @@ def get_timeline(order_id: str, who: Principal = Depends(require("orders:read"))
                  c: Container = Depends(container)) -> list[EventOut]:
     with c.reader() as uow:
         return [EventOut.model_validate(e, from_attributes=True)
-                for e in service.timeline(uow, order_id, scope(who))]
+                for e in service.order_timeline(uow, order_id, scope(who))]
 
 
 @router.get("/{order_id}/routing")
@@ -116,7 +121,7 @@ def get_routing(order_id: str, who: Principal = Depends(require("orders:read")),
                 c: Container = Depends(container)) -> dict:
     """Why the order was allocated where it was: every routing decision, newest last."""
     with c.reader() as uow:
-        events = service.timeline(uow, order_id, scope(who))
+        events = service.order_timeline(uow, order_id, scope(who))
     decisions = [{"event": e.type, "at": e.created_at, **e.data["routing"]}
                  for e in events if (e.data or {}).get("routing")]
     return {"order_id": order_id, "decisions": decisions}
@@ -125,37 +130,32 @@ def get_routing(order_id: str, who: Principal = Depends(require("orders:read")),
 @router.post("/{order_id}/cancel", response_model=OrderOut)
 def cancel(order_id: str, body: CancelIn, who: Principal = Depends(require("orders:write")),
            c: Container = Depends(container)) -> JSONResponse:
-    with c.uow() as uow:
-        return _json(operations.cancel_order(uow, order_id, lines=body.lines, reason=body.reason,
-                                             actor=who.actor, scope_channel_id=scope(who)))
+    return _json(handlers.cancel_order(c, order_id, lines=body.lines, reason=body.reason, actor=who.actor,
+                                       scope_channel_id=scope(who)))
 
 
 @router.post("/{order_id}/hold", response_model=OrderOut)
 def hold(order_id: str, body: HoldIn, who: Principal = Depends(require("orders:write")),
          c: Container = Depends(container)) -> JSONResponse:
-    with c.uow() as uow:
-        return _json(service.hold_order(uow, order_id, body.reason, who.actor, scope(who)))
+    return _json(handlers.hold_order(c, order_id, body.reason, who.actor, scope(who)))
 
 
 @router.post("/{order_id}/release", response_model=OrderOut)
 def release(order_id: str, who: Principal = Depends(require("orders:write")),
             c: Container = Depends(container)) -> JSONResponse:
-    with c.uow() as uow:
-        return _json(service.release_hold(uow, order_id, who.actor, scope(who)))
+    return _json(handlers.release_hold(c, order_id, who.actor, scope(who)))
 
 
 @router.post("/{order_id}/notes", response_model=OrderOut)
 def add_note(order_id: str, body: NoteIn, who: Principal = Depends(require("orders:write")),
              c: Container = Depends(container)) -> JSONResponse:
-    with c.uow() as uow:
-        return _json(service.add_note(uow, order_id, body.text, who.actor, scope(who)))
+    return _json(handlers.add_note(c, order_id, body.text, who.actor, scope(who)))
 
 
 @router.post("/{order_id}/tags", response_model=OrderOut)
 def tags(order_id: str, body: TagsIn, who: Principal = Depends(require("orders:write")),
          c: Container = Depends(container)) -> JSONResponse:
-    with c.uow() as uow:
-        return _json(service.change_tags(uow, order_id, body.add, body.remove, who.actor, scope(who)))
+    return _json(handlers.change_tags(c, order_id, body.add, body.remove, who.actor, scope(who)))
 
 
 @router.post("/{order_id}/shipments", status_code=201)
@@ -163,31 +163,26 @@ async def ship(order_id: str, body: ShipIn, request: Request, who: Principal = D
                c: Container = Depends(container)) -> JSONResponse:
     """Record a shipment of allocated units from one location (the fulfilment issue builds the
     pick/pack flow on top of this). Accepts an Idempotency-Key."""
-    from conveyor.api.idempotency import idempotent
+    idem = await idempotency_for(request, who, _shipment_out)
+    result = await run_in_threadpool(lambda: handlers.ship_order(
+        c, order_id, location=body.location, lines=body.lines, carrier=body.carrier,
+        tracking_number=body.tracking_number, actor=who.actor, scope_channel_id=scope(who), idempotency=idem))
+    return respond(result, _shipment_out, 201, idem)
 
-    return await idempotent(request, who, c, 201, lambda uow: _ship(uow, order_id, body, who))
 
-
-def _ship(uow, order_id: str, body: ShipIn, who: Principal) -> dict:
-    from conveyor.inventory.locations import resolve_location
-
-    location = resolve_location(uow, body.location)
-    shipment = operations.ship_order(uow, order_id, location_id=location.id, lines=body.lines,
-                                     carrier=body.carrier, tracking_number=body.tracking_number,
-                                     actor=who.actor, scope_channel_id=scope(who))
-    return {"id": shipment.id, "order_id": order_id, "location_id": location.id, "items": shipment.items,
+def _shipment_out(shipment: Shipment) -> dict:
+    return {"id": shipment.id, "order_id": shipment.order_id, "location_id": shipment.location_id,
+            "items": [{"line_id": i["line_id"], "quantity": i["quantity"]} for i in shipment.items],
             "carrier": shipment.carrier, "tracking_number": shipment.tracking_number}
 
 
 @router.post("/{order_id}/deliver", response_model=OrderOut)
 def deliver(order_id: str, body: DeliverIn, who: Principal = Depends(require("orders:fulfil")),
             c: Container = Depends(container)) -> JSONResponse:
-    with c.uow() as uow:
-        return _json(operations.deliver_shipment(uow, order_id, body.shipment_id, who.actor, scope(who)))
+    return _json(handlers.deliver(c, order_id, body.shipment_id, who.actor, scope(who)))
 
 
 @router.post("/{order_id}/complete", response_model=OrderOut)
 def complete(order_id: str, who: Principal = Depends(require("orders:fulfil")),
              c: Container = Depends(container)) -> JSONResponse:
-    with c.uow() as uow:
-        return _json(operations.complete_order(uow, order_id, who.actor, scope(who)))
+    return _json(handlers.complete(c, order_id, who.actor, scope(who)))

@@ -1,10 +1,14 @@
 """The channel-neutral order input. Every source (REST API, channel webhooks, CSV import, POS,
-phone drafts) is mapped into a `PlaceOrder` before `orders.service.place_order` sees it.
-Amounts are integer minor units of `currency`."""
+phone drafts) is mapped into a `PlaceOrder` before the placement engine (`orders.placement`)
+sees it. Amounts are integer minor units of `currency` (see docs/decisions.md, "Money on
+commands").
+
+Pure data: no database, no web."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 
@@ -57,3 +61,28 @@ class PlaceOrder:
     # When set (a location code), stock must come from that location only: in-store (POS) sales,
     # or staff choosing where an order ships from.
     fulfil_from: str | None = None
+
+
+class OnShort(StrEnum):
+    """What placement does when stock can't cover every line."""
+    REFUSE = "refuse"  # refuse the order (REST under the `reject` policy: 409 insufficient_stock)
+    HOLD = "hold"  # accept it on hold, nothing allocated (channel orders under `reject`: already paid)
+    BACKORDER = "backorder"  # allocate what there is, keep the rest backordered
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelTerms:
+    """What placement needs to know about the order's channel (the handler reads it)."""
+    channel_id: str
+    code: str
+    backorder_policy: str  # reject | backorder, the service default already applied
+    routing_strategy: str | None = None  # the channel's own strategy; None: the routing configuration's
+
+
+@dataclass(frozen=True, slots=True)
+class PlacementOptions:
+    actor: str
+    on_short: OnShort = OnShort.REFUSE
+    max_lines: int = 500
+    # A batch (file import) reports a refused order and goes on; a single order raises.
+    collect_refusals: bool = False

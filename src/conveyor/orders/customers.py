@@ -18,8 +18,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, case, func, select
 
 from conveyor.orders.model import Order
-from conveyor.shared.db import UnitOfWork
 from conveyor.shared.errors import ValidationFailed
+from conveyor.shared.uow import UnitOfWork
 
 MIN_NAME_FRAGMENT = 3
 MAX_RESULTS = 50

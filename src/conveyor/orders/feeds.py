@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from conveyor.orders.model import Order, Shipment
 from conveyor.shared.clock import as_utc
-from conveyor.shared.db import UnitOfWork
+from conveyor.shared.uow import UnitOfWork
 
 MAX_ROWS = 10_000
 

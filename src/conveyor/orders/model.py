@@ -100,11 +100,14 @@ class Allocation(Base):
     """Stock of one SKU committed at one location to one order line (kits: per component).
 
     `quantity` is what is still allocated (not yet shipped or released); summed per SKU and
-    location it equals `stock_levels.allocated`."""
+    location it equals `stock_levels.allocated`. `shipped` is what left from here. How rows make a
+    line's buckets: `orders/allocations.py`."""
 
     __tablename__ = "allocations"
     __table_args__ = (
         CheckConstraint("quantity >= 0", name="quantity_not_negative"),
+        # One row per line, part and location: more units there are added to it.
+        UniqueConstraint("line_id", "sku_id", "location_id", name="uq_allocations_line_sku_location"),
         Index("ix_allocations_sku_location", "sku_id", "location_id"),
         Index("ix_allocations_location_created", "location_id", "created_at"),
     )

@@ -1,24 +1,37 @@
-"""Cancelling lines, shipping and delivering: the operations that move stock out of an order."""
+"""Cancelling lines, shipping and delivering: the operations that move stock out of an order.
+
+Each works on the order's allocation rows through `orders.allocations` (one definition of how
+rows become buckets), writes the matching stock ledger entries, re-settles the buckets and the
+status, and announces the change. None commits: `orders/handlers.py` does."""
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 from sqlalchemy import select
 
 from conveyor.inventory.ledger import StockChange, apply_changes
 from conveyor.inventory.model import LedgerReason
-from conveyor.orders.lifecycle import IllegalTransition, Status, check_transition
-from conveyor.orders.model import Allocation, Order, OrderLine, Shipment
-from conveyor.orders.service import check_cancellable, get_order, record, settle_status
+from conveyor.messaging.outbox import Topic
+from conveyor.orders import allocations as alloc
+from conveyor.orders.lifecycle import CANCELLABLE, IllegalTransition, Status, check_transition
+from conveyor.orders.model import Order, OrderLine, Shipment
+from conveyor.orders.service import announce, get_order, line_parts, rows_by_line, settle
+from conveyor.orders.timeline import EventType
 from conveyor.shared import ids
 from conveyor.shared.clock import utcnow
-from conveyor.shared.db import UnitOfWork
 from conveyor.shared.errors import ErrorCode, NotFound, ValidationFailed
+from conveyor.shared.uow import UnitOfWork
+
+SHIPPABLE = (Status.ALLOCATED, Status.BACKORDERED, Status.PARTIALLY_FULFILLED)
 
 
-def _line_quantities(order: Order, requested: dict[str, int] | None, available) -> dict[str, int]:
-    """Resolve {line id or line number: qty} (None = everything available) against the order."""
+def resolve_lines(order: Order, requested: Mapping[str, int] | None,
+                  available: Callable[[OrderLine], int]) -> dict[str, int]:
+    """Resolve {line id or line number: units} (None = everything available) against the order,
+    refusing a line the order doesn't have or more units than `available` allows."""
     by_key = {li.id: li for li in order.lines} | {str(li.line_no): li for li in order.lines}
     if requested is None:
         return {li.id: available(li) for li in order.lines if available(li) > 0}
@@ -29,134 +42,137 @@ def _line_quantities(order: Order, requested: dict[str, int] | None, available) 
             raise ValidationFailed(f"order has no line {key!r}", line=key)
         if not isinstance(qty, int) or qty <= 0:
             raise ValidationFailed(f"line {key}: quantity must be positive", ErrorCode.INVALID_QUANTITY, line=key)
-        if qty > available(line):
-            raise ValidationFailed(f"line {key}: only {available(line)} can be taken, not {qty}",
+        total = wanted.get(line.id, 0) + qty
+        if total > available(line):
+            raise ValidationFailed(f"line {key}: only {available(line)} can be taken, not {total}",
                                    ErrorCode.INVALID_QUANTITY, line=key, available=available(line))
-        wanted[line.id] = wanted.get(line.id, 0) + qty
+        wanted[line.id] = total
     return wanted
 
 
-def _release_line(line: OrderLine, allocations: list[Allocation], units: int, order_id: str) -> list[StockChange]:
-    """Give back `units` of a line's allocation, location by location."""
-    changes = []
-    for loc_allocs in _group_by_location(allocations).values():
-        can = min(a.quantity // a.per_unit for a in loc_allocs)
-        take = min(can, units)
-        if take <= 0:
-            continue
-        for a in loc_allocs:
-            a.quantity -= take * a.per_unit
-            changes.append(StockChange(a.sku_id, a.location_id, LedgerReason.RELEASE,
-                                       d_allocated=-take * a.per_unit, reference_type="order",
-                                       reference_id=order_id))
-        units -= take
-    return changes
+def stock_changes(moves: Iterable[alloc.Movement], reason: LedgerReason, order_id: str, *,
+                  shipped: bool = False, note: str = "") -> list[StockChange]:
+    """Ledger entries for units leaving allocation rows: released (allocated only) or shipped
+    (allocated and on hand)."""
+    return [StockChange(m.sku_id, m.location_id, reason, d_on_hand=-m.units if shipped else 0,
+                        d_allocated=-m.units, reference_type="order", reference_id=order_id, note=note)
+            for m in moves]
 
 
-def _group_by_location(allocations: list[Allocation]) -> dict[str, list[Allocation]]:
-    grouped: dict[str, list[Allocation]] = defaultdict(list)
-    for a in allocations:
-        if a.quantity > 0:
-            grouped[a.location_id].append(a)
-    return grouped
+def _unallocated(line: OrderLine) -> int:
+    return line.quantity - line.cancelled - line.shipped - line.allocated
 
 
-def cancel_order(uow: UnitOfWork, order_id: str, *, lines: dict[str, int] | None = None, reason: str = "",
+def cancel_order(uow: UnitOfWork, order_id: str, *, lines: Mapping[str, int] | None = None, reason: str = "",
                  actor: str, scope_channel_id: str | None = None) -> Order:
+    """Cancel units (all open ones when `lines` is None): units without stock first, then
+    allocated units, whose stock goes back to the locations."""
     order = get_order(uow, order_id, scope_channel_id, for_update=True)
-    check_cancellable(order)
-    wanted = _line_quantities(order, lines, lambda li: li.open_quantity)
+    if order.status not in CANCELLABLE:
+        raise IllegalTransition(order.status, Status.CANCELLED, "cancel")
+    parts, rows = line_parts(uow, order), rows_by_line(order)
+
+    def cancellable(line: OrderLine) -> int:
+        held = alloc.releasable_units(rows[line.id], parts[line.id]) if line.id in parts else 0
+        return _unallocated(line) + held
+
+    wanted = resolve_lines(order, lines, cancellable)
     if not wanted:
         raise IllegalTransition(order.status, Status.CANCELLED, "cancel")
-    changes: list[StockChange] = []
+    changes = []
     for line in order.lines:
         units = wanted.get(line.id, 0)
-        if not units:
-            continue
-        from_back = min(units, line.backordered)
-        from_unassigned = min(units - from_back, line.unassigned)
-        from_alloc = units - from_back - from_unassigned
-        line.backordered -= from_back
-        line.allocated -= from_alloc
-        line.cancelled += units
-        if from_alloc:
-            changes += _release_line(line, [a for a in order.allocations if a.line_id == line.id],
-                                     from_alloc, order.id)
+        release = units - min(units, _unallocated(line))
+        if release:
+            changes += stock_changes(alloc.release(rows[line.id], parts[line.id], release),
+                                     LedgerReason.RELEASE, order.id)
     apply_changes(uow, changes, actor, create_missing=False)
-    settle_status(order, "cancel")
-    record(uow, order, "order.cancelled" if order.status == Status.CANCELLED else "lines.cancelled", actor,
-           {"reason": reason, "lines": wanted}, topic="order.cancelled")
-    uow.commit()
+    for line in order.lines:  # buckets change after the stock statements, all together
+        line.cancelled += wanted.get(line.id, 0)
+    settle(order, parts, "cancel")
+    event = EventType.CANCELLED if order.status == Status.CANCELLED else EventType.LINES_CANCELLED
+    announce(uow, order, event, actor, {"reason": reason, "lines": wanted}, Topic.ORDER_CANCELLED)
     return order
 
 
-def ship_order(uow: UnitOfWork, order_id: str, *, location_id: str, lines: dict[str, int] | None = None,
+def ship_order(uow: UnitOfWork, order_id: str, *, location_id: str, lines: Mapping[str, int] | None = None,
                carrier: str = "", tracking_number: str = "", actor: str,
                scope_channel_id: str | None = None) -> Shipment:
     """Record that allocated units left `location_id`: on hand and allocated both go down."""
     order = get_order(uow, order_id, scope_channel_id, for_update=True)
-    if order.status not in (Status.ALLOCATED, Status.BACKORDERED, Status.PARTIALLY_FULFILLED):
+    if order.status not in SHIPPABLE:
         raise IllegalTransition(order.status, Status.FULFILLED, "ship")
-    at_location = [a for a in order.allocations if a.location_id == location_id and a.quantity > 0]
+    parts, rows = line_parts(uow, order), rows_by_line(order)
 
     def shippable(line: OrderLine) -> int:
-        mine = [a for a in at_location if a.line_id == line.id]
-        return min((a.quantity // a.per_unit for a in mine), default=0)
+        return alloc.open_units_at(rows[line.id], parts[line.id], location_id) if line.id in parts else 0
 
-    wanted = _line_quantities(order, lines, shippable)
+    wanted = resolve_lines(order, lines, shippable)
     if not wanted:
         raise ValidationFailed(f"nothing of this order is allocated at {location_id}", location_id=location_id)
-    changes = []
-    for line in order.lines:
-        units = wanted.get(line.id, 0)
-        for a in (a for a in at_location if a.line_id == line.id and units):
-            a.quantity -= units * a.per_unit
-            a.shipped += units * a.per_unit
-            changes.append(StockChange(a.sku_id, location_id, LedgerReason.SHIPMENT,
-                                       d_on_hand=-units * a.per_unit, d_allocated=-units * a.per_unit,
-                                       reference_type="order", reference_id=order.id))
-        line.allocated -= units
-        line.shipped += units
+    changes, items = [], []
+    for line_id, units in wanted.items():
+        moves = alloc.ship(rows[line_id], parts[line_id], units, location_id)
+        changes += stock_changes(moves, LedgerReason.SHIPMENT, order.id, shipped=True)
+        items.append({"line_id": line_id, "quantity": units, "components": _components(moves)})
     apply_changes(uow, changes, actor, create_missing=False)
     shipment = Shipment(id=ids.new_id("shipment"), order_id=order.id, location_id=location_id, carrier=carrier,
-                        tracking_number=tracking_number, items=[{"line_id": k, "quantity": v}
-                                                                for k, v in wanted.items()])
+                        tracking_number=tracking_number, items=items, status="shipped", created_at=utcnow())
     uow.session.add(shipment)
-    settle_status(order, "ship")
-    record(uow, order, "order.shipped", actor, {"shipment_id": shipment.id, "location_id": location_id,
-                                                  "carrier": carrier, "tracking_number": tracking_number,
-                                                  "lines": wanted}, topic="order.shipped")
-    uow.commit()
+    settle(order, parts, "ship")
+    announce(uow, order, EventType.SHIPPED, actor, {
+        "shipment_id": shipment.id, "location_id": location_id, "carrier": carrier,
+        "tracking_number": tracking_number, "lines": wanted}, Topic.ORDER_SHIPPED)
     return shipment
+
+
+def _components(moves: list[alloc.Movement]) -> list[dict[str, Any]]:
+    totals: dict[str, int] = defaultdict(int)
+    for m in moves:
+        totals[m.sku_id] += m.units
+    return [{"sku_id": sku_id, "quantity": units} for sku_id, units in sorted(totals.items())]
 
 
 def deliver_shipment(uow: UnitOfWork, order_id: str, shipment_id: str | None, actor: str,
                      scope_channel_id: str | None = None) -> Order:
+    """Mark one shipment (or every shipment still on its way) delivered."""
     order = get_order(uow, order_id, scope_channel_id, for_update=True)
-    query = select(Shipment).where(Shipment.order_id == order.id, Shipment.status == "shipped")
-    if shipment_id:
-        query = query.where(Shipment.id == shipment_id)
-    shipments = list(uow.session.scalars(query))
-    if not shipments:
-        if shipment_id:
+    shipments = list(uow.session.scalars(select(Shipment).where(Shipment.order_id == order.id)))
+    due = [s for s in shipments if s.status == "shipped" and shipment_id in (None, s.id)]
+    if not due:
+        if shipment_id and all(s.id != shipment_id for s in shipments):
             raise NotFound("shipment", shipment_id)
         raise IllegalTransition(order.status, Status.DELIVERED, "deliver")
-    by_id = {li.id: li for li in order.lines}
-    for shipment in shipments:
+    for shipment in due:
         shipment.status, shipment.delivered_at = "delivered", utcnow()
-        for item in shipment.items:
-            by_id[item["line_id"]].delivered += item["quantity"]
-    settle_status(order, "deliver")
-    record(uow, order, "order.delivered", actor, {"shipments": [s.id for s in shipments]},
-           topic="order.delivered")
-    uow.commit()
+    delivered = _delivered_units([s for s in shipments if s.status == "delivered"], line_parts(uow, order))
+    for line in order.lines:
+        line.delivered = min(line.shipped, delivered.get(line.id, 0))
+    settle(order, line_parts(uow, order), "deliver")
+    announce(uow, order, EventType.DELIVERED, actor, {"shipments": [s.id for s in due]}, Topic.ORDER_DELIVERED)
     return order
+
+
+def _delivered_units(shipments: list[Shipment], parts: Mapping[str, alloc.LineParts]) -> dict[str, int]:
+    """Whole line units delivered: a split kit counts once every part has arrived."""
+    by_component: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    plain: dict[str, int] = defaultdict(int)
+    for shipment in shipments:
+        for item in shipment.items:
+            plain[item["line_id"]] += item["quantity"]
+            for part in item.get("components", []):
+                by_component[item["line_id"]][part["sku_id"]] += part["quantity"]
+    result = dict(plain)
+    for line_id, got in by_component.items():
+        if line_id in parts and parts[line_id].split:
+            result[line_id] = min(got.get(sku, 0) // per for sku, per in parts[line_id].components.items())
+    return result
 
 
 def complete_order(uow: UnitOfWork, order_id: str, actor: str, scope_channel_id: str | None = None) -> Order:
     order = get_order(uow, order_id, scope_channel_id, for_update=True)
     check_transition(order.status, Status.COMPLETED, "complete")
     order.status = Status.COMPLETED
-    record(uow, order, "order.completed", actor, topic="order.completed")
-    uow.commit()
+    order.updated_at = utcnow()
+    announce(uow, order, EventType.COMPLETED, actor, topic=Topic.ORDER_COMPLETED)
     return order

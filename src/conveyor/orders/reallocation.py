@@ -1,38 +1,108 @@
 """Allocating what an order still needs — after a hold at intake, for backorders once stock
-arrives (`conveyor route batch`), or for the remainder when a location rejects or short-picks
-(`reroute`). Shortfalls stay backordered: the order was already accepted."""
+arrives, or for the remainder when a location rejects or short-picks (`reroute`). Shortfalls stay
+backordered: the order was already accepted. Nothing here commits (`orders/handlers.py` does)."""
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from conveyor.channels.service import channel_by_code, channel_code_for
+from conveyor.catalog.service import SkuFacts, sku_facts
 from conveyor.inventory.allocation import allocate_many, allocation_ledger, release_many
-from conveyor.inventory.ledger import StockChange, apply_changes, write_ledger
+from conveyor.inventory.ledger import apply_changes, write_ledger
 from conveyor.inventory.model import LedgerReason
+from conveyor.messaging.outbox import Topic
+from conveyor.orders import allocations as alloc
 from conveyor.orders import routing_bridge as bridge
 from conveyor.orders.lifecycle import Status
 from conveyor.orders.model import Allocation, Order
-from conveyor.routing.model import Destination, Plan, RequestLine
+from conveyor.orders.operations import resolve_lines, stock_changes
+from conveyor.orders.service import announce, get_order, line_parts, rows_by_line, settle
+from conveyor.orders.timeline import EventType
+from conveyor.routing.model import Component, Destination, Plan, RequestLine, RoutingRequest
+from conveyor.routing.rules import plan_order
 from conveyor.shared.clock import utcnow
-from conveyor.shared.db import UnitOfWork, insert_rows
 from conveyor.shared.errors import Conflict, DomainError, ErrorCode, ValidationFailed
+from conveyor.shared.uow import UnitOfWork
 
 MAX_ATTEMPTS = 3
+REROUTABLE = (Status.ALLOCATED, Status.BACKORDERED, Status.PARTIALLY_FULFILLED)
 
 
-def _open_request_lines(uow: UnitOfWork, order: Order) -> tuple[RequestLine, ...]:
-    unmapped = [li.line_no for li in order.lines if li.sku_id is None and li.unassigned + li.backordered > 0]
+@dataclass(frozen=True, slots=True)
+class RoutingChoice:
+    """Whose rules route the order (its channel's code) and, optionally, a strategy to use instead."""
+    channel: str
+    strategy: str | None = None
+
+
+def allocate_open_lines(uow: UnitOfWork, order: Order, routing: RoutingChoice, actor: str,
+                        exclude: frozenset[str] = frozenset()) -> int:
+    """Allocate unassigned and backordered units where stock allows; returns the line units
+    allocated. The order's buckets and status are settled; the event is on its timeline."""
+    parts, rows = line_parts(uow, order), rows_by_line(order)
+    request, line_of = _open_request(uow, order, parts, rows)
+    before = sum(li.allocated for li in order.lines)
+    if request:
+        plan, wanted = _plan_and_take(uow, order, request, routing, exclude)
+        if wanted:
+            _add_allocations(order, bridge.allocation_rows(plan, request, order.id, utcnow(), line_of=line_of))
+            write_ledger(uow, allocation_ledger(wanted, order.id), actor)
+        explanation = plan.explanation()
+    settle(order, parts, "allocate", routed=True)
+    units = sum(li.allocated for li in order.lines) - before
+    if request:
+        announce(uow, order, EventType.ALLOCATED, actor, {"units": units, "routing": explanation},
+                 Topic.ORDER_ALLOCATED if units else None)
+    return units
+
+
+def _open_request(uow: UnitOfWork, order: Order, parts: Mapping[str, alloc.LineParts],
+                  rows: Mapping[str, list[Allocation]]) -> tuple[tuple[RequestLine, ...], dict[str, str]]:
+    """What the order still needs, as routing request lines (and request id → line id where a split
+    kit is re-requested part by part)."""
+    unmapped = [li.line_no for li in order.lines if li.sku_id is None and li.quantity > li.cancelled]
     if unmapped:
         raise Conflict(f"line(s) {unmapped} have no mapped SKU; map them before allocating", lines=unmapped)
-    needy = [li for li in order.lines if li.unassigned + li.backordered > 0]
-    if not needy:
-        return ()
-    skus = bridge.load_skus(uow, [li.sku_code for li in needy])
-    return tuple(bridge.request_line(li.id, skus[li.sku_code], li.unassigned + li.backordered,
-                                     li.unit_price_minor) for li in needy)
+    facts = sku_facts(uow, [li.sku_code for li in order.lines])
+    request: list[RequestLine] = []
+    line_of: dict[str, str] = {}
+    for line in order.lines:
+        open_units = line.quantity - line.cancelled - line.shipped
+        needs = alloc.component_needs(rows[line.id], parts[line.id], open_units)
+        if any(needs.values()):
+            request += _request_lines(line.id, facts[line.sku_code], parts[line.id], needs,
+                                      line.unit_price_minor, line_of)
+    return tuple(request), line_of
+
+
+def _request_lines(line_id: str, sku: SkuFacts, parts: alloc.LineParts, needs: dict[str, int], price: int,
+                   line_of: dict[str, str]) -> list[RequestLine]:
+    units = {needs[s] // per for s, per in parts.components.items()}
+    whole = len(units) == 1 and all(needs[s] % per == 0 for s, per in parts.components.items())
+    if whole:
+        return [bridge.request_line(line_id, sku, units.pop(), price)]
+    # A split kit with some parts already covered: ask for each missing part on its own.
+    lines = []
+    for sku_id, need in needs.items():
+        if need:
+            request_id = f"{line_id}|{sku_id}"
+            line_of[request_id] = line_id
+            lines.append(RequestLine(request_id, sku_id, need, (Component(sku_id, 1),), 0, 0))
+    return lines
+
+
+def _add_allocations(order: Order, new_rows: list[dict]) -> None:
+    """Add to the line's row at that location when there is one: one row per (line, part, location)."""
+    existing = {(a.line_id, a.sku_id, a.location_id): a for a in order.allocations}
+    for row in new_rows:
+        found = existing.get((row["line_id"], row["sku_id"], row["location_id"]))
+        if found is not None:
+            found.quantity += row["quantity"]
+        else:
+            order.allocations.append(Allocation(**row))
 
 
 def _destination(order: Order) -> Destination:
@@ -41,12 +111,13 @@ def _destination(order: Order) -> Destination:
                        a.get("latitude"), a.get("longitude"))
 
 
-def _plan_and_take(uow: UnitOfWork, order: Order, request: tuple[RequestLine, ...], strategy: str | None,
-                   exclude: frozenset[str]) -> tuple[Plan, dict]:
-    channel = channel_by_code(uow, channel_code_for(uow, order.channel_id))
+def _plan_and_take(uow: UnitOfWork, order: Order, request: tuple[RequestLine, ...], routing: RoutingChoice,
+                   exclude: frozenset[str]) -> tuple[Plan, dict[tuple[str, str], int]]:
+    sku_ids = {c.sku_id for line in request for c in line.components}
     for _ in range(MAX_ATTEMPTS):
-        plan = bridge.plan_lines(uow, request, _destination(order), channel.code,
-                                 strategy or channel.routing_strategy, exclude=exclude)
+        candidates = bridge.snapshot_candidates(uow, sku_ids, exclude=exclude)
+        config = bridge.channel_config(uow, routing.channel, routing.strategy)
+        plan = plan_order(RoutingRequest(request, _destination(order), routing.channel), candidates, config)
         wanted = {} if plan.fallback == "unfillable" else bridge.component_totals(plan, request)
         taken = allocate_many(uow, wanted)
         if taken == set(wanted):
@@ -55,77 +126,27 @@ def _plan_and_take(uow: UnitOfWork, order: Order, request: tuple[RequestLine, ..
     raise DomainError(ErrorCode.BUSY, "stock kept changing while allocating; retry")
 
 
-def allocate_open_lines(uow: UnitOfWork, order: Order, actor: str, strategy: str | None = None,
-                        exclude: frozenset[str] = frozenset()) -> int:
-    """Allocate unassigned and backordered units where stock allows; returns units allocated.
-    Does not commit: the caller's transaction also records why it happened."""
-    from conveyor.orders.service import record, settle_status
-
-    request = _open_request_lines(uow, order)
-    if not request:
-        return 0
-    plan, wanted = _plan_and_take(uow, order, request, strategy, exclude)
-    got = bridge.line_units(plan, request) if wanted else {}
-    by_line = {li.id: li for li in order.lines}
-    for r in request:
-        line = by_line[r.line_id]
-        line.allocated += got.get(r.line_id, 0)
-        line.backordered = r.quantity - got.get(r.line_id, 0)
-    if wanted:
-        insert_rows(uow.session, Allocation.__table__, bridge.allocation_rows(plan, request, order.id, utcnow()))
-        write_ledger(uow, allocation_ledger(wanted, order.id), actor)
-    uow.session.flush()
-    uow.session.expire(order, ["allocations"])
-    settle_status(order, "allocate")
-    units = sum(got.values())
-    record(uow, order, "order.allocated", actor, {"units": units, "routing": plan.explanation()},
-           topic="order.allocated" if units else None)
-    return units
-
-
-def reroute(uow: UnitOfWork, order_id: str, location_id: str, actor: str, reason: str,
-            lines: dict[str, int] | None = None) -> Order:
-    """A location rejected (or short-picked) some or all of what it was given: release those
-    units and route them again, never back to that location. Recorded on the timeline."""
-    from conveyor.orders.service import get_order, record
-
-    order = get_order(uow, order_id, for_update=True)
-    if order.status not in (Status.ALLOCATED, Status.BACKORDERED, Status.PARTIALLY_FULFILLED):
+def reroute(uow: UnitOfWork, order_id: str, location_id: str, actor: str, reason: str, routing: RoutingChoice,
+            lines: Mapping[str, int] | None = None, scope_channel_id: str | None = None) -> Order:
+    """A location rejected (or short-picked) some or all of what it was given: give those units
+    back and route them again, never to that location. Recorded on the timeline."""
+    order = get_order(uow, order_id, scope_channel_id, for_update=True)
+    if order.status not in REROUTABLE:
         raise Conflict(f"cannot re-route an order that is {order.status}", current_status=order.status)
-    released = _release_at(uow, order, location_id, lines, actor)
-    if not released:
+    parts, rows = line_parts(uow, order), rows_by_line(order)
+    wanted = resolve_lines(order, lines, lambda li: alloc.open_units_at(rows[li.id], parts[li.id], location_id)
+                           if li.id in parts else 0)
+    if not wanted:
         raise ValidationFailed(f"nothing of this order is allocated at {location_id}", location_id=location_id)
-    record(uow, order, "order.rerouted", actor, {"from_location_id": location_id, "reason": reason,
-                                                 "lines": released}, topic="order.rerouted")
-    allocate_open_lines(uow, order, actor, exclude=frozenset({location_id}))
-    uow.commit()
-    return order
-
-
-def _release_at(uow: UnitOfWork, order: Order, location_id: str, lines: dict[str, int] | None,
-                actor: str) -> dict[str, int]:
-    """Give back the order's open allocation at one location (all, or `lines` {line id: units})."""
-    by_line: dict[str, list[Allocation]] = defaultdict(list)
-    for a in order.allocations:
-        if a.location_id == location_id and a.quantity > 0:
-            by_line[a.line_id].append(a)
-    released, changes = {}, []
-    for line in order.lines:
-        allocs = by_line.get(line.id)
-        if not allocs:
-            continue
-        here = min(a.quantity // a.per_unit for a in allocs)
-        units = min(here, (lines or {}).get(line.id, here))
-        if units <= 0:
-            continue
-        for a in allocs:
-            a.quantity -= units * a.per_unit
-            changes.append(StockChange(a.sku_id, location_id, LedgerReason.RELEASE, d_allocated=-units * a.per_unit,
-                                       reference_type="order", reference_id=order.id, note="re-route"))
-        line.allocated -= units
-        released[line.id] = units
+    changes = [change for line_id, units in wanted.items()
+               for change in stock_changes(alloc.release(rows[line_id], parts[line_id], units, location_id),
+                                           LedgerReason.RELEASE, order.id, note="re-route")]
     apply_changes(uow, changes, actor, create_missing=False)
-    return released
+    settle(order, parts, "reroute", routed=True)
+    announce(uow, order, EventType.REROUTED, actor, {"from_location_id": location_id, "reason": reason,
+                                                     "lines": wanted}, Topic.ORDER_REROUTED)
+    allocate_open_lines(uow, order, routing, actor, exclude=frozenset({location_id}))
+    return order
 
 
 def waiting_order_ids(uow: UnitOfWork, limit: int = 10_000) -> list[str]:
@@ -135,13 +156,10 @@ def waiting_order_ids(uow: UnitOfWork, limit: int = 10_000) -> list[str]:
         .order_by(Order.created_at, Order.id).limit(limit)))
 
 
-def allocate_waiting(uow: UnitOfWork, order_id: str, actor: str, strategy: str | None = "optimal") -> int:
-    """One step of the batch: allocate what one waiting order can now get; commits."""
-    from conveyor.orders.service import get_order
-
+def allocate_waiting(uow: UnitOfWork, order_id: str, routing_for: Callable[[Order], RoutingChoice],
+                     actor: str) -> int:
+    """Allocate what one waiting order can get now (0 if it is no longer waiting)."""
     order = get_order(uow, order_id, for_update=True)
     if order.status not in (Status.BACKORDERED, Status.PENDING):
         return 0
-    units = allocate_open_lines(uow, order, actor, strategy)
-    uow.commit()
-    return units
+    return allocate_open_lines(uow, order, routing_for(order), actor)

@@ -13,12 +13,13 @@ from conveyor.api.deps import container, require
 from conveyor.api.schemas import Code, Strict
 from conveyor.auth.service import Principal
 from conveyor.bootstrap import Container
-from conveyor.inventory.locations import resolve_location
-from conveyor.orders import reallocation, routing_store
+from conveyor.catalog.service import sku_facts
+from conveyor.orders import handlers, routing_store
 from conveyor.orders import routing_bridge as bridge
 from conveyor.orders.api import scope
 from conveyor.orders.schemas import AddressIn, render_order
-from conveyor.routing.model import Destination
+from conveyor.routing.model import Destination, RoutingRequest
+from conveyor.routing.rules import plan_order
 
 router = APIRouter(tags=["routing"])
 
@@ -54,8 +55,7 @@ def put_config(document: Annotated[dict[str, Any], Body()], who: Principal = Dep
                c: Container = Depends(container)) -> dict:
     """Replace the routing configuration (see docs/routing.md for the format). Validated whole:
     a bad document is a 422 and the old one stays."""
-    with c.uow() as uow:
-        return routing_store.save(uow, document, who.actor).to_dict()
+    return handlers.save_routing_config(c, document, who.actor).to_dict()
 
 
 @router.post("/routing/preview")
@@ -64,13 +64,15 @@ def preview(body: PreviewIn, _: Principal = Depends(require("orders:read")),
     """What routing would do with this order right now, with every candidate and why — nothing
     is reserved or written."""
     with c.reader() as uow:
-        skus = bridge.load_skus(uow, [li.sku for li in body.lines])
+        skus = sku_facts(uow, [li.sku for li in body.lines])
         bridge.check_skus([li.sku for li in body.lines], skus)
         lines = tuple(bridge.request_line(f"line{n}", skus[li.sku], li.quantity, 0)
                       for n, li in enumerate(body.lines, start=1))
         a = body.shipping_address
-        plan = bridge.plan_lines(uow, lines, Destination(a.country, a.postal_code, a.region, a.latitude,
-                                                         a.longitude), body.channel, body.strategy)
+        destination = Destination(a.country, a.postal_code, a.region, a.latitude, a.longitude)
+        candidates = bridge.snapshot_candidates(uow, {c.sku_id for line in lines for c in line.components})
+        plan = plan_order(RoutingRequest(lines, destination, body.channel), candidates,
+                          bridge.channel_config(uow, body.channel, body.strategy))
     return {"lines": [{"line_id": line.line_id, "sku": li.sku, "quantity": li.quantity}
                       for line, li in zip(lines, body.lines, strict=True)], **plan.explanation()}
 
@@ -79,10 +81,5 @@ def preview(body: PreviewIn, _: Principal = Depends(require("orders:read")),
 def reroute(order_id: str, body: RerouteIn, who: Principal = Depends(require("orders:fulfil")),
             c: Container = Depends(container)) -> JSONResponse:
     """A location rejected or short-picked: release its units and route them again elsewhere."""
-    with c.uow() as uow:
-        from conveyor.orders.service import get_order
-
-        get_order(uow, order_id, scope(who))  # 404 for another channel's order
-        location = resolve_location(uow, body.location)
-        order = reallocation.reroute(uow, order_id, location.id, who.actor, body.reason, body.lines)
-        return JSONResponse(render_order(order))
+    order = handlers.reroute(c, order_id, body.location, who.actor, body.reason, body.lines, scope(who))
+    return JSONResponse(render_order(order))

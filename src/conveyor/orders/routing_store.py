@@ -1,11 +1,10 @@
 """Where the routing configuration lives (the database side of the pure `routing` package):
-one JSON document (validated by `RoutingConfig.from_dict`), read through a short per-process
-cache that every change here invalidates. Another process sees a change within CACHE_SECONDS."""
+one JSON document (validated by `RoutingConfig.from_dict`), read through the container's cache,
+which a change here invalidates once it commits; other processes see a change within the cache's
+time-to-live (see shared/cache.py)."""
 
 from __future__ import annotations
 
-import threading
-import time
 from datetime import datetime
 
 from sqlalchemy import String
@@ -13,9 +12,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from conveyor.routing.rules import RoutingConfig
 from conveyor.shared.clock import utcnow
-from conveyor.shared.db import Base, JsonDoc, UnitOfWork, UtcDateTime
+from conveyor.shared.db import Base, JsonDoc, UtcDateTime
+from conveyor.shared.uow import UnitOfWork
 
-CACHE_SECONDS = 30.0
+CACHE = "routing_config"
 # Out of the box: the cheapest plan that keeps the promise (issue 3 made it the default).
 DEFAULT_DOCUMENT = {"default": {"strategy": "lowest_cost", "fallback": "backorder"}}
 
@@ -29,25 +29,13 @@ class RoutingConfigRow(Base):
     updated_by: Mapped[str] = mapped_column(String(100), default="system")
 
 
-_cache: tuple[float, RoutingConfig] | None = None
-_lock = threading.Lock()
-
-
-def invalidate() -> None:
-    global _cache
-    with _lock:
-        _cache = None
-
-
 def load(uow: UnitOfWork) -> RoutingConfig:
-    global _cache
-    hit = _cache
-    if hit and time.monotonic() - hit[0] < CACHE_SECONDS:
-        return hit[1]
-    row = uow.session.get(RoutingConfigRow, "default")
-    config = RoutingConfig.from_dict(row.document if row else DEFAULT_DOCUMENT)
-    with _lock:
-        _cache = (time.monotonic(), config)
+    def read() -> RoutingConfig:
+        row = uow.session.get(RoutingConfigRow, "default")
+        return RoutingConfig.from_dict(row.document if row else DEFAULT_DOCUMENT)
+
+    config: RoutingConfig | None = uow.caches.named(CACHE).get("default", read)
+    assert config is not None  # read() always returns one
     return config
 
 
@@ -58,6 +46,6 @@ def save(uow: UnitOfWork, document: dict, actor: str) -> RoutingConfig:
         row = RoutingConfigRow(id="default", document={}, updated_by=actor)
         uow.session.add(row)
     row.document, row.updated_at, row.updated_by = config.to_dict(), utcnow(), actor
-    uow.commit()
-    invalidate()
+    uow.session.flush()
+    uow.after_commit(uow.caches.named(CACHE).invalidate)
     return config

@@ -1,33 +1,30 @@
-"""Order use cases after placement: read, list, hold, release, cancel, ship, deliver, notes, tags.
+"""Order operations after placement: read, list, hold, release, notes, tags — and the shared steps
+every state change ends with (`settle`, `announce`).
 
-Each is one transaction: the change, its timeline event and its outbox message commit together.
-The order row is locked first (FOR UPDATE on PostgreSQL; SQLite writers are serialised), so two
-changes to the same order never interleave."""
+Operations never commit (`orders/handlers.py` does). The order row is locked first (FOR UPDATE on
+PostgreSQL; SQLite writers are serialised), so two changes to the same order never interleave; the
+change, its timeline event and its outbox message commit together."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, or_, select
+from sqlalchemy import or_, select
 
-from conveyor.channels.model import Channel
-from conveyor.messaging.model import OutboxMessage
-from conveyor.orders.lifecycle import (
-    CANCELLABLE,
-    HOLDABLE,
-    Buckets,
-    IllegalTransition,
-    Status,
-    check_transition,
-    derive_status,
-)
-from conveyor.orders.model import Order, OrderEvent, OrderLine
-from conveyor.shared import ids
+from conveyor.catalog.service import sku_facts
+from conveyor.messaging import outbox
+from conveyor.messaging.outbox import Topic
+from conveyor.orders import allocations as alloc
+from conveyor.orders import timeline
+from conveyor.orders.lifecycle import HOLDABLE, Buckets, IllegalTransition, Status, check_transition, derive_status
+from conveyor.orders.model import Allocation, Order, OrderLine
+from conveyor.orders.timeline import EventType
 from conveyor.shared.clock import as_utc, utcnow
-from conveyor.shared.db import UnitOfWork
 from conveyor.shared.errors import NotFound
 from conveyor.shared.pagination import Page, paginate
+from conveyor.shared.uow import UnitOfWork
 
 
 def get_order(uow: UnitOfWork, order_id: str, scope_channel_id: str | None = None,
@@ -43,8 +40,15 @@ def get_order(uow: UnitOfWork, order_id: str, scope_channel_id: str | None = Non
     return order
 
 
+def find_by_external_id(uow: UnitOfWork, channel_id: str, external_id: str, for_update: bool = False) -> Order | None:
+    query = select(Order).where(Order.channel_id == channel_id, Order.external_id == external_id)
+    if for_update and uow.dialect == "postgresql":
+        query = query.with_for_update()
+    return uow.session.scalar(query)
+
+
 def list_orders(uow: UnitOfWork, *, limit: int = 50, cursor: str | None = None,
-                scope_channel_id: str | None = None, status: str | None = None, channel: str | None = None,
+                scope_channel_id: str | None = None, status: str | None = None, channel_id: str | None = None,
                 created_from: datetime | None = None, created_to: datetime | None = None,
                 sku: str | None = None, email: str | None = None, q: str | None = None) -> Page[Order]:
     query = select(Order)
@@ -52,9 +56,8 @@ def list_orders(uow: UnitOfWork, *, limit: int = 50, cursor: str | None = None,
         query = query.where(Order.channel_id == scope_channel_id)
     if status:
         query = query.where(Order.status == status)
-    if channel:
-        query = query.where(Order.channel_id.in_(
-            select(Channel.id).where(or_(Channel.code == channel, Channel.id == channel))))
+    if channel_id:
+        query = query.where(Order.channel_id == channel_id)
     # Compare instants in UTC: SQLite stores UTC wall-clock text and would ignore an offset.
     if created_from:
         query = query.where(Order.created_at >= as_utc(created_from))
@@ -71,26 +74,51 @@ def list_orders(uow: UnitOfWork, *, limit: int = 50, cursor: str | None = None,
     return paginate(uow.session, query, Order.id, limit, cursor)
 
 
-def timeline(uow: UnitOfWork, order_id: str, scope_channel_id: str | None = None) -> list[OrderEvent]:
+def order_timeline(uow: UnitOfWork, order_id: str, scope_channel_id: str | None = None) -> list[Any]:
     get_order(uow, order_id, scope_channel_id)
-    return list(uow.session.scalars(
-        select(OrderEvent).where(OrderEvent.order_id == order_id).order_by(OrderEvent.id)))
+    return timeline.events(uow, order_id)
 
 
-def record(uow: UnitOfWork, order: Order, event_type: str, actor: str, data: dict[str, Any] | None = None,
-           topic: str | None = None) -> None:
-    """Append a timeline event and (optionally) an outbox message, in the caller's transaction."""
-    now = utcnow()
+# --- the steps every change ends with ----------------------------------------------------------------
+
+def announce(uow: UnitOfWork, order: Order, event: EventType, actor: str, data: dict[str, Any] | None = None,
+             topic: Topic | None = None) -> None:
+    """Append the timeline event and (optionally) the outbox message of a change, in its transaction."""
     data = data or {}
-    uow.session.execute(insert(OrderEvent.__table__), [{
-        "id": ids.new_id("event"), "order_id": order.id, "type": event_type, "actor": actor,
-        "data": data, "created_at": now}])
-    if topic:
-        uow.session.execute(insert(OutboxMessage.__table__), [{
-            "id": ids.new_id("outbox"), "topic": topic, "key": order.id, "status": "pending", "attempts": 0,
-            "last_error": "", "created_at": now, "available_at": now,
-            "payload": {"order_id": order.id, "channel_id": order.channel_id,
-                        "external_id": order.external_id, "status": order.status, **data}}])
+    timeline.append(uow, order.id, event, data, actor)
+    if topic is not None:
+        outbox.enqueue(uow, topic, order.id, {"order_id": order.id, "channel_id": order.channel_id,
+                                              "external_id": order.external_id, "status": order.status, **data})
+
+
+def line_parts(uow: UnitOfWork, order: Order) -> dict[str, alloc.LineParts]:
+    """What each mapped line is made of (components per unit, may it split)."""
+    facts = sku_facts(uow, [li.sku_code for li in order.lines if li.sku_id])
+    return {li.id: alloc.LineParts(dict(facts[li.sku_code].components), facts[li.sku_code].allow_split)
+            for li in order.lines if li.sku_id and li.sku_code in facts}
+
+
+def rows_by_line(order: Order) -> dict[str, list[Allocation]]:
+    rows: dict[str, list[Allocation]] = {li.id: [] for li in order.lines}
+    for a in order.allocations:
+        rows.setdefault(a.line_id, []).append(a)
+    return rows
+
+
+def settle(order: Order, parts: Mapping[str, alloc.LineParts], action: str, routed: bool | None = None) -> str:
+    """Recompute every line's buckets from its allocation rows, then move the order to the status
+    its lines now put it in (kept under a hold, if held). Lines of an order that was never routed
+    keep their open units unassigned; otherwise open units without stock are backordered."""
+    if routed is None:
+        routed = (order.held_from if order.status == Status.ON_HOLD else order.status) != Status.PENDING
+    rows = rows_by_line(order)
+    for line in order.lines:
+        if line.id in parts:
+            line.shipped = alloc.shipped_units(rows[line.id], parts[line.id])
+            line.allocated = alloc.allocated_units(rows[line.id], parts[line.id])
+        unallocated = line.quantity - line.cancelled - line.shipped - line.allocated
+        line.backordered = unallocated if routed else 0
+    return settle_status(order, action)
 
 
 def buckets(order: Order) -> list[Buckets]:
@@ -112,41 +140,36 @@ def settle_status(order: Order, action: str) -> str:
     return derived
 
 
+# --- holds, notes, tags -------------------------------------------------------------------------------
+
 def hold_order(uow: UnitOfWork, order_id: str, reason: str, actor: str,
                scope_channel_id: str | None = None) -> Order:
     order = get_order(uow, order_id, scope_channel_id, for_update=True)
     if order.status not in HOLDABLE:
         raise IllegalTransition(order.status, Status.ON_HOLD, "hold")
     order.held_from, order.status, order.hold_reason = order.status, Status.ON_HOLD, reason
-    record(uow, order, "order.held", actor, {"reason": reason}, topic="order.held")
-    uow.commit()
+    order.updated_at = utcnow()
+    announce(uow, order, EventType.HELD, actor, {"reason": reason}, Topic.ORDER_HELD)
     return order
 
 
-def release_hold(uow: UnitOfWork, order_id: str, actor: str, scope_channel_id: str | None = None,
-                 strategy: str | None = None) -> Order:
-    from conveyor.orders.reallocation import allocate_open_lines
-
+def release_hold(uow: UnitOfWork, order_id: str, actor: str, scope_channel_id: str | None = None) -> Order:
+    """Lift the hold; the order returns to the status it was held from. An order held before it
+    was ever routed comes back `pending`: the handler then allocates it."""
     order = get_order(uow, order_id, scope_channel_id, for_update=True)
     if order.status != Status.ON_HOLD:
         raise IllegalTransition(order.status, order.held_from or Status.PENDING, "release")
     reason = order.hold_reason
     order.status, order.held_from, order.hold_reason = order.held_from or Status.PENDING, None, None
-    record(uow, order, "order.released", actor, {"reason": reason}, topic="order.released")
-    if order.status == Status.PENDING:
-        from conveyor.channels.skumap import remap_unmapped_lines
-
-        remap_unmapped_lines(uow, order)  # lines held as unmapped_sku get the SKU mapped since
-        allocate_open_lines(uow, order, actor, strategy)
-    uow.commit()
+    order.updated_at = utcnow()
+    announce(uow, order, EventType.RELEASED, actor, {"reason": reason}, Topic.ORDER_RELEASED)
     return order
 
 
 def add_note(uow: UnitOfWork, order_id: str, text: str, actor: str, scope_channel_id: str | None = None) -> Order:
     order = get_order(uow, order_id, scope_channel_id, for_update=True)
-    record(uow, order, "note.added", actor, {"text": text})
+    announce(uow, order, EventType.NOTE_ADDED, actor, {"text": text})
     order.updated_at = utcnow()
-    uow.commit()
     return order
 
 
@@ -157,11 +180,5 @@ def change_tags(uow: UnitOfWork, order_id: str, add: list[str], remove: list[str
     tags += [t for t in add if t not in tags]
     order.tags = tags
     order.updated_at = utcnow()
-    record(uow, order, "tags.changed", actor, {"added": add, "removed": remove, "tags": tags})
-    uow.commit()
+    announce(uow, order, EventType.TAGS_CHANGED, actor, {"added": add, "removed": remove, "tags": tags})
     return order
-
-
-def check_cancellable(order: Order) -> None:
-    if order.status not in CANCELLABLE:
-        raise IllegalTransition(order.status, Status.CANCELLED, "cancel")

@@ -8,15 +8,16 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from conveyor.inventory.locations import list_locations
-from conveyor.inventory.model import StockLevel
+from conveyor.catalog.service import sku_facts
+from conveyor.inventory.locations import list_locations, routing_profiles
+from conveyor.inventory.service import sellable_on_hand
 from conveyor.orders import routing_bridge as bridge
 from conveyor.orders import routing_store
 from conveyor.orders.model import Allocation, Order
 from conveyor.routing.model import Destination, RoutingRequest
 from conveyor.routing.simulate import Kpis, replay
 from conveyor.shared.clock import as_utc
-from conveyor.shared.db import UnitOfWork
+from conveyor.shared.uow import UnitOfWork
 
 
 def _history(uow: UnitOfWork, since: datetime | None, limit: int) -> list[Order]:
@@ -28,7 +29,7 @@ def _history(uow: UnitOfWork, since: datetime | None, limit: int) -> list[Order]
 
 def _requests(uow: UnitOfWork, orders: list[Order]) -> list[RoutingRequest]:
     codes = {li.sku_code for o in orders for li in o.lines if li.sku_id}
-    skus = bridge.load_skus(uow, sorted(codes)) if codes else {}
+    skus = sku_facts(uow, sorted(codes)) if codes else {}
     requests = []
     for o in orders:
         lines = tuple(bridge.request_line(li.id, skus[li.sku_code], li.quantity, li.unit_price_minor)
@@ -44,8 +45,8 @@ def _requests(uow: UnitOfWork, orders: list[Order]) -> list[RoutingRequest]:
 def _starting_stock(uow: UnitOfWork, orders: list[Order]) -> dict[str, dict[str, int]]:
     """Stock before the replayed orders: on hand now plus what those orders have shipped since."""
     stock: dict[str, dict[str, int]] = defaultdict(dict)
-    for lv in uow.session.scalars(select(StockLevel)):
-        stock[lv.location_id][lv.sku_id] = lv.on_hand - lv.safety_stock
+    for location_id, sku_id, sellable in sellable_on_hand(uow):
+        stock[location_id][sku_id] = sellable
     ids = [o.id for o in orders]
     for start in range(0, len(ids), 500):
         for a in uow.session.scalars(select(Allocation).where(Allocation.order_id.in_(ids[start:start + 500]))):
@@ -58,7 +59,7 @@ def simulate(uow: UnitOfWork, strategies: list[str], since: datetime | None = No
     orders = _history(uow, since, limit)
     requests = _requests(uow, orders)
     stock = _starting_stock(uow, orders)
-    profiles = bridge.routing_profiles(uow)
+    profiles = routing_profiles(uow)
     candidates = [bridge.make_candidate(loc.id, loc.code, loc.priority, loc.latitude, loc.longitude, loc.type,
                                         loc.can_ship, stock.get(loc.id, {}), profiles.get(loc.id, {}))
                   for loc in list_locations(uow, active=True)]

@@ -12,14 +12,30 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Integer, String, select, update
+from sqlalchemy.orm import Mapped, mapped_column
 
-from conveyor.auth.model import IdempotencyRecord
 from conveyor.shared.clock import utcnow
-from conveyor.shared.db import UnitOfWork, insert_ignoring_conflicts
+from conveyor.shared.db import Base, JsonDoc, UtcDateTime
 from conveyor.shared.errors import DomainError, ErrorCode
+from conveyor.shared.sql import insert_ignoring_conflicts
+from conveyor.shared.uow import UnitOfWork
+
+
+class IdempotencyRecord(Base):
+    """The first response to a POST with an Idempotency-Key, replayed to any retry."""
+
+    __tablename__ = "idempotency_keys"
+
+    principal: Mapped[str] = mapped_column(String(40), primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int | None] = mapped_column(Integer, default=None)
+    response: Mapped[dict[str, Any] | None] = mapped_column(JsonDoc, default=None)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,12 +15,12 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 from conveyor.bootstrap import Container
-from conveyor.catalog.service import SkuData, create_product
-from conveyor.channels.secrets import Vault
-from conveyor.channels.service import create_channel
-from conveyor.channels.skumap import Mapping, set_mappings
-from conveyor.inventory.locations import LocationData, create_location
-from conveyor.inventory.service import receive
+from conveyor.catalog.handlers import create_product
+from conveyor.catalog.service import SkuData
+from conveyor.channels.handlers import create_channel, set_mappings
+from conveyor.channels.skumap import Mapping
+from conveyor.inventory.handlers import create_location, receive
+from conveyor.inventory.locations import LocationData
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "channels"
 SECRET = "s3cret-webhook-key"
@@ -38,22 +38,16 @@ def fixture(relative: str) -> bytes:
 
 def seed_channels(c: Container, stock: int = 20, bc_base_url: str = "") -> None:
     """The sample payloads' SKUs with stock at WH-MAIN, and one channel per webhook platform."""
-    vault = Vault.from_settings(c.settings)
-    with c.uow() as uow:
-        create_location(uow, LocationData(code="WH-MAIN", name="Main warehouse", priority=1))
+    create_location(c, LocationData(code="WH-MAIN", name="Main warehouse", priority=1))
     for code in CATALOG:
-        with c.uow() as uow:
-            create_product(uow, code, [SkuData(code=code, name=code, price_minor=1000)])
-        with c.uow() as uow:
-            receive(uow, code, "WH-MAIN", stock, actor="test")
+        create_product(c, code, [SkuData(code=code, name=code, price_minor=1000)])
+        receive(c, code, "WH-MAIN", stock, actor="test")
     for code, kind, currency in [("shop", "shopify", "USD"), ("woo", "woocommerce", "EUR"),
                                  ("bc", "bigcommerce", "USD")]:
         config = {"store_hash": "abc123", "base_url": bc_base_url} if kind == "bigcommerce" else {}
         secrets = {"webhook_secret": SECRET, "access_token": "tok-123"}
-        with c.uow() as uow:
-            create_channel(uow, code, code, kind, currency, config=config, secrets=secrets, vault=vault)
-        with c.uow() as uow:
-            set_mappings(uow, code, [Mapping(k, v) for k, v in SKU_MAPS[code].items()])
+        create_channel(c, code=code, name=code, type=kind, currency=currency, config=config, secrets=secrets)
+        set_mappings(c, code, [Mapping(k, v) for k, v in SKU_MAPS[code].items()])
 
 
 def _b64_hmac(secret: str, body: bytes) -> str:

@@ -7,9 +7,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy import select
 
-from conveyor.channels.drafts import DraftLine, Limits, confirm_draft, create_draft
+from conveyor.channels.drafts import DraftLine
+from conveyor.channels.handlers import channel_for, confirm_draft, create_channel, create_draft
 from conveyor.channels.model import DraftOrder
-from conveyor.channels.service import create_channel, get_channel
 from conveyor.inventory.model import StockLevel
 from conveyor.orders.model import Order, OrderEvent
 from tests.helpers import seed_world
@@ -17,19 +17,14 @@ from tests.helpers import seed_world
 
 def _draft(container) -> str:
     seed_world(container, {"SKU-A": 5})
-    with container.uow() as uow:
-        create_channel(uow, "phone", "Phone", "phone", backorder_policy="reject")
-    with container.uow() as uow:
-        channel = get_channel(uow, "phone")
-        draft = create_draft(uow, channel, "USD", {"lines": [DraftLine("SKU-A", 3, 900, "price match")]},
-                             actor="staff", limits=Limits())
+    create_channel(container, code="phone", name="Phone", type="phone", backorder_policy="reject")
+    draft = create_draft(container, channel_for(container, "phone"), "USD",
+                         {"lines": [DraftLine("SKU-A", 3, 900, "price match")]}, actor="staff")
     return draft.id
 
 
 def _confirm(container, draft_id: str) -> str:
-    with container.uow() as uow:
-        channel = get_channel(uow, "phone")
-        return confirm_draft(uow, draft_id, channel, actor="staff", limits=Limits()).order.id
+    return confirm_draft(container, draft_id, channel_for(container, "phone"), actor="staff").order.id
 
 
 def test_simultaneous_confirms_place_one_order(container):

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from conveyor.channels.imports import import_orders
 from conveyor.inventory.locations import list_locations
-from conveyor.orders import routing_store
+from conveyor.orders.handlers import save_routing_config
 from conveyor.orders.model import Allocation
 from tests.integration.test_routing_integration import world
 
@@ -32,7 +32,6 @@ def test_import_follows_the_routing_configuration(container):
 
 def test_import_with_priority_configured_ships_from_the_priority_warehouse(container):
     world(container, {"NJ": {"A": 5}, "CA": {"A": 5}})
-    with container.uow() as uow:
-        routing_store.save(uow, {"default": {"strategy": "priority"}}, "test")
+    save_routing_config(container, {"default": {"strategy": "priority"}}, "test")
     assert import_orders(container, "web", io.StringIO(FILE, newline="")).created == 1
     assert _shipped_from(container) == {"NJ"}

@@ -9,11 +9,10 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
+from conveyor.channels.handlers import create_channel, record_sale, set_mappings
 from conveyor.channels.imports import import_orders
 from conveyor.channels.polling import poll
-from conveyor.channels.secrets import Vault
-from conveyor.channels.service import create_channel
-from conveyor.channels.skumap import Mapping, set_mappings
+from conveyor.channels.skumap import Mapping
 from conveyor.inventory.service import level
 from conveyor.orders.model import Order
 from tests.helpers import seed_world
@@ -70,14 +69,11 @@ def test_cli_import_prints_rejected_rows_and_summary(container, tmp_path, monkey
 
 def test_pos_sale_takes_stock_from_the_store_and_completes(container):
     world = seed_world(container, {"SKU-A": 10}, locations=2)
-    with container.uow() as uow:
-        create_channel(uow, "till", "Store till", "pos")
-    from conveyor.channels.pos import record_sale
-    from conveyor.inventory.service import receive
+    create_channel(container, code="till", name="Store till", type="pos")
+    from conveyor.inventory.handlers import receive
     from conveyor.orders.commands import LineInput, PlaceOrder
 
-    with container.uow() as uow:
-        receive(uow, "SKU-A", "WH2", 3, actor="test")
+    receive(container, "SKU-A", "WH2", 3, actor="test")
     cmd = PlaceOrder(channel="till", currency="USD", lines=[LineInput("SKU-A", 2, 1000)])
     order = record_sale(container, cmd, "WH2", "test")
     assert order.status == "completed" and order.lines[0].shipped == 2
@@ -89,11 +85,9 @@ def test_pos_sale_takes_stock_from_the_store_and_completes(container):
 
 def test_amazon_poll_places_orders_and_waits_out_a_429(container, platform):
     seed_world(container, {"MUG-BLUE-12OZ": 10, "TEA-SENCHA-100G": 10})
-    with container.uow() as uow:
-        create_channel(uow, "amz", "Amazon", "amazon", config={"base_url": platform.url, "marketplace_ids": ["M1"]},
-                       secrets={"access_token": "lwa"}, vault=Vault.from_settings(container.settings))
-    with container.uow() as uow:
-        set_mappings(uow, "amz", [Mapping("MUG-BLUE", "MUG-BLUE-12OZ"), Mapping("TEA-SENCHA", "TEA-SENCHA-100G")])
+    create_channel(container, code="amz", name="Amazon", type="amazon",
+                   config={"base_url": platform.url, "marketplace_ids": ["M1"]}, secrets={"access_token": "lwa"})
+    set_mappings(container, "amz", [Mapping("MUG-BLUE", "MUG-BLUE-12OZ"), Mapping("TEA-SENCHA", "TEA-SENCHA-100G")])
     page1 = json.loads(fixture("amazon/get_orders_page1.json"))
     page1["payload"].pop("NextToken", None)
     platform.add("GET", "/orders/v0/orders", status=429, headers={"Retry-After": "3"})

@@ -7,15 +7,13 @@ import json
 import pytest
 from sqlalchemy import select
 
-from conveyor.channels.secrets import Vault
-from conveyor.channels.service import create_channel
-from conveyor.channels.skumap import Mapping, set_mappings
-from conveyor.inventory.service import receive
+from conveyor.channels.handlers import create_channel, set_mappings
+from conveyor.channels.skumap import Mapping
+from conveyor.inventory.handlers import receive
 from conveyor.messaging.handlers import default_handlers
 from conveyor.messaging.model import OutboxMessage
 from conveyor.messaging.worker import Worker
-from conveyor.orders.operations import ship_order
-from conveyor.orders.placement import place_order
+from conveyor.orders.handlers import place_order, ship_order
 from tests.helpers import order_cmd, seed_world
 
 
@@ -24,18 +22,15 @@ def world(container, platform):
     w = seed_world(container, {"SKU-A": 10, "SKU-B": 5}, locations=2)
     worker = Worker(container, default_handlers(container))
     worker.drain()  # the seeding's own stock messages, before any channel syncs
-    vault = Vault.from_settings(container.settings)
-    with container.uow() as uow:
-        create_channel(uow, "feed", "Feed", "native", config={"sync": "webhook", "feed_url": f"{platform.url}/feed"},
-                       stock_buffer={"fixed": 2}, secrets={"feed_secret": "fs"}, vault=vault)
-    with container.uow() as uow:
-        create_channel(uow, "shopx", "Shop", "shopify", stock_buffer={"percent": 50, "locations": ["WH1"]},
-                       config={"sync": "platform", "base_url": platform.url, "location_id": 99},
-                       secrets={"access_token": "shpat"}, vault=vault)
-    with container.uow() as uow:
-        set_mappings(uow, "shopx", [Mapping("SHOP-A", "SKU-A", "111")])
-    with container.uow() as uow:
-        create_channel(uow, "quiet", "No sync")
+    create_channel(container, code="feed", name="Feed", type="native",
+                   config={"sync": "webhook", "feed_url": f"{platform.url}/feed"}, stock_buffer={"fixed": 2},
+                   secrets={"feed_secret": "fs"})
+    create_channel(container, code="shopx", name="Shop", type="shopify",
+                   stock_buffer={"percent": 50, "locations": ["WH1"]},
+                   config={"sync": "platform", "base_url": platform.url, "location_id": 99},
+                   secrets={"access_token": "shpat"})
+    set_mappings(container, "shopx", [Mapping("SHOP-A", "SKU-A", "111")])
+    create_channel(container, code="quiet", name="No sync")
     return {**w, "worker": worker}
 
 
@@ -51,8 +46,7 @@ def channel_updates(container) -> dict[str, list[list[tuple]]]:
 
 
 def receive_and_sync(container, world, sku: str, location: str, qty: int) -> None:
-    with container.uow() as uow:
-        receive(uow, sku, location, qty, actor="test")
+    receive(container, sku, location, qty, actor="test")
     world["worker"].drain()
 
 
@@ -86,11 +80,8 @@ def test_every_message_is_done_and_the_feed_is_signed(container, world, platform
 def test_shipping_a_channel_order_sends_tracking_to_the_platform(container, world, platform):
     platform.add("GET", "/admin/api/2024-10/orders/EXT-1/fulfillment_orders.json",
                  body={"fulfillment_orders": [{"id": 5001, "status": "open"}]})
-    with container.uow() as uow:
-        order = place_order(uow, order_cmd({"SKU-A": 1}, channel="shopx", external_id="EXT-1")).order
-    with container.uow() as uow:
-        ship_order(uow, order.id, location_id=world["locations"][0], carrier="UPS", tracking_number="1Z9",
-                   actor="test")
+    order = place_order(container, order_cmd({"SKU-A": 1}, channel="shopx", external_id="EXT-1"), actor="t").order
+    ship_order(container, order.id, location=world["locations"][0], carrier="UPS", tracking_number="1Z9", actor="test")
     world["worker"].drain()
     posted = [r.json() for r in platform.calls("POST", "/admin/api/2024-10/fulfillments.json")]
     assert posted == [{"fulfillment": {"line_items_by_fulfillment_order": [{"fulfillment_order_id": 5001}],

@@ -1,6 +1,8 @@
 """`conveyor audit`: prove that the stock levels equal the ledger and that every invariant holds.
 
-Each check is one aggregate query, so the audit stays fast on large ledgers."""
+Each check is one aggregate query, so the audit stays fast on large ledgers. The audit is the one
+read-side module that looks across areas' tables at once (stock, orders, allocations, SKUs): its
+job is to prove the areas agree, so it must not trust any one area's view of the others."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import text
 
-from conveyor.shared.db import UnitOfWork
+from conveyor.shared.uow import UnitOfWork
 
 
 @dataclass(frozen=True, slots=True)
@@ -16,6 +18,9 @@ class Violation:
     check: str
     detail: str
 
+
+# How many parts one unit of the line's SKU has (1 for a plain SKU), for a row aliased `s`.
+_PARTS = "(CASE WHEN s.is_kit THEN (SELECT COUNT(*) FROM kit_components k WHERE k.kit_sku_id = s.id) ELSE 1 END)"
 
 CHECKS: dict[str, str] = {
     "levels_equal_ledger": """
@@ -56,11 +61,26 @@ CHECKS: dict[str, str] = {
            OR ol.delivered > ol.shipped
            OR (ol.allocated + ol.backordered + ol.shipped + ol.cancelled < ol.quantity
                AND NOT (o.status = 'pending' OR (o.status = 'on_hold' AND o.held_from = 'pending')))""",
-    "line_allocated_equals_allocations": """
+    # A line's allocated and shipped buckets are what its allocation rows say (orders/allocations.py):
+    # shipped = min over parts of shipped // per_unit; allocated = min of (open + shipped) // per_unit − shipped.
+    "line_buckets_equal_allocations": """
         SELECT ol.order_id, ol.line_no FROM order_lines ol
-        JOIN (SELECT line_id, sku_id, SUM(quantity) q, MAX(per_unit) pu FROM allocations
-              GROUP BY line_id, sku_id) a ON a.line_id = ol.id
-        WHERE a.q <> ol.allocated * a.pu""",
+        JOIN skus s ON s.id = ol.sku_id
+        LEFT JOIN (SELECT line_id, COUNT(*) parts, MIN((q + sh) / pu) held, MIN(sh / pu) shp
+                   FROM (SELECT line_id, sku_id, SUM(quantity) q, SUM(shipped) sh, MAX(per_unit) pu
+                         FROM allocations GROUP BY line_id, sku_id) per_part
+                   GROUP BY line_id) a ON a.line_id = ol.id
+        WHERE ol.allocated <> CASE WHEN COALESCE(a.parts, 0) < """ + _PARTS + """ THEN 0 ELSE a.held - a.shp END
+           OR ol.shipped <> CASE WHEN COALESCE(a.parts, 0) < """ + _PARTS + """ THEN 0 ELSE a.shp END""",
+    # A line that may not split holds whole units at each location: every part the same number of units.
+    "allocations_whole_per_location": """
+        SELECT a.line_id, a.location_id FROM allocations a
+        JOIN order_lines ol ON ol.id = a.line_id JOIN skus s ON s.id = ol.sku_id
+        WHERE NOT (s.is_kit AND s.kit_allows_split)
+        GROUP BY a.line_id, a.location_id, s.id, s.is_kit
+        HAVING MIN(a.quantity / a.per_unit) <> MAX(a.quantity / a.per_unit)
+            OR SUM(a.quantity % a.per_unit) <> 0
+            OR (MAX(a.quantity) > 0 AND COUNT(DISTINCT a.sku_id) < """ + _PARTS + """)""",
 }
 
 

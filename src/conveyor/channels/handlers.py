@@ -1,0 +1,174 @@
+"""Channel use cases: settings, SKU mapping, inbound deliveries, file imports, POS sales and phone
+drafts. Each opens its own unit of work and commits once (see shared/handlers.py); an inbound
+payload is committed on its own first, before anything is parsed, so a parsing bug never loses it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from conveyor.bootstrap import Container
+from conveyor.channels import drafts, intake, service, skumap
+from conveyor.channels.mappers.common import MappedOrder
+from conveyor.channels.model import Channel, DraftOrder, DraftStatus
+from conveyor.channels.secrets import Vault
+from conveyor.channels.service import ChannelInfo
+from conveyor.inventory.locations import resolve_location
+from conveyor.orders import handlers as orders
+from conveyor.orders import operations, placement
+from conveyor.orders.commands import PlaceOrder
+from conveyor.orders.model import Order
+from conveyor.orders.placement import PlacementResult
+from conveyor.orders.service import get_order
+from conveyor.shared.errors import ValidationFailed
+from conveyor.shared.handlers import Idempotency, Replayed, replay_of, run, store_response
+from conveyor.shared.uow import UnitOfWork
+
+# --- settings and SKU mapping ---------------------------------------------------------------------
+
+
+def create_channel(c: Container, idempotency: Idempotency[Channel] | None = None, **fields: Any) -> Channel | Replayed:
+    vault = Vault.from_settings(c.settings)
+    return run(c.uow, lambda uow: service.create_channel(uow, vault=vault, **fields), idempotency)
+
+
+def update_channel(c: Container, code: str, changes: dict[str, Any], secrets: dict[str, str] | None = None) -> Channel:
+    vault = Vault.from_settings(c.settings)
+    return run(c.uow, lambda uow: service.update_channel(uow, code, changes, secrets=secrets, vault=vault))
+
+
+def set_mappings(c: Container, code: str, entries: list[skumap.Mapping]) -> int:
+    return run(c.uow, lambda uow: skumap.set_mappings(uow, code, entries))
+
+
+def delete_mapping(c: Container, code: str, channel_sku: str) -> None:
+    run(c.uow, lambda uow: skumap.delete_mapping(uow, code, channel_sku))
+
+
+# --- inbound deliveries (webhooks and polls) ------------------------------------------------------
+
+def store_payload(c: Container, channel: ChannelInfo, raw: bytes, headers: dict[str, str],
+                  delivery_id: str | None, source: str = "webhook") -> intake.StoredPayload:
+    """Keep a delivery exactly as received (its own transaction: nothing is parsed yet)."""
+    return run(c.uow, lambda uow: intake.store_payload(uow, channel, raw, headers, delivery_id, source))
+
+
+def finish_payload(c: Container, payload_id: str, status: str, **outcome: Any) -> None:
+    run(c.uow, lambda uow: intake.finish_payload(uow, payload_id, status, **outcome))
+
+
+def place_mapped(c: Container, channel: ChannelInfo, payload_id: str, mapped: MappedOrder) -> PlacementResult:
+    """Place a mapped channel order and record the outcome on its payload, in one transaction.
+    Short stock under a reject policy holds the order: it is already paid for on the channel."""
+    intake.prepare(mapped)
+    actor = f"channel:{channel.code}"
+
+    def attempt() -> PlacementResult:
+        with c.uow() as uow:
+            result, placed = orders.place_in(uow, mapped.order, c, actor, paid_on_channel=True)
+            order = result.order
+            intake.finish_payload(uow, payload_id, "held" if order.hold_reason else "parsed", order_id=order.id,
+                                  problems=mapped.problems, external_id=mapped.order.external_id)
+            placement.take_stock(uow, placed)
+            uow.commit()
+            return result
+
+    return orders.retrying(attempt)
+
+
+# --- file imports ---------------------------------------------------------------------------------
+
+def import_chunk(c: Container, channel_code: str, cmds: list[PlaceOrder], dry_run: bool) -> list[PlacementResult]:
+    """One chunk of an order file: the whole chunk in one transaction (see orders.place_batch)."""
+    for cmd in cmds:
+        intake.prepare(MappedOrder(order=cmd))
+    return orders.place_batch(c, cmds, channel_code, actor=f"import:{channel_code}", dry_run=dry_run)
+
+
+# --- point of sale ----------------------------------------------------------------------------------
+
+def record_sale(c: Container, cmd: PlaceOrder, store: str, actor: str) -> Order:
+    """A sale at a store, in one transaction: placed from that store's stock (never waiting for
+    any: the goods are on the counter), shipped in-store, delivered and completed."""
+    def attempt() -> Order:
+        with c.uow() as uow:
+            if service.channel_info(uow, cmd.channel).type != "pos":
+                raise ValidationFailed(f"channel {cmd.channel!r} is not a POS channel")
+            location = resolve_location(uow, store)
+            cmd.fulfil_from = location.code
+            result, placed = orders.place_in(uow, cmd, c, actor)
+            placement.take_stock(uow, placed)
+            order_id = result.order.id
+            if result.created:
+                uow.flush()
+                operations.ship_order(uow, order_id, location_id=location.id, carrier="in-store", actor=actor)
+                operations.deliver_shipment(uow, order_id, None, actor)
+                operations.complete_order(uow, order_id, actor)
+            uow.commit()
+        with c.reader() as uow:
+            return get_order(uow, order_id)
+
+    return orders.retrying(attempt)
+
+
+# --- phone drafts -----------------------------------------------------------------------------------
+
+def create_draft(c: Container, channel: ChannelInfo, currency: str, changes: dict[str, Any], *, actor: str,
+                 idempotency: Idempotency[DraftOrder] | None = None) -> DraftOrder | Replayed:
+    limits = _limits(c)
+    return run(c.uow, lambda uow: drafts.create_draft(uow, channel, currency, changes, actor=actor, limits=limits),
+               idempotency)
+
+
+def update_draft(c: Container, draft_id: str, channel: ChannelInfo, changes: dict[str, Any]) -> DraftOrder:
+    return run(c.uow, lambda uow: drafts.update_draft(uow, draft_id, channel, changes, _limits(c)))
+
+
+def discard_draft(c: Container, draft_id: str, channel: ChannelInfo) -> DraftOrder:
+    return run(c.uow, lambda uow: drafts.discard_draft(uow, draft_id, channel.id))
+
+
+@dataclass(frozen=True, slots=True)
+class Confirmed:
+    order: Any
+    created: bool
+
+
+def confirm_draft(c: Container, draft_id: str, channel: ChannelInfo, *, actor: str,
+                  idempotency: Idempotency[Any] | None = None) -> Confirmed | Replayed:
+    """Place the draft as an order and link the two, in one transaction. Short of stock (under a
+    reject policy) nothing is written and the draft stays a draft. Confirming again returns the order."""
+    def attempt() -> Confirmed | Replayed:
+        with c.uow() as uow:
+            if (replayed := replay_of(uow, idempotency)) is not None:
+                return replayed
+            draft = drafts.load_draft(uow, draft_id, channel.id, for_update=True)
+            if draft.status == DraftStatus.CONFIRMED:
+                return Confirmed(get_order(uow, draft.order_id or ""), False)
+            drafts.still_a_draft(draft)
+            confirmed = _place_draft(uow, c, draft, channel, actor, idempotency)
+            uow.commit()
+            return confirmed
+
+    return orders.retrying(attempt)
+
+
+def _place_draft(uow: UnitOfWork, c: Container, draft: DraftOrder, channel: ChannelInfo, actor: str,
+                 idempotency: Idempotency[Any] | None) -> Confirmed:
+    cmd = drafts.to_command(draft.data, channel.code, external_id=draft.id)
+    result, placed = orders.place_in(uow, cmd, c, actor)
+    drafts.link_order(uow, draft, result.order.id, actor)
+    store_response(uow, idempotency, result.order, 201 if result.created else 200)
+    placement.take_stock(uow, placed)
+    return Confirmed(result.order, result.created)
+
+
+def _limits(c: Container) -> drafts.Limits:
+    return drafts.Limits(max_lines=c.settings.max_order_lines, default_policy=c.settings.backorder_policy)
+
+
+def channel_for(c: Container, code: str) -> ChannelInfo:
+    """A channel by code (404 if unknown), active or not."""
+    with c.reader() as uow:
+        return ChannelInfo.of(service.get_channel(uow, code))
+

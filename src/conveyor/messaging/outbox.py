@@ -1,0 +1,59 @@
+"""The one door to the outbox: `enqueue(uow, Topic.…, key, payload)`.
+
+A message is written in the same transaction as the change it announces (deferred, so all the
+messages of one transaction leave in one multi-row INSERT) and delivered at least once by
+`conveyor worker`. Every topic has a documented payload (docs/events.md) and a version: a change
+that removes or renames a field bumps the topic's version, consumers read `version` to tell.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from conveyor.messaging.model import OutboxMessage
+from conveyor.shared import ids
+from conveyor.shared.clock import utcnow
+from conveyor.shared.uow import UnitOfWork
+
+
+class Topic(StrEnum):
+    ORDER_CREATED = "order.created"
+    ORDER_ALLOCATED = "order.allocated"
+    ORDER_HELD = "order.held"
+    ORDER_RELEASED = "order.released"
+    ORDER_CANCELLED = "order.cancelled"
+    ORDER_REROUTED = "order.rerouted"
+    ORDER_SHIPPED = "order.shipped"
+    ORDER_DELIVERED = "order.delivered"
+    ORDER_COMPLETED = "order.completed"
+    STOCK_CHANGED = "stock.changed"
+    # Fan-out of the above to one channel's sync target (written by the worker).
+    CHANNEL_INVENTORY = "channel.inventory"
+    CHANNEL_ORDER = "channel.order"
+
+
+# Payload schema version per topic (docs/events.md describes each).
+VERSIONS: dict[Topic, int] = dict.fromkeys(Topic, 1)
+
+
+def message_row(topic: Topic, key: str, payload: dict[str, Any], now: datetime | None = None,
+                message_id: str | None = None) -> dict[str, Any]:
+    """An outbox row, for callers that insert many at once (bulk placement)."""
+    now = now or utcnow()
+    return {"id": message_id or ids.new_id("outbox"), "topic": str(topic), "version": VERSIONS[topic],
+            "key": key, "payload": payload, "status": "pending", "attempts": 0, "last_error": "",
+            "created_at": now, "available_at": now}
+
+
+def enqueue(uow: UnitOfWork, topic: Topic, key: str, payload: dict[str, Any]) -> str:
+    """Queue a message in the caller's transaction; returns its id (receivers de-duplicate on it)."""
+    row = message_row(topic, key, payload)
+    uow.defer_insert(OutboxMessage.__table__, [row])
+    return row["id"]
+
+
+def enqueue_rows(uow: UnitOfWork, rows: list[dict[str, Any]]) -> None:
+    """Queue rows made by `message_row`."""
+    uow.defer_insert(OutboxMessage.__table__, rows)

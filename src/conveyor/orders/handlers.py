@@ -1,0 +1,190 @@
+"""Order use cases: each opens one unit of work, calls operations of one or more areas, and commits
+exactly once. The API, the CLI, the worker and tests call these, never the operations directly."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+from sqlalchemy.exc import IntegrityError
+
+from conveyor.bootstrap import Container
+from conveyor.channels.service import channel_info, channel_info_by_id
+from conveyor.channels.skumap import remap_unmapped_lines
+from conveyor.orders import operations, placement, reallocation, routing_store, service
+from conveyor.orders.commands import ChannelTerms, OnShort, PlacementOptions, PlaceOrder
+from conveyor.orders.lifecycle import Status
+from conveyor.orders.model import Order, Shipment
+from conveyor.orders.placement import LostRace, Placement, PlacementResult
+from conveyor.orders.reallocation import RoutingChoice
+from conveyor.routing.rules import RoutingConfig
+from conveyor.shared.errors import DomainError, ErrorCode
+from conveyor.shared.handlers import Idempotency, Replayed, replay_of, run, store_response
+from conveyor.shared.uow import UnitOfWork
+
+T = TypeVar("T")
+MAX_ATTEMPTS = 3
+
+
+def channel_terms(uow: UnitOfWork, channel_code: str, default_policy: str) -> ChannelTerms:
+    info = channel_info(uow, channel_code)
+    return ChannelTerms(info.id, info.code, info.backorder_policy or default_policy, info.routing_strategy)
+
+
+def on_short_for(terms: ChannelTerms, paid_on_channel: bool = False) -> OnShort:
+    """Under `reject`, an order straight from a customer is refused; one already paid on a channel
+    (webhook, poll, file) is kept on hold instead, so the sale is not lost."""
+    if terms.backorder_policy == "backorder":
+        return OnShort.BACKORDER
+    return OnShort.HOLD if paid_on_channel else OnShort.REFUSE
+
+
+def routing_for(uow: UnitOfWork, order: Order, strategy: str | None = None) -> RoutingChoice:
+    info = channel_info_by_id(uow, order.channel_id)
+    return RoutingChoice(info.code, strategy or info.routing_strategy)
+
+
+def retrying(attempt: Callable[[], T]) -> T:
+    """Run a whole transaction again when placement lost a race for stock."""
+    for _ in range(MAX_ATTEMPTS):
+        try:
+            return attempt()
+        except LostRace:
+            continue
+    raise DomainError(ErrorCode.BUSY, "stock kept changing while placing the order; retry the request")
+
+
+# --- placing -----------------------------------------------------------------------------------------
+
+def place_order(c: Container, cmd: PlaceOrder, *, actor: str, paid_on_channel: bool = False,
+                idempotency: Idempotency[Any] | None = None) -> PlacementResult | Replayed:
+    """Place one order. 201-worthy when created; the channel's earlier order when it repeats an
+    external id; the first answer when an Idempotency-Key repeats."""
+    def attempt() -> PlacementResult | Replayed:
+        with c.uow() as uow:
+            if (replayed := replay_of(uow, idempotency)) is not None:
+                return replayed
+            result, placed = place_in(uow, cmd, c, actor, paid_on_channel)
+            store_response(uow, idempotency, result.order, 201 if result.created else 200)
+            placement.take_stock(uow, placed)
+            uow.commit()
+            return result
+
+    return retrying(attempt)
+
+
+def place_in(uow: UnitOfWork, cmd: PlaceOrder, c: Container, actor: str,
+             paid_on_channel: bool = False) -> tuple[PlacementResult, Placement]:
+    """Placement of one order inside a handler's transaction (stock not taken yet: `take_stock`)."""
+    terms = channel_terms(uow, cmd.channel, c.settings.backorder_policy)
+    options = PlacementOptions(actor, on_short_for(terms, paid_on_channel), c.settings.max_order_lines)
+    placed = placement.place(uow, [cmd], terms, options)
+    return placed.results[0], placed
+
+
+def place_batch(c: Container, cmds: list[PlaceOrder], channel_code: str, *, actor: str,
+                dry_run: bool = False) -> list[PlacementResult]:
+    """Place many orders of one channel (a file import) in one transaction; orders the channel sent
+    before are skipped, refused ones reported. If stock changed meanwhile the batch is tried again,
+    then order by order. `dry_run` does everything and commits nothing."""
+    def attempt(batch: list[PlaceOrder]) -> list[PlacementResult]:
+        with c.uow() as uow:
+            terms = channel_terms(uow, channel_code, c.settings.backorder_policy)
+            options = PlacementOptions(actor, on_short_for(terms, paid_on_channel=True), c.settings.max_order_lines,
+                                       collect_refusals=True)
+            placed = placement.place(uow, batch, terms, options)
+            placement.take_stock(uow, placed)
+            if not dry_run:
+                uow.commit()
+            return placed.results
+
+    try:
+        try:
+            return attempt(cmds)
+        except LostRace:
+            return attempt(cmds)
+    except (LostRace, IntegrityError):
+        # Stock keeps changing, or the same external id arrived another way meanwhile.
+        return [result for cmd in cmds for result in retrying(lambda cmd=cmd: attempt([cmd]))]
+
+
+# --- after placement ---------------------------------------------------------------------------------
+
+def hold_order(c: Container, order_id: str, reason: str, actor: str, scope_channel_id: str | None = None) -> Order:
+    return run(c.uow, lambda uow: service.hold_order(uow, order_id, reason, actor, scope_channel_id))
+
+
+def release_hold(c: Container, order_id: str, actor: str, scope_channel_id: str | None = None,
+                 strategy: str | None = None) -> Order:
+    """Lift a hold. An order held before it was routed (unmapped SKU, short stock at intake) is
+    allocated now, with SKUs mapped since then."""
+    def work(uow: UnitOfWork) -> Order:
+        order = service.release_hold(uow, order_id, actor, scope_channel_id)
+        if order.status == Status.PENDING:
+            remap_unmapped_lines(uow, order)
+            reallocation.allocate_open_lines(uow, order, routing_for(uow, order, strategy), actor)
+        return order
+
+    return run(c.uow, work)
+
+
+def add_note(c: Container, order_id: str, text: str, actor: str, scope_channel_id: str | None = None) -> Order:
+    return run(c.uow, lambda uow: service.add_note(uow, order_id, text, actor, scope_channel_id))
+
+
+def change_tags(c: Container, order_id: str, add: list[str], remove: list[str], actor: str,
+                scope_channel_id: str | None = None) -> Order:
+    return run(c.uow, lambda uow: service.change_tags(uow, order_id, add, remove, actor, scope_channel_id))
+
+
+def cancel_order(c: Container, order_id: str, *, lines: Mapping[str, int] | None = None, reason: str = "",
+                 actor: str, scope_channel_id: str | None = None) -> Order:
+    return run(c.uow, lambda uow: operations.cancel_order(uow, order_id, lines=lines, reason=reason, actor=actor,
+                                                          scope_channel_id=scope_channel_id))
+
+
+def ship_order(c: Container, order_id: str, *, location: str, lines: Mapping[str, int] | None = None,
+               carrier: str = "", tracking_number: str = "", actor: str, scope_channel_id: str | None = None,
+               idempotency: Idempotency[Shipment] | None = None) -> Shipment | Replayed:
+    def work(uow: UnitOfWork) -> Shipment:
+        from conveyor.inventory.locations import resolve_location
+
+        location_id = resolve_location(uow, location).id
+        return operations.ship_order(uow, order_id, location_id=location_id, lines=lines, carrier=carrier,
+                                     tracking_number=tracking_number, actor=actor,
+                                     scope_channel_id=scope_channel_id)
+
+    return run(c.uow, work, idempotency)
+
+
+def deliver(c: Container, order_id: str, shipment_id: str | None, actor: str,
+            scope_channel_id: str | None = None) -> Order:
+    return run(c.uow, lambda uow: operations.deliver_shipment(uow, order_id, shipment_id, actor, scope_channel_id))
+
+
+def complete(c: Container, order_id: str, actor: str, scope_channel_id: str | None = None) -> Order:
+    return run(c.uow, lambda uow: operations.complete_order(uow, order_id, actor, scope_channel_id))
+
+
+def reroute(c: Container, order_id: str, location: str, actor: str, reason: str,
+            lines: Mapping[str, int] | None = None, scope_channel_id: str | None = None) -> Order:
+    def work(uow: UnitOfWork) -> Order:
+        from conveyor.inventory.locations import resolve_location
+
+        order = service.get_order(uow, order_id, scope_channel_id, for_update=True)
+        return reallocation.reroute(uow, order_id, resolve_location(uow, location).id, actor, reason,
+                                    routing_for(uow, order), lines, scope_channel_id)
+
+    return run(c.uow, work)
+
+
+def allocate_waiting(c: Container, order_id: str, actor: str, strategy: str | None = "optimal") -> int:
+    """One step of `conveyor route batch`: what one waiting order can get now."""
+    return run(c.uow, lambda uow: reallocation.allocate_waiting(
+        uow, order_id, lambda order: routing_for(uow, order, strategy), actor))
+
+
+def save_routing_config(c: Container, document: dict[str, Any], actor: str) -> RoutingConfig:
+    return run(c.uow, lambda uow: routing_store.save(uow, document, actor))
+
+

@@ -1,0 +1,55 @@
+"""The one door to an order's timeline: `append(uow, order_id, EventType.…, data, actor)`.
+
+Every state change of an order appends an event in the same transaction as the change (deferred,
+so the events of one transaction leave in one multi-row INSERT). The timeline is what support
+reads to tell a customer what happened, so `data` says it in the event's own terms."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import select
+
+from conveyor.orders.model import OrderEvent
+from conveyor.shared import ids
+from conveyor.shared.clock import utcnow
+from conveyor.shared.uow import UnitOfWork
+
+
+class EventType(StrEnum):
+    PLACED = "order.placed"
+    ALLOCATED = "order.allocated"
+    HELD = "order.held"
+    RELEASED = "order.released"
+    CANCELLED = "order.cancelled"
+    LINES_CANCELLED = "lines.cancelled"
+    REROUTED = "order.rerouted"
+    SHIPPED = "order.shipped"
+    DELIVERED = "order.delivered"
+    COMPLETED = "order.completed"
+    NOTE_ADDED = "note.added"
+    TAGS_CHANGED = "tags.changed"
+    DRAFT_CONFIRMED = "draft.confirmed"
+
+
+def event_row(order_id: str, event_type: EventType, data: dict[str, Any], actor: str,
+              now: datetime | None = None, event_id: str | None = None) -> dict[str, Any]:
+    """A timeline row, for callers that insert many at once (bulk placement)."""
+    return {"id": event_id or ids.new_id("event"), "order_id": order_id, "type": str(event_type), "actor": actor,
+            "data": data, "created_at": now or utcnow()}
+
+
+def append(uow: UnitOfWork, order_id: str, event_type: EventType, data: dict[str, Any] | None = None,
+           actor: str = "system") -> None:
+    uow.defer_insert(OrderEvent.__table__, [event_row(order_id, event_type, data or {}, actor)])
+
+
+def append_rows(uow: UnitOfWork, rows: list[dict[str, Any]]) -> None:
+    uow.defer_insert(OrderEvent.__table__, rows)
+
+
+def events(uow: UnitOfWork, order_id: str) -> list[OrderEvent]:
+    return list(uow.session.scalars(
+        select(OrderEvent).where(OrderEvent.order_id == order_id).order_by(OrderEvent.id)))

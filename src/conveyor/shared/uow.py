@@ -1,0 +1,113 @@
+"""The unit of work: one database transaction, opened and committed by a command handler.
+
+Service functions receive a unit of work, change things through `session` (ORM or Core), queue
+multi-row inserts with `defer_insert` and cache invalidations with `after_commit` — and never
+commit. The handler that opened the unit of work commits exactly once; leaving the block
+without a commit rolls everything back, so nothing half-written stays.
+
+Deferred inserts let several areas add rows to one table in one statement: placing an order
+queues `order.created` while the stock ledger queues `stock.changed`, and both leave in one
+multi-row INSERT when the unit of work is flushed (explicitly, e.g. before placement's guarded
+stock UPDATE, or at commit).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import structlog
+from sqlalchemy import Table
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+from conveyor.shared.cache import Caches
+from conveyor.shared.db import Database
+from conveyor.shared.errors import DomainError, ErrorCode
+from conveyor.shared.sql import insert_rows
+
+log = structlog.get_logger("conveyor.uow")
+WRITE_LOCK_SECONDS = 30
+
+
+class UnitOfWork:
+    def __init__(self, db: Database, write: bool = True, caches: Caches | None = None) -> None:
+        self.db = db
+        self.write = write
+        self.caches = caches if caches is not None else Caches()
+        self._locked = False
+        self._deferred: dict[str, tuple[Table, list[dict[str, Any]]]] = {}
+        self._after_commit: list[Callable[[], None]] = []
+        if write and db.write_lock is not None:
+            if not db.write_lock.acquire(timeout=WRITE_LOCK_SECONDS):
+                raise DomainError(ErrorCode.BUSY, "the database is busy; retry the request")
+            self._locked = True
+        self.session: Session = Session(bind=db.writer if write else db.reader, expire_on_commit=False)
+
+    @property
+    def dialect(self) -> str:
+        return self.db.dialect
+
+    def defer_insert(self, table: Table, rows: list[dict[str, Any]]) -> None:
+        """Queue rows for `table`; all rows queued for one table go in one INSERT at `flush`."""
+        entry = self._deferred.setdefault(table.name, (table, []))
+        entry[1].extend(rows)
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Run `callback` once the transaction has committed (e.g. to invalidate a cache)."""
+        self._after_commit.append(callback)
+
+    def flush(self) -> None:
+        """Send pending ORM changes and deferred inserts (the transaction stays open)."""
+        self.session.flush()
+        deferred, self._deferred = self._deferred, {}
+        for table, rows in deferred.values():
+            insert_rows(self.session, table, rows)
+
+    def commit(self) -> None:
+        try:
+            self.flush()
+            self.session.commit()
+        except OperationalError as exc:
+            raise as_busy(exc) from exc
+        callbacks, self._after_commit = self._after_commit, []
+        for callback in callbacks:
+            try:
+                callback()
+            except Exception as exc:  # noqa: BLE001 - the data is committed; a hook must not undo the answer
+                log.warning("after-commit hook failed", error=repr(exc))
+
+    def rollback(self) -> None:
+        self.session.rollback()
+        self._deferred.clear()
+        self._after_commit.clear()
+
+    def close(self) -> None:
+        try:
+            self.session.close()
+        finally:
+            if self._locked and self.db.write_lock is not None:
+                self._locked = False
+                self.db.write_lock.release()
+
+
+def as_busy(exc: OperationalError) -> Exception:
+    if "database is locked" in str(exc):
+        return DomainError(ErrorCode.BUSY, "the database is busy; retry the request")
+    return exc
+
+
+@contextmanager
+def unit_of_work(db: Database, write: bool = True, caches: Caches | None = None) -> Iterator[UnitOfWork]:
+    uow = UnitOfWork(db, write=write, caches=caches)
+    try:
+        yield uow
+    except OperationalError as exc:
+        uow.rollback()
+        raise as_busy(exc) from exc
+    except BaseException:
+        uow.rollback()
+        raise
+    finally:
+        uow.close()
