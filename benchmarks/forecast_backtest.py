@@ -27,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from conveyor.planning.forecast import Method, run_method  # noqa: E402
 from conveyor.planning.metrics import classify, mase, mase_scale, wape  # noqa: E402
+from conveyor.planning.safety import LeadTime, reorder_levels  # noqa: E402
 from conveyor.planning.selection import BacktestPlan, forecast_demand  # noqa: E402
 
 KINDS = ("smooth", "erratic", "intermittent", "lumpy")
@@ -154,6 +155,28 @@ def print_by_class(history: np.ndarray, results: dict[str, dict], names: list[st
         print(f"| {cls} | {int(mask.sum())} | " + " | ".join(cells) + " |")
 
 
+def print_service_check(history: np.ndarray, future: np.ndarray) -> None:
+    """Does the safety stock built from the forecast's sigma give the promised service level?
+
+    For each series, reorder levels for a fixed lead time are computed from its automatic forecast;
+    the check counts the series whose actual demand over the lead time stayed within the reorder
+    point (forecast demand + safety stock). Reported overall and by demand class."""
+    classes = np.array([c.value for c in classify(history)])
+    forecasts = forecast_demand(history, future.shape[1])
+    print("\nsafety stock check: share of series whose demand over the lead time stayed within the reorder point")
+    print("| lead time | target | all | smooth | erratic | intermittent | lumpy |")
+    print("|---|---|---|---|---|---|---|")
+    for lead_days in (7, 14):
+        for target in (0.9, 0.95, 0.99):
+            points = np.array([reorder_levels(f, LeadTime(lead_days), target).reorder_point for f in forecasts])
+            covered = future[:, :lead_days].sum(axis=1) <= points
+            selling = history.sum(axis=1) > 0
+            cells = [f"{covered[selling].mean():.1%}"]
+            for cls in ("smooth", "erratic", "intermittent", "lumpy"):
+                cells.append(f"{covered[classes == cls].mean():.1%}")
+            print(f"| {lead_days} days | {target:.0%} | " + " | ".join(cells) + " |")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--series", type=int, default=1000)
@@ -176,6 +199,7 @@ def main() -> int:
     results = evaluate(history, future, plans)
     print_table(results)
     print_by_class(history, results, ["seasonal_naive", "ses", "sba", "tsb", "ses_weekly", "automatic"])
+    print_service_check(history, future)
     chosen = results["automatic"]["chosen"]
     shares = {m: chosen.count(m) / len(chosen) for m in sorted(set(chosen))}
     print("\nautomatic choice: " + ", ".join(f"{m} {s:.0%}" for m, s in shares.items()))
