@@ -1,4 +1,4 @@
-"""statsforecast and statsmodels on the same series as our numpy methods (the forecasting-library entry in docs/decisions.md).
+"""statsforecast and statsmodels on the same series as our numpy methods (docs/decisions.md, forecasting).
 
 Not part of the project's dependencies: run through forecast_backtest.py with an interpreter that has
 them, e.g. `PYTHONPATH=src /tmp/sf-venv/bin/python benchmarks/forecast_backtest.py --series 1000 --libraries 200`

@@ -22,6 +22,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from conveyor.planning import intermittent, smoothing
+from conveyor.planning.metrics import DemandClass
 from conveyor.planning.smoothing import WARMUP_DAYS
 
 Array = NDArray[np.float64]
@@ -59,7 +60,7 @@ class Forecast:
     fitted_days: int
     wape: float | None
     mase: float | None
-    demand_class: str
+    demand_class: DemandClass
     backtest_days: int = 0
 
     @property

@@ -167,7 +167,7 @@ class _Backtest:
             fitted_days=self.history.shape[1],
             wape=_maybe(wape(actual, predicted)[0]),
             mase=_maybe(mase(actual, predicted, self.scale[row : row + 1])[0]),
-            demand_class=demand_class.value,
+            demand_class=demand_class,
             backtest_days=actual.shape[1],
         )
 
@@ -184,7 +184,7 @@ def _unbacktested(history: Array, classes: list[DemandClass], horizon: int) -> l
         method = DEFAULT_FOR_CLASS[cls]
         ahead = run_method(method, row[None, :], [total_days], horizon)[0][0]
         forecasts.append(
-            Forecast(method, tuple(float(v) for v in ahead), float(row.std()), total_days, None, None, cls.value)
+            Forecast(method, tuple(float(v) for v in ahead), float(row.std()), total_days, None, None, cls)
         )
     return forecasts
 
@@ -194,4 +194,4 @@ def _too_short(row: Array, demand_class: DemandClass, horizon: int) -> Forecast:
     mean = float(row.mean()) if row.size else 0.0
     method = Method.HISTORY_MEAN if mean > 0 else Method.ZERO
     sigma = float(row.std()) if row.size else 0.0
-    return Forecast(method, (mean,) * horizon, sigma, row.size, None, None, demand_class.value)
+    return Forecast(method, (mean,) * horizon, sigma, row.size, None, None, demand_class)

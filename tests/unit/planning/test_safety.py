@@ -8,6 +8,7 @@ from datetime import date
 import pytest
 
 from conveyor.planning.forecast import Forecast, Method
+from conveyor.planning.metrics import DemandClass
 from conveyor.planning.safety import (
     Arrival,
     LeadTime,
@@ -23,7 +24,7 @@ TODAY = date(2026, 3, 2)
 
 
 def flat(per_day: float, sigma: float, days: int = 28) -> Forecast:
-    return Forecast(Method.SES, (per_day,) * days, sigma, 364, 0.3, 0.8, "smooth")
+    return Forecast(Method.SES, (per_day,) * days, sigma, 364, 0.3, 0.8, DemandClass.SMOOTH)
 
 
 @pytest.mark.parametrize(("level", "z"), [(0.5, 0.0), (0.9, 1.2816), (0.95, 1.6449), (0.99, 2.3263)])
@@ -62,7 +63,9 @@ def test_review_period_extends_the_protection_interval():
 
 def test_lead_time_demand_follows_the_forecast_shape():
     # Weekend-heavy forecast: a 2.5-day lead time starting Friday covers Fri, Sat and half of Sun.
-    forecast = Forecast(Method.SES_WEEKLY, (4.0, 10.0, 10.0, 2.0, 2.0, 2.0, 2.0), 1.0, 364, None, None, "smooth")
+    forecast = Forecast(
+        Method.SES_WEEKLY, (4.0, 10.0, 10.0, 2.0, 2.0, 2.0, 2.0), 1.0, 364, None, None, DemandClass.SMOOTH
+    )
     levels = reorder_levels(forecast, LeadTime(2.5), service_level=0.95)
     assert levels.protection_demand == pytest.approx(4 + 10 + 5)
     assert levels.demand_per_day == pytest.approx(19 / 2.5)

@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 
 from conveyor.planning.forecast import Forecast, Method
+from conveyor.planning.metrics import DemandClass
 from conveyor.planning.safety import Arrival, LeadTime, reorder_levels
 from conveyor.purchasing.alerts import AlertKind, AlertSettings, stock_alerts
 from conveyor.purchasing.policies import MinMax, PeriodicReview, ReorderPoint, StockPosition, reorder_point_policy
@@ -91,7 +92,7 @@ def test_inconsistent_policies_are_refused(make):
 
 
 def test_reorder_point_policy_from_a_forecast():
-    forecast = Forecast(Method.SES, (10.0,) * 28, 4.0, 364, 0.2, 0.7, "smooth")
+    forecast = Forecast(Method.SES, (10.0,) * 28, 4.0, 364, 0.2, 0.7, DemandClass.SMOOTH)
     levels = reorder_levels(forecast, LeadTime(7, 1), service_level=0.95)
     # SS = 1.645 × sqrt(7 × 16 + 100 × 1) = 23.95; ROP = 70 + 23.95 → 94; plus 14 days' cover (140).
     policy = reorder_point_policy(levels, forecast, cover_days=14)
