@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from conveyor.planning.demand import MAX_HISTORY_DAYS
 from conveyor.planning.forecast import MIN_HISTORY_DAYS, Array, Forecast, Method, run_method
 from conveyor.planning.metrics import DemandClass, classify, mase, mase_scale, wape
 from conveyor.planning.seasonality import SEASON_DAYS, weekly_pattern
@@ -47,7 +48,6 @@ DEFAULT_FOR_CLASS = {
     DemandClass.NONE: Method.ZERO,
 }
 MIN_TRAINING_DAYS = 28  # before the first backtest origin: two weeks of warm-up, two of fitting
-DEFAULT_MAX_HISTORY_DAYS = 728
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +77,7 @@ def forecast_demand(
     histories: Sequence[Sequence[float]] | Array,
     horizon: int = 28,
     plan: BacktestPlan | None = None,
-    max_history_days: int = DEFAULT_MAX_HISTORY_DAYS,
+    max_history_days: int = MAX_HISTORY_DAYS,
 ) -> list[Forecast]:
     """One forecast per history (daily demand, oldest first, the last day being the latest full day).
 

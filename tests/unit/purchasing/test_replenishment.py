@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from conveyor.planning.forecast import Forecast, Method
 from conveyor.planning.metrics import DemandClass
@@ -194,3 +196,15 @@ def test_overstock_by_ceiling_and_by_days_of_supply():
     assert "200 available, more than 150% of the policy's 100" in alerts[0].reason
     assert "lasts 240 days" in alerts[1].reason
     assert "no demand forecast" in alerts[2].reason
+
+
+@given(
+    needed=st.integers(min_value=1, max_value=10_000),
+    pack=st.integers(min_value=1, max_value=500),
+    moq=st.integers(min_value=0, max_value=5_000),
+)
+def test_order_quantity_is_the_smallest_whole_pack_count_covering_need_and_moq(needed, pack, moq):
+    quantity = order_quantity(needed, pack, moq)
+    assert quantity % pack == 0
+    assert quantity >= needed and quantity >= moq
+    assert quantity - pack < max(needed, moq)  # one pack fewer would fall short
