@@ -33,6 +33,7 @@ from conveyor.channels.mappers.common import (
     id_str,
     load_json,
     make_line,
+    money,
 )
 from conveyor.channels.mappers.totals import ChannelTotals, order_level_tax
 from conveyor.channels.statuses import StatusMeaning, bigcommerce_rule
@@ -130,7 +131,9 @@ def _line(item: dict[str, Any], amounts: Amounts, resolver: SkuResolver) -> Line
         return LineInput(sku=sku, quantity=quantity, name=f"{name} (bundled)")
     discount = sum(amounts.read(d.get("amount"), f"{label} discount") for d in item.get("applied_discounts") or [])
     total = amounts.read(item.get("total_ex_tax") or item.get("base_total"), f"{label} total_ex_tax")
-    return make_line(sku, quantity, total, discount, amounts.read(item.get("total_tax"), f"{label} tax"), name)
+    # A line's `total_tax` is BigCommerce's computed share to 4 decimals ("10.7663"): rounded
+    # without a flag, because the charged figures (`total_tax`, `total_inc_tax`) are checked.
+    return make_line(sku, quantity, total, discount, money(item.get("total_tax"), amounts.currency), name)
 
 
 def _unallocated_discount(data: dict[str, Any], items: list[dict[str, Any]], amounts: Amounts) -> int:
