@@ -36,6 +36,7 @@ from conveyor.channels.mappers.common import (
     id_str,
     load_json,
     make_line,
+    money,
 )
 from conveyor.channels.mappers.totals import ChannelTotals
 from conveyor.channels.statuses import StatusMeaning, amazon_rule
@@ -75,7 +76,7 @@ def map_order(
     total = amounts.optional((data.get("OrderTotal") or {}).get("Amount"), "OrderTotal")
     line_tax = sum(li.tax_minor for li in lines)
     totals = ChannelTotals(
-        currency=currency, subtotal_minor=sum(amounts.read(i.get("ItemPrice", {}).get("Amount"), "ItemPrice")
+        currency=currency, subtotal_minor=sum(money(_money_of(i, "ItemPrice").get("Amount"), currency)
                                               for i in ordered) if total is not None else None,
         discount_minor=sum(li.discount_minor for li in lines) if total is not None else None,
         shipping_minor=shipping, tax_minor=line_tax + shipping_tax, line_tax_minor=line_tax,
