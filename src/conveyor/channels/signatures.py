@@ -192,7 +192,8 @@ def standard_webhook_key(secret: str) -> bytes:
     secrets should come from `new_standard_webhook_secret()`."""
     body = secret.removeprefix("whsec_")
     try:
-        return base64.b64decode(body)
+        # As the libraries do: unpadded base64 is accepted (surplus "=" is ignored).
+        return base64.b64decode(body + "==")
     except (binascii.Error, ValueError):
         return body.encode()
 

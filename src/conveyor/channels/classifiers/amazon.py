@@ -27,6 +27,7 @@ def classify_order(order: dict[str, Any], items: list[dict[str, Any]], *, sku_lo
                    channel: str) -> ChannelEvent:
     status = str(order.get("OrderStatus") or "")
     rule = amazon_rule(status)
+    items = [item for item in items if isinstance(item, dict)]
     requested, reason = mapper.buyer_cancel_request(items)
     event = ChannelEvent(BY_STATUS.get(rule.meaning, EventKind.CREATED), PLATFORM, TOPIC,
                          external_id=id_str(order.get("AmazonOrderId")), order_number=id_str(order.get("AmazonOrderId")),

@@ -45,6 +45,8 @@ def classify(topic: str | None, headers: Mapping[str, str], body: Any, *, sku_lo
     if kind == EventKind.REFUNDED:
         return _refund_event(topic, data)
     order = data.get("order", data)
+    if not isinstance(order, dict):
+        return unusable(PLATFORM, topic, "body_not_an_order")
     event = ChannelEvent(kind, PLATFORM, topic, external_id=id_str(order.get("id")),
                          updated_at=str(order.get("updated_at") or ""))
     if kind == EventKind.UNKNOWN:

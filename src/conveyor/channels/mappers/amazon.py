@@ -106,8 +106,8 @@ def sku_key(item: dict[str, Any]) -> str:
 def buyer_cancel_request(items: list[dict[str, Any]]) -> tuple[bool, str]:
     """Whether the buyer asked to cancel (any item says so), and the reason they gave."""
     for item in items:
-        request = item.get("BuyerRequestedCancel") or {}
-        if str(request.get("IsBuyerRequestedCancel", "")).lower() == "true":
+        request = item.get("BuyerRequestedCancel") if isinstance(item, dict) else None
+        if isinstance(request, dict) and str(request.get("IsBuyerRequestedCancel", "")).lower() == "true":
             return True, str(request.get("BuyerCancelReason") or "")
     return False, ""
 
