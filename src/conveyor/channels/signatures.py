@@ -27,10 +27,10 @@ Outbound (the JSON feed and any webhook Conveyor sends) follows Standard Webhook
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import hmac
 import json
-import binascii
 import re
 import secrets
 import time

@@ -50,7 +50,8 @@ def _setup(container, fake_api) -> None:
 
 def _orders(container) -> list[tuple[str, str | None]]:
     with container.reader() as uow:
-        return [(o.status, o.hold_reason) for o in uow.session.scalars(select(Order).where(Order.external_id == ORDER_ID))]
+        orders = uow.session.scalars(select(Order).where(Order.external_id == ORDER_ID))
+        return [(o.status, o.hold_reason) for o in orders]
 
 
 def _payloads(container) -> list[bytes]:
@@ -98,9 +99,9 @@ def test_polls_ask_for_last_updated_after_from_a_cursor_before_the_previous_poll
 def test_failed_orders_are_reported(container, fake_api, sleeps):
     _setup(container, fake_api)
     fake_api.routes.clear()
-    fake_api.add(ORDERS, Reply.json({"payload": {"Orders": [{"AmazonOrderId": "111-0000000-0000009",
-                                                               "OrderStatus": "Unshipped", "MarketplaceId": "XX",
-                                                               "OrderTotal": {"CurrencyCode": "US$", "Amount": "1"}}]}}))
+    broken = {"AmazonOrderId": "111-0000000-0000009", "OrderStatus": "Unshipped", "MarketplaceId": "XX",
+              "OrderTotal": {"CurrencyCode": "US$", "Amount": "1"}}
+    fake_api.add(ORDERS, Reply.json({"payload": {"Orders": [broken]}}))
     fake_api.add(f"{ORDERS}/111-0000000-0000009/orderItems", Reply.json({"payload": {"OrderItems": []}}))
     report = poll(container, "amz", datetime(2017, 1, 20, tzinfo=UTC), sleep=sleeps.append)
     assert [oid for oid, _ in report.failed] == ["111-0000000-0000009"]

@@ -40,7 +40,8 @@ def test_pending_update_is_accepted_but_awaiting_payment():
 
 
 def test_update_with_closed_at_is_an_archive():
-    body = raw("shopify/order_sample_paid.json").replace(b'"closed_at": null', b'"closed_at": "2022-01-02T10:00:00-05:00"')
+    closed = b'"closed_at": "2022-01-02T10:00:00-05:00"'
+    body = raw("shopify/order_sample_paid.json").replace(b'"closed_at": null', closed)
     event = classify("shopify", "orders/updated", {}, body, sku_lookup=lookup, channel="shop")
     assert event.kind == EventKind.ARCHIVED
 

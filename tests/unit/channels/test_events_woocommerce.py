@@ -65,7 +65,8 @@ def test_order_number_line_ids_and_stable_key_for_an_empty_sku():
 def test_totals_as_sent_beside_ours():
     mapped = _classify("order.created", "order_created_processing.json").order
     totals = mapped.channel_totals
-    assert (totals.discount_minor, totals.shipping_minor, totals.tax_minor, totals.total_minor) == (200, 1000, 912, 5712)
+    figures = (totals.discount_minor, totals.shipping_minor, totals.tax_minor, totals.total_minor)
+    assert figures == (200, 1000, 912, 5712)
     assert totals.as_sent["total"] == "57.12" and mapped.computed.total_minor == 5712
 
 

@@ -30,7 +30,8 @@ def classify_order(order: dict[str, Any], items: list[dict[str, Any]], *, sku_lo
     items = [item for item in items if isinstance(item, dict)]
     requested, reason = mapper.buyer_cancel_request(items)
     event = ChannelEvent(BY_STATUS.get(rule.meaning, EventKind.CREATED), PLATFORM, TOPIC,
-                         external_id=id_str(order.get("AmazonOrderId")), order_number=id_str(order.get("AmazonOrderId")),
+                         external_id=id_str(order.get("AmazonOrderId")),
+                         order_number=id_str(order.get("AmazonOrderId")),
                          payment_state=rule.payment, platform_status=status,
                          cancelled_on_channel=rule.meaning == StatusMeaning.CANCELLED,
                          buyer_cancel_requested=requested, cancel_reason=reason,
@@ -45,6 +46,6 @@ def classify_body(body: Any, *, sku_lookup: SkuLookup, channel: str) -> ChannelE
     data, why = parse_body(body)
     if not isinstance(data, dict) or not isinstance(data.get("order"), dict):
         return unusable(PLATFORM, TOPIC, why or "not a pulled Amazon order ({'order', 'items'})")
-    items = data.get("items") if isinstance(data.get("items"), list) else []
+    items: list[Any] = data["items"] if isinstance(data.get("items"), list) else []
     return classify_order(data["order"], [i for i in items if isinstance(i, dict)], sku_lookup=sku_lookup,
                           channel=channel)

@@ -41,13 +41,14 @@ def classify(topic: str | None, headers: Mapping[str, str], body: Any, *, sku_lo
     if not isinstance(data, dict):
         return unusable(PLATFORM, topic or "", why or "body_not_an_object")
     topic = topic or str(data.get("scope") or "")
-    payload = data.get("data") if isinstance(data.get("data"), dict) else {}
+    payload: dict[str, Any] = data["data"] if isinstance(data.get("data"), dict) else {}
     kind = TOPICS.get(topic, EventKind.UNKNOWN)
-    event = ChannelEvent(kind, PLATFORM, topic, external_id=id_str(payload.get("id")), order_number=id_str(payload.get("id")))
+    order_id = id_str(payload.get("id"))
+    event = ChannelEvent(kind, PLATFORM, topic, external_id=order_id, order_number=order_id)
     if kind == EventKind.UNKNOWN:
         event.problems.append(f"unknown_topic: {topic or '<none>'}")
         return event
-    status = payload.get("status") if isinstance(payload.get("status"), dict) else {}
+    status: dict[str, Any] = payload["status"] if isinstance(payload.get("status"), dict) else {}
     if "new_status_id" in status:
         _apply_status(event, status["new_status_id"])
     if fetched is None:

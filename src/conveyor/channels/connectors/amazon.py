@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from conveyor.channels.classifiers.amazon import classify_order
@@ -80,7 +81,7 @@ class AmazonConnector:
                 map_safely(
                     order_id,
                     raw,
-                    lambda o=order, i=items: mapper.map_order(o, i, sku_lookup, channel=self.channel),
+                    partial(mapper.map_order, order, items, sku_lookup, channel=self.channel),
                 )
             )
         return pulled

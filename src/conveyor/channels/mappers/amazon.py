@@ -187,9 +187,8 @@ def _legacy(item: dict[str, Any]) -> tuple[str, ...]:
 
 def _status_problems(data: dict[str, Any], items: list[dict[str, Any]]) -> list[str]:
     problems = []
-    if not data.get("OrderTotal") and not (data.get("OrderTotal") or {}).get("CurrencyCode"):
-        if data.get("OrderStatus") in ("Pending", "PendingAvailability"):
-            problems.append("pending: Amazon sends no prices until payment is authorised")
+    if not data.get("OrderTotal") and data.get("OrderStatus") in ("Pending", "PendingAvailability"):
+        problems.append("pending: Amazon sends no prices until payment is authorised")
     requested, reason = buyer_cancel_request(items)
     if requested:
         problems.append(f"buyer_cancel_requested: {reason or 'no reason given'}")

@@ -131,7 +131,9 @@ def _shipping(shipping_lines: list[dict[str, Any]], amounts: Amounts) -> tuple[i
         if line.get("is_removed"):
             continue
         price = amounts.read(line.get("price"), "shipping price")
-        after = amounts.read(line["discounted_price"], "shipping discounted_price") if "discounted_price" in line else price
+        after = price
+        if "discounted_price" in line:
+            after = amounts.read(line["discounted_price"], "shipping discounted_price")
         shipping += after
         discount += max(price - after, 0)
         tax += sum(amounts.read(t.get("price"), "shipping tax") for t in line.get("tax_lines") or [])
