@@ -1,9 +1,11 @@
 """Pulling orders from channels that do not push them: Amazon SP-API (`conveyor channels poll`).
 
 Each pulled order is stored as a raw payload first (source "pull"), then placed like a webhook
-order. The window starts where the last successful poll started (`config.last_polled_at`), so
-nothing falls between two polls; re-pulled orders are recognised by their payload hash and by
-(channel, external id).
+order. Orders are asked for by `LastUpdatedAfter` (not `CreatedAfter`), so an order first seen
+`Pending` comes back when it becomes `Unshipped` or `Canceled`. The window starts at the cursor
+the last successful poll left (`config.last_polled_at`, see `connectors.amazon.next_cursor`: a
+little before that poll began), so nothing falls between two polls; re-pulled unchanged orders are
+recognised by their payload hash and changed ones by (channel, external id).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from datetime import datetime, timedelta
 
 from conveyor.bootstrap import Container
 from conveyor.channels import handlers, intake
-from conveyor.channels.connectors.amazon import AmazonConnector
+from conveyor.channels.connectors.amazon import AmazonConnector, next_cursor
 from conveyor.channels.http import ChannelHttpClient, RetryPolicy
 from conveyor.channels.inbound import place_mapped
 from conveyor.channels.model import ChannelType
@@ -51,11 +53,12 @@ def poll(c: Container, code: str, since: datetime | None = None, *,
     with client:
         connector = AmazonConnector(client, lambda: secrets.get("access_token", ""),
                                     marketplace_ids=config.get("marketplace_ids") or [], channel=code)
-        pulled = connector.poll(lookup, created_after=since)
+        pulled = connector.poll(lookup, last_updated_after=since)
+        cursor = next_cursor(started, connector.last_updated_before)
     report = PollReport(since, pulled=len(pulled))
     for order in pulled:
         _take(c, channel, order, report)
-    handlers.update_channel(c, code, {"config": {**config, "last_polled_at": started.isoformat()}})
+    handlers.update_channel(c, code, {"config": {**config, "last_polled_at": cursor.isoformat()}})
     return report
 
 

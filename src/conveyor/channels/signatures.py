@@ -6,8 +6,10 @@ One entry point, `verify(platform, raw_body, headers, secret)`, returns a
 `hmac.compare_digest` so response timing does not leak how much of a forged signature was right.
 
 Schemes:
-- Shopify: `X-Shopify-Hmac-Sha256` = base64(HMAC-SHA256(app client secret, body)).
-  Delivery id: `X-Shopify-Webhook-Id` (stable across Shopify's retries).
+- Shopify: `X-Shopify-Hmac-Sha256` = base64(HMAC-SHA256(app client secret, body)). Newer
+  deliveries send the same headers without the `X-` prefix (`shopify-hmac-sha256`,
+  `shopify-topic`, `shopify-webhook-id`, ...); both sets are read, case-insensitively.
+  Delivery id: `X-Shopify-Webhook-Id` / `shopify-webhook-id` (stable across Shopify's retries).
 - WooCommerce: `X-WC-Webhook-Signature` = base64(HMAC-SHA256(webhook secret, body)).
   Delivery id: `X-WC-Webhook-Delivery-ID`. When a webhook is saved, WooCommerce pings the
   delivery URL with the form body `webhook_id=<n>` and no signature headers at all; that ping
@@ -15,15 +17,22 @@ Schemes:
 - BigCommerce: see `_verify_bigcommerce`.
 - Amazon SP-API has no signed webhooks (its notifications go to SQS/EventBridge); orders are
   pulled, so `verify("amazon", ...)` is refused.
+
+Outbound (the JSON feed and any webhook Conveyor sends) follows Standard Webhooks exactly:
+`sign_standard_webhook` derives the key the way the official `standardwebhooks` libraries do
+(`whsec_` prefix dropped, the rest base64-decoded), so a receiver verifies with
+`Webhook(feed_secret)` as it is. `new_standard_webhook_secret()` makes such a secret.
 """
 
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import hmac
 import json
 import re
+import secrets
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -67,12 +76,29 @@ def delivery_id(platform: str, headers: Mapping[str, str], raw_body: bytes = b""
     """The platform's id for this delivery, for de-duplicating retried webhooks."""
     lower = _lower(headers)
     if platform == "shopify":
-        return lower.get("x-shopify-webhook-id") or None
+        return lower.get("x-shopify-webhook-id") or lower.get("shopify-webhook-id") or None
     if platform == "woocommerce":
         return lower.get("x-wc-webhook-delivery-id") or None
     if platform == "bigcommerce":
         return lower.get("webhook-id") or _bigcommerce_hash(raw_body)
     return None
+
+
+def topic(platform: str, headers: Mapping[str, str], raw_body: bytes = b"") -> str:
+    """The delivery's topic as the platform names it ("" when it names none): Shopify
+    `X-Shopify-Topic`/`shopify-topic`, WooCommerce `X-WC-Webhook-Topic`, BigCommerce the body's `scope`."""
+    lower = _lower(headers)
+    if platform == "shopify":
+        return (lower.get("x-shopify-topic") or lower.get("shopify-topic") or "").strip()
+    if platform == "woocommerce":
+        return (lower.get("x-wc-webhook-topic") or "").strip()
+    if platform == "bigcommerce":
+        try:
+            scope = json.loads(raw_body).get("scope") if raw_body else None
+        except (ValueError, AttributeError):
+            return ""
+        return str(scope or "")
+    return ""
 
 
 def _lower(headers: Mapping[str, str]) -> dict[str, str]:
@@ -91,7 +117,7 @@ def _matches(expected: bytes, given: str | None) -> bool:
 def _verify_shopify(
     body: bytes, headers: dict[str, str], secret: str, now: Callable[[], float]
 ) -> VerificationResult:
-    given = headers.get("x-shopify-hmac-sha256")
+    given = headers.get("x-shopify-hmac-sha256", headers.get("shopify-hmac-sha256"))
     if given is None:
         return VerificationResult(False, "missing_signature")
     if not _matches(_hmac_b64(secret.encode(), body), given):
@@ -121,8 +147,11 @@ def _verify_bigcommerce(
     1. Signed callbacks (the newer scheme, following the Standard Webhooks spec): headers
        `webhook-id`, `webhook-timestamp` and `webhook-signature` ("v1,<base64>", possibly
        several separated by spaces during key rotation). The signature is
-       base64(HMAC-SHA256(key, f"{id}.{timestamp}.{body}")) with the app's client secret as
-       the key (raw bytes; a `whsec_`-prefixed secret is base64-decoded as the spec says).
+       base64(HMAC-SHA256(key, f"{id}.{timestamp}.{body}")) and the key is the app's client
+       secret. BigCommerce's sample code base64-encodes the client secret and hands that to the
+       Standard Webhooks library (`Webhook(base64(client_secret))`), so the channel's
+       `webhook_secret` may be entered either way: the client secret as the Developer Portal
+       shows it, or that base64 string (with or without `whsec_`). Both readings are tried.
     2. Custom headers: BigCommerce's long-standing advice is HTTPS plus a secret header set
        when the hook is created. We send `X-Conveyor-Webhook-Secret: <secret>` and compare it
        in constant time.
@@ -147,18 +176,45 @@ def _verify_standard_webhook(
         return VerificationResult(False, "missing_signature_headers")
     if abs(now() - int(stamp)) > TIMESTAMP_TOLERANCE_S:
         return VerificationResult(False, "stale_timestamp")
-    expected = _hmac_b64(_standard_key(secret), f"{msg_id}.{stamp}.".encode() + body)
+    signed = f"{msg_id}.{stamp}.".encode() + body
+    expected = [_hmac_b64(key, signed) for key in _candidate_keys(secret)]
     for candidate in headers["webhook-signature"].split():
         version, _, signature = candidate.partition(",")
-        if version == "v1" and _matches(expected, signature):
+        if version == "v1" and any(_matches(e, signature) for e in expected):
             return VerificationResult(True, delivery_id=msg_id)
     return VerificationResult(False, "bad_signature")
 
 
-def _standard_key(secret: str) -> bytes:
-    if secret.startswith("whsec_"):
-        return base64.b64decode(secret.removeprefix("whsec_"))
-    return secret.encode()
+def standard_webhook_key(secret: str) -> bytes:
+    """The HMAC key the official Standard Webhooks libraries derive from `secret`: the `whsec_`
+    prefix dropped and the rest base64-decoded. A secret that is not base64 at all (older feed
+    secrets) is used as its UTF-8 bytes; no Standard Webhooks library can verify those, so new
+    secrets should come from `new_standard_webhook_secret()`."""
+    body = secret.removeprefix("whsec_")
+    try:
+        # As the libraries do: unpadded base64 is accepted (surplus "=" is ignored).
+        return base64.b64decode(body + "==")
+    except (binascii.Error, ValueError):
+        return body.encode()
+
+
+def _candidate_keys(secret: str) -> list[bytes]:
+    """The keys a received Standard Webhooks signature may have been made with: the secret's own
+    bytes (a platform's client secret as shown) and the library derivation (its base64 form)."""
+    keys = [] if secret.startswith("whsec_") else [secret.encode()]
+    derived = standard_webhook_key(secret)
+    return keys + ([derived] if derived not in keys else [])
+
+
+def sign_standard_webhook(secret: str, msg_id: str, timestamp: int, body: bytes) -> dict[str, str]:
+    """The three Standard Webhooks headers for an outbound delivery of `body`."""
+    signature = _hmac_b64(standard_webhook_key(secret), f"{msg_id}.{timestamp}.".encode() + body).decode()
+    return {"webhook-id": msg_id, "webhook-timestamp": str(timestamp), "webhook-signature": f"v1,{signature}"}
+
+
+def new_standard_webhook_secret() -> str:
+    """A fresh `whsec_` secret (24 random bytes), the form Standard Webhooks libraries expect."""
+    return "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
 
 
 def _bigcommerce_hash(body: bytes) -> str | None:

@@ -64,7 +64,7 @@ def test_shipping_billing_and_shipping_address(fixture_bytes, sku_lookup):
 def test_unmapped_product_holds_the_order(fixture_json, fixture_bytes):
     products = fixture_json("bigcommerce/order_250_products.json")
     result = _map(fixture_bytes, {"CAM-100": "CAMERA-BODY"}.get, products=products)
-    assert result.order.hold_reason == "unmapped_sku: LENS-50, variant_id:155"
+    assert result.order.hold_reason == "unmapped_sku: LENS-50, bigcommerce:product:90:155"
     assert len(result.problems) == 2
 
 

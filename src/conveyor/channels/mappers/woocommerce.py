@@ -11,7 +11,8 @@ Money, per the v3 order properties:
 - Negative `fee_lines` (how many stores book manual discounts) become an order discount.
   Positive fees have no place in `PlaceOrder` yet: they are reported as a problem and the
   total check will flag the order.
-SKUs may be empty: the mapping key falls back to `variation_id:<id>` / `product_id:<id>`.
+SKUs may be empty: the mapping key is then `woocommerce:product:<product_id>:<variation_id>` (one
+key per product or variation; 0 for a simple product). Status → payment state: `statuses.py`.
 Names and addresses arrive HTML-escaped ("Vinyl &amp; Co") and are unescaped.
 """
 
@@ -21,6 +22,9 @@ from html import unescape
 from typing import Any
 
 from conveyor.channels.mappers.common import (
+    Amounts,
+    Finish,
+    LineRef,
     MappedOrder,
     SkuLookup,
     SkuResolver,
@@ -30,17 +34,20 @@ from conveyor.channels.mappers.common import (
     make_line,
     money,
 )
+from conveyor.channels.mappers.totals import ChannelTotals, order_level_tax
+from conveyor.channels.statuses import woocommerce_rule
 from conveyor.orders.commands import Address, LineInput, PlaceOrder
 
 
 def map_order(payload: bytes | str | dict, sku_lookup: SkuLookup, *, channel: str) -> MappedOrder:
     data = load_json(payload)
     currency = data.get("currency") or ""
-    resolver = SkuResolver(sku_lookup)
-    lines = [_line(item, currency, resolver) for item in data.get("line_items") or []]
-    fee_discount, problems = _fees(data.get("fee_lines") or [], currency)
-    shipping = sum(money(s.get("total"), currency) for s in data.get("shipping_lines") or [])
-    shipping_tax = sum(money(s.get("total_tax"), currency) for s in data.get("shipping_lines") or [])
+    amounts, resolver = Amounts(currency), SkuResolver(sku_lookup)
+    items = data.get("line_items") or []
+    lines = [_line(item, amounts, resolver) for item in items]
+    fee_discount, fee_charges, problems = _fees(data.get("fee_lines") or [], amounts)
+    shipping = sum(amounts.read(s.get("total"), "shipping total") for s in data.get("shipping_lines") or [])
+    shipping_tax = sum(amounts.read(s.get("total_tax"), "shipping tax") for s in data.get("shipping_lines") or [])
     billing = data.get("billing") or {}
     order = PlaceOrder(
         channel=channel,
@@ -56,39 +63,91 @@ def map_order(payload: bytes | str | dict, sku_lookup: SkuLookup, *, channel: st
         order_discount_minor=fee_discount,
         notes=_text(data.get("customer_note")),
     )
-    declared = money(data["total"], currency) if data.get("total") is not None else None
-    return finish(order, resolver, declared, problems=problems, shipping_tax_minor=shipping_tax)
+    line_tax = sum(li.tax_minor for li in lines)
+    totals = _channel_totals(data, amounts, line_tax, shipping_tax, fee_charges)
+    status = str(data.get("status") or "")
+    rule = woocommerce_rule(status)
+    return finish(order, resolver, extra=Finish(
+        declared_total_minor=totals.total_minor,
+        problems=[*problems, *amounts.problems],
+        shipping_tax_minor=shipping_tax,
+        channel_totals=totals,
+        order_number=str(data.get("number") or id_str(data.get("id"))),
+        payment_state=rule.payment,
+        platform_status=status,
+        cancelled_on_channel=rule.meaning.value == "cancelled",
+        line_refs=[_ref(item) for item in items],
+    ))
 
 
 def sku_key(item: dict[str, Any]) -> str:
-    """The SKU, else the most specific product id (a variation beats its parent product)."""
+    """The SKU, else one stable key per product/variation: `woocommerce:product:<id>:<variation_id>`."""
     sku = (item.get("sku") or "").strip()
     if sku:
         return sku
+    if not item.get("product_id") and not item.get("variation_id"):
+        return ""
+    return f"woocommerce:product:{id_str(item.get('product_id') or 0)}:{id_str(item.get('variation_id') or 0)}"
+
+
+def legacy_keys(item: dict[str, Any]) -> tuple[str, ...]:
+    """Keys used before the stable ones, still honoured for existing mappings."""
+    keys = []
     if item.get("variation_id"):
-        return f"variation_id:{item['variation_id']}"
-    return f"product_id:{item['product_id']}" if item.get("product_id") else ""
+        keys.append(f"variation_id:{item['variation_id']}")
+    if item.get("product_id"):
+        keys.append(f"product_id:{item['product_id']}")
+    return tuple(keys)
 
 
-def _line(item: dict[str, Any], currency: str, resolver: SkuResolver) -> LineInput:
+def _ref(item: dict[str, Any]) -> LineRef:
+    return LineRef(id_str(item.get("id")), sku_key(item), int(item.get("quantity") or 0),
+                   id_str(item.get("product_id")), id_str(item.get("variation_id")))
+
+
+def _line(item: dict[str, Any], amounts: Amounts, resolver: SkuResolver) -> LineInput:
     quantity = int(item.get("quantity") or 0)
     name = _text(item.get("name"))
-    sku = resolver.resolve(sku_key(item), f"line {id_str(item.get('id'))}: {name}")
-    subtotal = money(item.get("subtotal"), currency)
-    total = money(item.get("total"), currency)
-    tax = money(item.get("total_tax"), currency)
+    label = f"line {id_str(item.get('id'))}"
+    sku = resolver.resolve(sku_key(item), f"{label}: {name}", legacy_keys(item))
+    subtotal = amounts.read(item.get("subtotal"), f"{label} subtotal")
+    total = amounts.read(item.get("total"), f"{label} total")
+    tax = amounts.read(item.get("total_tax"), f"{label} total_tax")
     return make_line(sku, quantity, subtotal, max(subtotal - total, 0), tax, name)
 
 
-def _fees(fee_lines: list[dict[str, Any]], currency: str) -> tuple[int, list[str]]:
-    discount, problems = 0, []
+def _channel_totals(data: dict[str, Any], amounts: Amounts, line_tax: int, shipping_tax: int,
+                    fee_charges: int) -> ChannelTotals:
+    tax = amounts.optional(data.get("total_tax"), "total_tax")
+    # Tax on positive fees is part of the other charges, not order-level tax to spread on lines.
+    fee_tax = sum(money(f.get("total_tax"), amounts.currency) for f in data.get("fee_lines") or []
+                  if money(f.get("total"), amounts.currency) > 0)
+    subtotal = sum(amounts.read(i.get("subtotal"), "line subtotal") for i in data.get("line_items") or [])
+    return ChannelTotals(
+        currency=amounts.currency,
+        subtotal_minor=subtotal,
+        discount_minor=amounts.optional(data.get("discount_total"), "discount_total"),
+        shipping_minor=amounts.optional(data.get("shipping_total"), "shipping_total"),
+        tax_minor=tax,
+        line_tax_minor=line_tax,
+        order_level_tax_minor=order_level_tax(tax, line_tax + fee_tax, shipping_tax),
+        other_charges_minor=fee_charges,
+        total_minor=amounts.optional(data.get("total"), "total"),
+        as_sent=dict(amounts.as_sent),
+    )
+
+
+def _fees(fee_lines: list[dict[str, Any]], amounts: Amounts) -> tuple[int, int, list[str]]:
+    """Negative fees → order discount; positive fees → other charges, reported (with their tax)."""
+    discount, charges, problems = 0, 0, []
     for fee in fee_lines:
-        amount = money(fee.get("total"), currency)
+        amount = amounts.read(fee.get("total"), "fee")
         if amount < 0:
             discount += -amount
         elif amount > 0:
-            problems.append(f"unsupported_fee: {_text(fee.get('name'))} {fee.get('total')}")
-    return discount, problems
+            charges += amount + amounts.read(fee.get("total_tax"), "fee tax")
+            problems.append(f"unsupported_fee: {_text(fee.get('name'))} {fee.get('total')} {amounts.currency}")
+    return discount, charges, problems
 
 
 def _text(value: Any) -> str:
