@@ -92,7 +92,7 @@ def dhl_check_digit(serial: str) -> str:
 def _iso_countries() -> frozenset[str]:
     from babel import Locale
 
-    return frozenset(code for code in Locale("en").territories if len(code) == 2 and code.isalpha())
+    return frozenset(str(code) for code in Locale("en").territories if len(str(code)) == 2 and str(code).isalpha())
 
 
 # --- formats -----------------------------------------------------------------------------------
