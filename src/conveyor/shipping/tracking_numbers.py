@@ -29,7 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from conveyor.shared.errors import ValidationFailed
+from conveyor.shared.errors import ErrorCode, ValidationFailed
 
 CARRIERS = ("ups", "fedex", "usps", "dhl")
 
@@ -43,6 +43,10 @@ class TrackingCheck:
     carrier: str | None
     format: str | None
     number: str  # normalised: upper case, no spaces or dashes
+
+    def as_response(self) -> dict[str, object]:
+        """The body of POST /api/v1/tracking-numbers/validate."""
+        return {"valid": self.valid, "carrier": self.carrier}
 
 
 def normalise(number: str) -> str:
@@ -166,6 +170,7 @@ def validate(number: str, carrier: str | None = None) -> TrackingCheck:
 
     With `carrier` given, only that carrier's formats are tried (an S10 number ending in "US"
     belongs to USPS)."""
+    carrier = carrier.strip().lower() if carrier is not None else None
     if carrier is not None and carrier not in CARRIERS:
         raise ValidationFailed(f"unknown carrier {carrier!r}; expected one of {', '.join(CARRIERS)}")
     cleaned = normalise(number)
@@ -178,6 +183,28 @@ def validate(number: str, carrier: str | None = None) -> TrackingCheck:
             continue
         return TrackingCheck(True, owner, fmt.name, cleaned)
     return TrackingCheck(False, None, None, cleaned)
+
+
+def require_valid(number: str, carrier: str | None, override_reason: str | None = None) -> TrackingCheck:
+    """The rule for recording a shipment: a number for one of our carriers must pass that
+    carrier's check, unless someone overrides it and says why (a carrier's new format, a
+    hand-written label). Raises ValidationFailed (INVALID_TRACKING_NUMBER, HTTP 422) otherwise.
+    Carriers we have no rules for (a local courier) are not checked."""
+    cleaned = normalise(number)
+    if not cleaned:
+        raise ValidationFailed("a tracking number is required", ErrorCode.INVALID_TRACKING_NUMBER)
+    code = carrier.strip().lower() if carrier else None
+    if code not in CARRIERS:
+        return TrackingCheck(False, code, None, cleaned)
+    check = validate(cleaned, code)
+    if check.valid:
+        return check
+    reason = (override_reason or "").strip()
+    if reason:
+        return TrackingCheck(False, code, None, cleaned)
+    raise ValidationFailed(f"{cleaned} is not a valid {code} tracking number (check digit or format); "
+                           "give an override reason to record it anyway", ErrorCode.INVALID_TRACKING_NUMBER,
+                           tracking_number=cleaned, carrier=code)
 
 
 def _postal_operator(match: re.Match[str]) -> str | None:

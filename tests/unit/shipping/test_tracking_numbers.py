@@ -9,8 +9,8 @@ import random
 
 import pytest
 
-from conveyor.shared.errors import ValidationFailed
-from conveyor.shipping.tracking_numbers import generate, validate
+from conveyor.shared.errors import ErrorCode, ValidationFailed
+from conveyor.shipping.tracking_numbers import generate, require_valid, validate
 
 VALID = [
     # UPS 1Z
@@ -150,3 +150,20 @@ def test_usps_numbers_can_carry_the_destination_routing_code() -> None:
 def test_sequential_serials_give_distinct_numbers() -> None:
     numbers = {generate("dhl", serial=n) for n in range(1000)}
     assert len(numbers) == 1000
+
+
+def test_carrier_names_are_case_insensitive_and_the_response_has_the_api_shape() -> None:
+    assert validate("1Z999AA10123456784", "UPS").as_response() == {"valid": True, "carrier": "ups"}
+    assert validate("1Z999AA10123456785").as_response() == {"valid": False, "carrier": None}
+
+
+def test_recording_a_shipment_refuses_a_bad_number_unless_overridden_with_a_reason() -> None:
+    assert require_valid("1z999aa10123456784", "ups").valid
+    with pytest.raises(ValidationFailed) as caught:
+        require_valid("1Z999AA10123456785", "ups")
+    assert caught.value.code is ErrorCode.INVALID_TRACKING_NUMBER
+    with pytest.raises(ValidationFailed):
+        require_valid("1Z999AA10123456785", "ups", override_reason="   ")
+    overridden = require_valid("1Z999AA10123456785", "ups", override_reason="carrier's new format")
+    assert (overridden.valid, overridden.carrier) == (False, "ups")
+    assert require_valid("LOCAL-0001", "pony_express").number == "LOCAL0001"  # no rules for that courier
