@@ -122,24 +122,7 @@ def render_packing_slip_pdf(slip: PackingSlip) -> bytes:
     width = PAGE[0]
 
     def header(canvas: Canvas, page: int) -> float:
-        top = PAGE[1] - MARGIN
-        text(canvas, MARGIN, top - 14, words["title"], size=18, bold=True)
-        text(canvas, width - MARGIN, top - 14, f"{words['order']} {slip.order_ref}", size=12, bold=True, right=True)
-        if page > 1:
-            return top - 40
-        text(canvas, width - MARGIN, top - 30,
-             f"{words['date']}: {format_date(slip.order_date, format='long', locale=lang)}", size=9, right=True)
-        y = top - 50
-        text(canvas, MARGIN, y, words["ship_to"], size=9, bold=True)
-        text(canvas, width / 2, y, words["from"], size=9, bold=True)
-        for i, (to_line, from_line) in enumerate(_pairs(slip.ship_to.lines(), slip.ship_from.lines())):
-            text(canvas, MARGIN, y - 13 - i * 12, to_line, size=10, width=width / 2 - MARGIN - 5 * mm)
-            text(canvas, width / 2, y - 13 - i * 12, from_line, size=9, width=width / 2 - MARGIN)
-        y -= 13 + 12 * max(len(slip.ship_to.lines()), len(slip.ship_from.lines())) + 6
-        if slip.shipping_method:
-            text(canvas, MARGIN, y, f"{words['method']}: {slip.shipping_method}", size=9)
-            y -= 16
-        return _slip_columns(canvas, y, words, priced)
+        return _slip_header(canvas, page, slip, words, priced)
 
     doc = Document(f"{words['title']} {slip.order_ref}", header)
     total = 0
@@ -162,6 +145,30 @@ def render_packing_slip_pdf(slip: PackingSlip) -> bytes:
         y = doc.row(18)
         text(doc.canvas, MARGIN, y, closing, size=10)
     return doc.finish()
+
+
+def _slip_header(canvas: Canvas, page: int, slip: PackingSlip, words: dict[str, str], priced: bool) -> float:
+    """Title and order number on every page; dates, addresses and method on the first."""
+    lang = slip_language(slip.language)
+    width = PAGE[0]
+    top = PAGE[1] - MARGIN
+    text(canvas, MARGIN, top - 14, words["title"], size=18, bold=True)
+    text(canvas, width - MARGIN, top - 14, f"{words['order']} {slip.order_ref}", size=12, bold=True, right=True)
+    if page > 1:
+        return _slip_columns(canvas, top - 40, words, priced)
+    text(canvas, width - MARGIN, top - 30,
+         f"{words['date']}: {format_date(slip.order_date, format='long', locale=lang)}", size=9, right=True)
+    y = top - 50
+    text(canvas, MARGIN, y, words["ship_to"], size=9, bold=True)
+    text(canvas, width / 2, y, words["from"], size=9, bold=True)
+    for i, (to_line, from_line) in enumerate(_pairs(slip.ship_to.lines(), slip.ship_from.lines())):
+        text(canvas, MARGIN, y - 13 - i * 12, to_line, size=10, width=width / 2 - MARGIN - 5 * mm)
+        text(canvas, width / 2, y - 13 - i * 12, from_line, size=9, width=width / 2 - MARGIN)
+    y -= 13 + 12 * max(len(slip.ship_to.lines()), len(slip.ship_from.lines())) + 6
+    if slip.shipping_method:
+        text(canvas, MARGIN, y, f"{words['method']}: {slip.shipping_method}", size=9)
+        y -= 16
+    return _slip_columns(canvas, y, words, priced)
 
 
 def _pairs(left: list[str], right: list[str]) -> list[tuple[str, str]]:

@@ -101,3 +101,13 @@ def test_manifest_csv_and_pdf_list_every_shipment_with_totals() -> None:
     for expected in ("Manifest — UPS", "Munich DC", "2026-11-17", "1Z879E930346834440", "1Z999AA10123456784",
                      "Total: 2 shipments, 2 packages, 2.500 kg", "Signature"):
         assert expected in text, expected
+
+
+def test_a_long_packing_slip_continues_on_a_second_page_with_the_total_at_the_end() -> None:
+    lines = tuple(SlipLine(f"SKU-{n:03d}", f"Item {n}", 1, 100) for n in range(80))
+    texts = pages(render_packing_slip_pdf(PackingSlip("#77", date(2026, 3, 1), CUSTOMER, WAREHOUSE, lines,
+                                                      language="de", currency="EUR")))
+    assert len(texts) == 2
+    assert all("Lieferschein" in t and "Bestellung #77" in t for t in texts)
+    assert all(f"SKU-{n:03d}" in "\n".join(texts) for n in range(80))
+    assert "Summe: 80,00 €" in texts[-1]
