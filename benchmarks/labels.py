@@ -38,8 +38,8 @@ def make_labels(count: int, rng: random.Random) -> list[LabelData]:
     labels = []
     for n in range(count):
         code, name, service_name, service = CARRIERS[n % len(CARRIERS)]
-        to = Address(f"Customer {n}", f"{rng.randint(1, 9999)} Market St", "San Francisco", f"94{rng.randint(100, 199)}",
-                     "US", region="CA", line2="Suite 300" if n % 3 == 0 else "")
+        to = Address(f"Customer {n}", f"{rng.randint(1, 9999)} Market St", "San Francisco",
+                     f"94{rng.randint(100, 199)}", "US", region="CA", line2="Suite 300" if n % 3 == 0 else "")
         labels.append(LabelData(generate(code, service, rng=rng), name, service_name, SHIP_FROM, to,
                                 rng.randint(100, 20000), reference=f"ORD-{n:06d}", ship_date=date(2026, 11, 17)))
     return labels
