@@ -15,7 +15,6 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from conveyor.routing.model import Component, RequestLine
 from conveyor.shared.errors import ValidationFailed
 
 BIN_PARTS = ("zone", "aisle", "bay", "level", "position")
@@ -175,6 +174,13 @@ class ShortPick:
 
 
 @dataclass(frozen=True, slots=True)
+class RerouteLine:
+    line_id: str
+    sku: str
+    quantity: int
+
+
+@dataclass(frozen=True, slots=True)
 class ShortPickReport:
     location: str
     reference: str
@@ -186,10 +192,10 @@ class ShortPickReport:
             result.setdefault(short.fulfillment_order, []).append(short)
         return result
 
-    def routing_lines(self, fulfillment_order: str) -> tuple[RequestLine, ...]:
-        """The remainder of one fulfilment order as routing-engine request lines (plain SKUs),
-        so it can be routed again — typically with this location excluded."""
-        return tuple(RequestLine(s.line_id, s.sku, s.short, (Component(s.sku),))
+    def remainder(self, fulfillment_order: str) -> tuple[RerouteLine, ...]:
+        """What one fulfilment order still needs, to route again through the routing engine
+        (as `RequestLine(line_id, sku, quantity, (Component(sku),))`, this location excluded)."""
+        return tuple(RerouteLine(s.line_id, s.sku, s.short)
                      for s in self.by_fulfillment_order().get(fulfillment_order, []))
 
 

@@ -11,11 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 
 from haversine import Unit, haversine
 
-from conveyor.routing.geo import GeoPoint, locate
-from conveyor.routing.model import Destination
 from conveyor.shared.errors import DomainError, ErrorCode
 from conveyor.shared.money import Money, format_minor
 from conveyor.shipping.calendar import DeliveryEstimate, DeliveryPromise, best_promise, estimate
@@ -106,18 +105,29 @@ class ServiceUnavailable(DomainError):
 
 
 def distance_km(origin: Place, destination: Place) -> float | None:
-    """Great-circle km between the two places; coordinates when given, else offline centroids
-    (US ZIP, region, country) from the routing area's geo module."""
+    """Great-circle km between the two places: their coordinates when given, else the centroid
+    of a US ZIP code (offline, `zipcodes`). None when neither is known — fill in coordinates
+    (e.g. with routing.geo.locate, which also knows regions and countries) before quoting."""
     a, b = _point(origin), _point(destination)
-    if a.latitude is None or a.longitude is None or b.latitude is None or b.longitude is None:
+    if a is None or b is None:
         return None
-    return float(haversine((a.latitude, a.longitude), (b.latitude, b.longitude), unit=Unit.KILOMETERS))
+    return float(haversine(a, b, unit=Unit.KILOMETERS))
 
 
-def _point(place: Place) -> GeoPoint:
+def _point(place: Place) -> tuple[float, float] | None:
     if place.latitude is not None and place.longitude is not None:
-        return GeoPoint(place.latitude, place.longitude, "coordinates")
-    return locate(Destination(country=place.country, postal_code=place.postal_code, region=place.subdivision))
+        return place.latitude, place.longitude
+    if place.country.upper() in ("US", "PR"):
+        return _us_zip_centroids().get(place.postal_code.strip()[:5])
+    return None
+
+
+@lru_cache(maxsize=1)
+def _us_zip_centroids() -> dict[str, tuple[float, float]]:
+    import zipcodes  # loading its data takes ~0.5 s: only when a place comes without coordinates
+
+    return {z["zip_code"]: (float(z["lat"]), float(z["long"])) for z in zipcodes.list_all()
+            if z.get("lat") and z.get("long")}
 
 
 def _postal(code: str) -> str:

@@ -84,9 +84,9 @@ def test_short_picks_are_reported_per_fulfilment_order() -> None:
     report = report_short_picks(pick_list, {("A-02-01", "TEE"): 3, ("A-01-05", "MUG"): 1})
     assert [(s.fulfillment_order, s.line_id, s.requested, s.picked, s.short) for s in report.shorts] == [
         ("fo_002", "l2", 2, 1, 1)]
-    (request_line,) = report.routing_lines("fo_002")
-    assert (request_line.line_id, request_line.sku_id, request_line.quantity) == ("l2", "TEE", 1)
-    assert report.routing_lines("fo_001") == ()
+    (remainder,) = report.remainder("fo_002")
+    assert (remainder.line_id, remainder.sku, remainder.quantity) == ("l2", "TEE", 1)
+    assert report.remainder("fo_001") == ()
 
 
 def test_picking_more_than_listed_is_an_error() -> None:

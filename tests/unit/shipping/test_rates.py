@@ -178,3 +178,11 @@ def test_invalid_carrier_data_names_the_bad_field(change: Any, field: str) -> No
     with pytest.raises(ValidationFailed) as caught:
         carrier_from_dict(data)
     assert caught.value.extra["field"] == field
+
+
+def test_places_without_coordinates_use_the_us_zip_centroid_or_are_unavailable() -> None:
+    parcel_co = carriers()[0]
+    by_zip = quote(parcel_co, parcel_co.service("ground"), request(Place("US", "19103")), TUESDAY_MORNING)
+    assert by_zip.zone == "A"  # Philadelphia is ~130 km from the New York origin
+    with pytest.raises(ServiceUnavailable, match="distance to the destination is unknown"):
+        quote(parcel_co, parcel_co.service("ground"), request(Place("FR", "75002")), TUESDAY_MORNING)
