@@ -189,7 +189,7 @@ class DeliveryPromise:
     def message(self, now: datetime) -> str:
         weekday = self.delivery_date.strftime("%A")
         if self.delivery_date - now.date() >= timedelta(days=7):
-            weekday += f" {self.delivery_date.strftime('%-d %B')}"
+            weekday += f" {self.delivery_date.day} {self.delivery_date.strftime('%B')}"
         return f"Order within {format_remaining(self.remaining)}, get it {weekday}"
 
 

@@ -142,3 +142,10 @@ def test_equal_dates_prefer_the_later_cutoff() -> None:
 def test_remaining_time_is_written_for_people() -> None:
     assert format_remaining(timedelta(hours=2, minutes=14)) == "2 h 14 min"
     assert format_remaining(timedelta(seconds=30)) == "less than a minute"
+
+
+def test_a_promise_a_week_or_more_away_names_the_date() -> None:
+    now = ny(2026, 12, 18, 9)  # Friday; ten transit days skip two weekends, Christmas and New Year
+    offer = best_promise([("slow", estimate(US, now, 10))], now)
+    assert offer is not None and offer.delivery_date == date(2027, 1, 5)
+    assert offer.message(now) == "Order within 8 h, get it Tuesday 5 January"
