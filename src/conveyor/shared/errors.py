@@ -33,6 +33,10 @@ class ErrorCode(StrEnum):
     UNPARSEABLE_PAYLOAD = "unparseable_payload"
     CHANNEL_UNAVAILABLE = "channel_unavailable"
     INTERNAL = "internal_error"
+    # shipping & fulfilment
+    SERVICE_UNAVAILABLE = "service_unavailable"
+    INVALID_TRACKING_NUMBER = "invalid_tracking_number"
+    CARRIER_ERROR = "carrier_error"
 
 
 class DomainError(Exception):
