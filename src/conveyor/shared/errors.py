@@ -33,6 +33,16 @@ class ErrorCode(StrEnum):
     UNPARSEABLE_PAYLOAD = "unparseable_payload"
     CHANNEL_UNAVAILABLE = "channel_unavailable"
     INTERNAL = "internal_error"
+    # money (payments, returns, billing)
+    CAPTURE_EXCEEDS_AUTHORIZED = "capture_exceeds_authorized"
+    REFUND_EXCEEDS_CAPTURED = "refund_exceeds_captured"
+    AUTHORIZATION_EXPIRED = "authorization_expired"
+    PAYMENT_STATE = "payment_state"
+    CURRENCY_MISMATCH = "currency_mismatch"
+    RETURN_NOT_ALLOWED = "return_not_allowed"
+    RETURN_LINK_EXPIRED = "return_link_expired"
+    UNBALANCED_TRANSACTION = "unbalanced_transaction"
+    INVALID_DOCUMENT_NUMBER = "invalid_document_number"
 
 
 class DomainError(Exception):
