@@ -142,9 +142,7 @@ class PaymentGateway(Protocol):
 
     def charge(self, request: AuthorizeRequest, *, idempotency_key: str) -> GatewayResult: ...
 
-    def capture(
-        self, reference: str, amount: Money, *, idempotency_key: str, final: bool = False
-    ) -> GatewayResult:
+    def capture(self, reference: str, amount: Money, *, idempotency_key: str, final: bool = False) -> GatewayResult:
         """Capture `amount` of an authorization. `final` releases whatever stays uncaptured."""
         ...
 

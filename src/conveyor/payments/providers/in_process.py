@@ -80,10 +80,12 @@ class InProcessGateway:
         return self._open(Operation.CHARGE, request, idempotency_key)
 
     def capture(self, reference: str, amount: Money, *, idempotency_key: str, final: bool = False) -> GatewayResult:
-        digest = fingerprint(op="capture", reference=reference, amount=amount.minor, currency=amount.currency,
-                             final=final)  # fmt: skip
-        return self._run(Operation.CAPTURE, idempotency_key, digest, amount,
-                         lambda: self._capture(reference, amount, final))  # fmt: skip
+        digest = fingerprint(
+            op="capture", reference=reference, amount=amount.minor, currency=amount.currency, final=final
+        )
+        return self._run(
+            Operation.CAPTURE, idempotency_key, digest, amount, lambda: self._capture(reference, amount, final)
+        )
 
     def void(self, reference: str, *, idempotency_key: str) -> GatewayResult:
         state = self.payment(reference)
@@ -93,8 +95,13 @@ class InProcessGateway:
 
     def refund(self, reference: str, amount: Money, *, idempotency_key: str, reason: str = "") -> GatewayResult:
         digest = fingerprint(op="refund", reference=reference, amount=amount.minor, currency=amount.currency)
-        return self._run(Operation.REFUND, idempotency_key, digest, amount,
-                         lambda: self._refund(reference, amount, idempotency_key, reason))  # fmt: skip
+        return self._run(
+            Operation.REFUND,
+            idempotency_key,
+            digest,
+            amount,
+            lambda: self._refund(reference, amount, idempotency_key, reason),
+        )
 
     # -- the machinery -----------------------------------------------------------------------
 
@@ -118,10 +125,21 @@ class InProcessGateway:
         return result
 
     def _open(self, operation: Operation, request: AuthorizeRequest, key: str) -> GatewayResult:
-        digest = fingerprint(op=operation.value, amount=request.amount.minor, currency=request.amount.currency,
-                             source=[request.source.kind, request.source.token], order=request.order_reference)  # fmt: skip
-        return self._run(operation, key, digest, request.amount,
-                         lambda: self._open_payment(operation, request, key), self._answer_is_lost(request))  # fmt: skip
+        digest = fingerprint(
+            op=operation.value,
+            amount=request.amount.minor,
+            currency=request.amount.currency,
+            source=[request.source.kind, request.source.token],
+            order=request.order_reference,
+        )
+        return self._run(
+            operation,
+            key,
+            digest,
+            request.amount,
+            lambda: self._open_payment(operation, request, key),
+            self._answer_is_lost(request),
+        )
 
     def _open_payment(self, operation: Operation, request: AuthorizeRequest, key: str) -> GatewayResult:
         amount = request.amount
@@ -130,22 +148,46 @@ class InProcessGateway:
         if refusal is None and amount.minor <= 0:
             refusal = SourceRefusal(Outcome.FAILED, "amount_too_small", "The amount must be greater than zero.")
         if refusal is not None:
-            return GatewayResult(operation, refusal.outcome, amount, self.name, error_code=refusal.code,
-                                 message=refusal.message, retryable=refusal.retryable, raw=raw)  # fmt: skip
+            return GatewayResult(
+                operation,
+                refusal.outcome,
+                amount,
+                self.name,
+                error_code=refusal.code,
+                message=refusal.message,
+                retryable=refusal.retryable,
+                raw=raw,
+            )
         now = self._clock()
         reference = reference_for(self.reference_prefix, self.name, key)
         captured = amount.minor if operation is Operation.CHARGE else 0
         period = self._authorization_period
         expires = None if captured or period is None else now + period
         state = {
-            **raw, "reference": reference, "currency": amount.currency, "authorized": amount.minor,
-            "captured": captured, "refunded": 0, "released": bool(captured), "authorized_at": now.isoformat(),
-            "expires_at": expires.isoformat() if expires else None, "captures": [], "refunds": [],
-        }  # fmt: skip
+            **raw,
+            "reference": reference,
+            "currency": amount.currency,
+            "authorized": amount.minor,
+            "captured": captured,
+            "refunded": 0,
+            "released": bool(captured),
+            "authorized_at": now.isoformat(),
+            "expires_at": expires.isoformat() if expires else None,
+            "captures": [],
+            "refunds": [],
+        }
         self._save(state)
-        return GatewayResult(operation, Outcome.SUCCEEDED, amount, self.name, provider_reference=reference,
-                             transaction_reference=f"{reference}_open", message="approved",
-                             authorization_expires_at=expires, raw=state)  # fmt: skip
+        return GatewayResult(
+            operation,
+            Outcome.SUCCEEDED,
+            amount,
+            self.name,
+            provider_reference=reference,
+            transaction_reference=f"{reference}_open",
+            message="approved",
+            authorization_expires_at=expires,
+            raw=state,
+        )
 
     def _capture(self, reference: str, amount: Money, final: bool) -> GatewayResult:
         state, problem = self._open_authorization(Operation.CAPTURE, reference, amount)
@@ -153,15 +195,28 @@ class InProcessGateway:
             return problem
         capturable = state["authorized"] - state["captured"]
         if amount.minor <= 0 or amount.minor > capturable:
-            return self._refused(Operation.CAPTURE, amount, reference, "amount_too_large",
-                                 f"cannot capture {amount}: {Money(capturable, amount.currency)} is capturable")  # fmt: skip
+            return self._refused(
+                Operation.CAPTURE,
+                amount,
+                reference,
+                "amount_too_large",
+                f"cannot capture {amount}: {Money(capturable, amount.currency)} is capturable",
+            )
         state["captured"] += amount.minor
         state["released"] = final or state["captured"] == state["authorized"]
         transaction = f"{reference}_cap{len(state['captures']) + 1}"
         state["captures"].append({"id": transaction, "amount": amount.minor, "at": self._clock().isoformat()})
         self._save(state)
-        return GatewayResult(Operation.CAPTURE, Outcome.SUCCEEDED, amount, self.name, provider_reference=reference,
-                             transaction_reference=transaction, message="captured", raw=state)  # fmt: skip
+        return GatewayResult(
+            Operation.CAPTURE,
+            Outcome.SUCCEEDED,
+            amount,
+            self.name,
+            provider_reference=reference,
+            transaction_reference=transaction,
+            message="captured",
+            raw=state,
+        )
 
     def _void(self, reference: str, nothing: Money) -> GatewayResult:
         state, problem = self._open_authorization(Operation.VOID, reference, nothing)
@@ -171,25 +226,46 @@ class InProcessGateway:
         state["released"] = True
         self._save(state)
         released = Money(held, state["currency"])
-        return GatewayResult(Operation.VOID, Outcome.SUCCEEDED, released, self.name, provider_reference=reference,
-                             message=f"released {released}", raw=state)  # fmt: skip
+        return GatewayResult(
+            Operation.VOID,
+            Outcome.SUCCEEDED,
+            released,
+            self.name,
+            provider_reference=reference,
+            message=f"released {released}",
+            raw=state,
+        )
 
     def _refund(self, reference: str, amount: Money, key: str, reason: str) -> GatewayResult:
         state = self.payment(reference)
         if state is None or state["currency"] != amount.currency:
-            return self._refused(Operation.REFUND, amount, reference, "resource_missing",
-                                 f"no {amount.currency} payment {reference!r}")  # fmt: skip
+            return self._refused(
+                Operation.REFUND, amount, reference, "resource_missing", f"no {amount.currency} payment {reference!r}"
+            )
         refundable = state["captured"] - state["refunded"]
         if amount.minor <= 0 or amount.minor > refundable:
-            return self._refused(Operation.REFUND, amount, reference, "amount_too_large",
-                                 f"cannot refund {amount}: {Money(refundable, amount.currency)} is refundable")  # fmt: skip
+            return self._refused(
+                Operation.REFUND,
+                amount,
+                reference,
+                "amount_too_large",
+                f"cannot refund {amount}: {Money(refundable, amount.currency)} is refundable",
+            )
         state["refunded"] += amount.minor
         transaction = reference_for(f"{self.reference_prefix}re", self.name, key)
         message, extra = self._refund_note(amount, state)
         state["refunds"].append({"id": transaction, "amount": amount.minor, "reason": reason, **extra})
         self._save(state)
-        return GatewayResult(Operation.REFUND, Outcome.SUCCEEDED, amount, self.name, provider_reference=reference,
-                             transaction_reference=transaction, message=message, raw={**state, **extra})  # fmt: skip
+        return GatewayResult(
+            Operation.REFUND,
+            Outcome.SUCCEEDED,
+            amount,
+            self.name,
+            provider_reference=reference,
+            transaction_reference=transaction,
+            message=message,
+            raw={**state, **extra},
+        )
 
     def _open_authorization(
         self, operation: Operation, reference: str, amount: Money
@@ -197,14 +273,25 @@ class InProcessGateway:
         """The payment's state if its authorization is still open, else the refusal to return."""
         state = self.payment(reference)
         if state is None or (operation is Operation.CAPTURE and state["currency"] != amount.currency):
-            return {}, self._refused(operation, amount, reference, "resource_missing",
-                                     f"no {amount.currency} payment {reference!r}")  # fmt: skip
+            return {}, self._refused(
+                operation, amount, reference, "resource_missing", f"no {amount.currency} payment {reference!r}"
+            )
         if self._expired(state) and operation is Operation.CAPTURE:
-            return state, self._refused(operation, amount, reference, "authorization_expired",
-                                        f"the authorization expired at {state['expires_at']}; authorize again")  # fmt: skip
+            return state, self._refused(
+                operation,
+                amount,
+                reference,
+                "authorization_expired",
+                f"the authorization expired at {state['expires_at']}; authorize again",
+            )
         if state["released"]:
-            return state, self._refused(operation, amount, reference, "payment_intent_unexpected_state",
-                                        "nothing is left to capture or release on this payment")  # fmt: skip
+            return state, self._refused(
+                operation,
+                amount,
+                reference,
+                "payment_intent_unexpected_state",
+                "nothing is left to capture or release on this payment",
+            )
         return state, None
 
     def _expired(self, state: dict[str, Any]) -> bool:
@@ -212,8 +299,9 @@ class InProcessGateway:
         return bool(not state["released"] and expires and self._clock() >= datetime.fromisoformat(expires))
 
     def _refused(self, operation: Operation, amount: Money, reference: str, code: str, message: str) -> GatewayResult:
-        return GatewayResult(operation, Outcome.FAILED, amount, self.name, provider_reference=reference,
-                             error_code=code, message=message)  # fmt: skip
+        return GatewayResult(
+            operation, Outcome.FAILED, amount, self.name, provider_reference=reference, error_code=code, message=message
+        )
 
     def _save(self, state: dict[str, Any]) -> None:
         self._store.put(f"{self.name}:payment:{state['reference']}", state)

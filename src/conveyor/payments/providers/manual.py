@@ -39,8 +39,9 @@ class ManualGateway(InProcessGateway):
     def _refusal(self, request: AuthorizeRequest) -> SourceRefusal | None:
         if request.source.kind not in MANUAL_METHODS:
             methods = ", ".join(sorted(MANUAL_METHODS))
-            return SourceRefusal(Outcome.FAILED, "unsupported_method",
-                                 f"manual payments take {methods}, not {request.source.kind!r}")  # fmt: skip
+            return SourceRefusal(
+                Outcome.FAILED, "unsupported_method", f"manual payments take {methods}, not {request.source.kind!r}"
+            )
         return None
 
     def _describe_source(self, request: AuthorizeRequest) -> dict[str, Any]:

@@ -66,21 +66,27 @@ class IdempotencyLedger:
         """The stored result for this key, a refusal if the key was used for another request, or None."""
         if not idempotency_key:
             return GatewayResult(
-                operation, Outcome.FAILED, amount, self._provider, error_code="idempotency_key_missing",
+                operation,
+                Outcome.FAILED,
+                amount,
+                self._provider,
+                error_code="idempotency_key_missing",
                 message="every payment operation needs an idempotency key",
-            )  # fmt: skip
+            )
         stored = self._store.get(self._key(idempotency_key))
         if stored is None:
             return None
         if stored["fingerprint"] != request_fingerprint:
             return GatewayResult(
-                operation, Outcome.FAILED, amount, self._provider, error_code="idempotency_key_reused",
+                operation,
+                Outcome.FAILED,
+                amount,
+                self._provider,
+                error_code="idempotency_key_reused",
                 message=f"idempotency key {idempotency_key!r} was already used for a different request",
-            )  # fmt: skip
+            )
         result = GatewayResult.from_json(stored["result"])
         return GatewayResult.from_json({**result.to_json(), "raw": {**result.raw, "idempotent_replayed": True}})
 
     def remember(self, idempotency_key: str, request_fingerprint: str, result: GatewayResult) -> None:
-        self._store.put(
-            self._key(idempotency_key), {"fingerprint": request_fingerprint, "result": result.to_json()}
-        )
+        self._store.put(self._key(idempotency_key), {"fingerprint": request_fingerprint, "result": result.to_json()})

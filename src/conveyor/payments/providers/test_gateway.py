@@ -46,12 +46,17 @@ CARD_BEHAVIOUR: dict[str, SourceRefusal] = {
     "4000000000000069": SourceRefusal(Outcome.DECLINED, "expired_card", "Your card has expired."),
     "4000000000000127": SourceRefusal(Outcome.DECLINED, "incorrect_cvc", "Your card's security code is incorrect."),
     "4000000000006975": SourceRefusal(
-        Outcome.DECLINED, "card_velocity_exceeded", "Your card was declined for making repeated attempts too "
-        "frequently or exceeding its amount limit."),
+        Outcome.DECLINED,
+        "card_velocity_exceeded",
+        "Your card was declined for making repeated attempts too frequently or exceeding its amount limit.",
+    ),
     "4000000000000119": SourceRefusal(
-        Outcome.FAILED, "processing_error", "An error occurred while processing your card. Try again in a "
-        "little bit.", retryable=True),
-}  # fmt: skip
+        Outcome.FAILED,
+        "processing_error",
+        "An error occurred while processing your card. Try again in a little bit.",
+        retryable=True,
+    ),
+}
 
 # Stripe's test PaymentMethods (https://docs.stripe.com/testing), mapped to the cards they stand for.
 STRIPE_TEST_PAYMENT_METHODS = {
