@@ -24,6 +24,16 @@ from conveyor.shared.money import Money
 
 
 @dataclass(frozen=True, slots=True)
+class KitComponent:
+    """One part of a kit line: `per_kit` units of `sku` in every kit; `weight` is its share of the
+    kit's value (e.g. its own list price), used when parts of a kit are returned."""
+
+    sku: str
+    per_kit: int = 1
+    weight: int = 1
+
+
+@dataclass(frozen=True, slots=True)
 class OrderLine:
     line_id: str
     sku: str
@@ -34,7 +44,9 @@ class OrderLine:
     tax_rate: Decimal = Decimal(0)  # percent, e.g. Decimal("19")
     cancelled: int = 0
     shipped: int = 0
-    returned: int = 0
+    returned: int = 0  # whole units (for a kit line: see component_returned)
+    components: tuple[KitComponent, ...] = ()  # set for a kit line
+    component_returned: Mapping[str, int] = field(default_factory=dict)  # component units returned, by SKU
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +81,27 @@ class LineAmounts:
     def net_of_tax(self, start: int, count: int) -> int:
         return self.total(start, count) - self.tax_of(start, count)
 
+    def component(self, sku: str) -> tuple[Spread, Spread]:
+        """A kit component's (total, tax) over its units: the line's amounts split by component value,
+        then spread over quantity × per_kit component units. Returning every part of every kit gives
+        back exactly the line's total."""
+        parts = self.line.components
+        weights = [part.weight * part.per_kit for part in parts]
+        totals = split_by_weight(self.total(0, self.line.quantity), weights)
+        taxes = split_by_weight(self.tax_of(0, self.line.quantity), weights)
+        for part, total, tax in zip(parts, totals, taxes, strict=True):
+            if part.sku == sku:
+                units = part.per_kit * self.line.quantity
+                return Spread(total, units), Spread(tax, units)
+        raise ValidationFailed(f"line {self.line.line_id} has no kit component {sku!r}")
+
+    def returned_total(self) -> int:
+        """The value of what came back: whole units, or for a kit the returned component units."""
+        line = self.line
+        if not line.components:
+            return self.total(0, line.returned)
+        return sum(self.component(sku)[0].for_units(0, count) for sku, count in line.component_returned.items())
+
 
 @dataclass(frozen=True, slots=True)
 class OrderAllocation:
@@ -91,6 +124,10 @@ def _check(order: OrderMoney) -> None:
             )
         if line.line_discount > line.unit_price * line.quantity:
             raise ValidationFailed(f"line {line.line_id}: the discount exceeds the line's price")
+        per_kit = {part.sku: part.per_kit for part in line.components}
+        for sku, count in line.component_returned.items():
+            if sku not in per_kit or not 0 <= count <= per_kit[sku] * line.shipped:
+                raise ValidationFailed(f"line {line.line_id}: {count} of kit part {sku!r} cannot have come back")
     goods = sum(line.unit_price * line.quantity - line.line_discount for line in order.lines)
     if not 0 <= order.order_discount <= goods:
         raise ValidationFailed(f"the order discount {order.order_discount} must be between 0 and the goods {goods}")
@@ -182,7 +219,7 @@ def _line_view(amounts: LineAmounts) -> LineView:
         ordered=amounts.total(0, line.quantity),
         cancelled=amounts.total(line.quantity - line.cancelled, line.cancelled),
         shipped=amounts.total(0, line.shipped),
-        returned=amounts.total(0, line.returned),
+        returned=amounts.returned_total(),
         open=amounts.total(line.shipped, open_units),
         tax=amounts.tax_of(0, line.quantity),
     )
