@@ -127,6 +127,23 @@ class Header:
     order_reference: str
 
 
+def _document(
+    kind: DocumentKind, header: Header, currency: str, lines: list[DocumentLine], **extra: str
+) -> BillingDocument:
+    return BillingDocument(
+        kind,
+        header.number,
+        header.issued_at,
+        header.language,
+        currency,
+        header.seller,
+        header.buyer,
+        header.order_reference,
+        tuple(lines),
+        **extra,
+    )
+
+
 def build_invoice(
     header: Header,
     order: OrderMoney,
@@ -143,40 +160,15 @@ def build_invoice(
     for line_id, (start, count) in units.items():
         amounts = allocation.lines[line_id]
         line = amounts.line
-        lines.append(
-            DocumentLine(
-                descriptions.get(line_id, line.sku),
-                count,
-                line.unit_price,
-                amounts.discount.for_units(start, count),
-                line.tax_rate,
-                amounts.tax_of(start, count),
-                amounts.total(start, count),
-            )
-        )
-    if include_shipping and allocation.shipping_total:
-        lines.append(
-            DocumentLine(
-                shipping_label,
-                1,
-                allocation.shipping_total,
-                0,
-                order.shipping_tax_rate,
-                allocation.shipping_tax,
-                allocation.shipping_total,
-            )
-        )
-    return BillingDocument(
-        DocumentKind.INVOICE,
-        header.number,
-        header.issued_at,
-        header.language,
-        order.currency,
-        header.seller,
-        header.buyer,
-        header.order_reference,
-        tuple(lines),
-    )
+        discount = amounts.discount.for_units(start, count)
+        tax, total = amounts.tax_of(start, count), amounts.total(start, count)
+        description = descriptions.get(line_id, line.sku)
+        lines.append(DocumentLine(description, count, line.unit_price, discount, line.tax_rate, tax, total))
+    shipping = allocation.shipping_total
+    if include_shipping and shipping:
+        rate, tax = order.shipping_tax_rate, allocation.shipping_tax
+        lines.append(DocumentLine(shipping_label, 1, shipping, 0, rate, tax, shipping))
+    return _document(DocumentKind.INVOICE, header, order.currency, lines)
 
 
 def build_credit_note(
@@ -189,42 +181,18 @@ def build_credit_note(
     shipping_label: str = "Shipping",
     note: str = "",
 ) -> BillingDocument:
-    """The credit note for a refund: what is given back per line (after any restocking fee), its
-    tax at the line's rate, and shipping when it was refunded."""
+    """The credit note for a refund: what is given back per line (after any restocking fee, shown as
+    the line's deduction), its tax at the line's rate, and shipping when it was refunded."""
     rates = {line.line_id: line.tax_rate for line in order.lines}
     lines: list[DocumentLine] = []
     for item in refund.lines:
         unit = item.goods // item.quantity if item.quantity else 0
-        lines.append(
-            DocumentLine(
-                descriptions.get(item.line_id, item.sku),
-                item.quantity,
-                unit,
-                item.fee,
-                rates.get(item.line_id, Decimal(0)),
-                item.tax_refunded,
-                item.amount,
-            )
-        )
+        rate, description = rates.get(item.line_id, Decimal(0)), descriptions.get(item.line_id, item.sku)
+        lines.append(DocumentLine(description, item.quantity, unit, item.fee, rate, item.tax_refunded, item.amount))
     if refund.shipping:
-        lines.append(
-            DocumentLine(
-                shipping_label, 1, refund.shipping, 0, order.shipping_tax_rate, refund.shipping_tax, refund.shipping
-            )
-        )
-    return BillingDocument(
-        DocumentKind.CREDIT_NOTE,
-        header.number,
-        header.issued_at,
-        header.language,
-        order.currency,
-        header.seller,
-        header.buyer,
-        header.order_reference,
-        tuple(lines),
-        refers_to=invoice_number,
-        note=note,
-    )
+        rate, shipping = order.shipping_tax_rate, refund.shipping
+        lines.append(DocumentLine(shipping_label, 1, shipping, 0, rate, refund.shipping_tax, shipping))
+    return _document(DocumentKind.CREDIT_NOTE, header, order.currency, lines, refers_to=invoice_number, note=note)
 
 
 def invoice_units_for_shipment(order: OrderMoney, shipping_now: Mapping[str, int]) -> dict[str, tuple[int, int]]:

@@ -158,25 +158,10 @@ class InProcessGateway:
                 retryable=refusal.retryable,
                 raw=raw,
             )
-        now = self._clock()
         reference = reference_for(self.reference_prefix, self.name, key)
-        captured = amount.minor if operation is Operation.CHARGE else 0
-        period = self._authorization_period
-        expires = None if captured or period is None else now + period
-        state = {
-            **raw,
-            "reference": reference,
-            "currency": amount.currency,
-            "authorized": amount.minor,
-            "captured": captured,
-            "refunded": 0,
-            "released": bool(captured),
-            "authorized_at": now.isoformat(),
-            "expires_at": expires.isoformat() if expires else None,
-            "captures": [],
-            "refunds": [],
-        }
+        state = self._new_payment(reference, amount, captured=operation is Operation.CHARGE, source=raw)
         self._save(state)
+        expires = datetime.fromisoformat(state["expires_at"]) if state["expires_at"] else None
         return GatewayResult(
             operation,
             Outcome.SUCCEEDED,
@@ -188,6 +173,24 @@ class InProcessGateway:
             authorization_expires_at=expires,
             raw=state,
         )
+
+    def _new_payment(self, reference: str, amount: Money, *, captured: bool, source: dict[str, Any]) -> dict[str, Any]:
+        now = self._clock()
+        period = self._authorization_period
+        expires = None if captured or period is None else now + period
+        return {
+            **source,
+            "reference": reference,
+            "currency": amount.currency,
+            "authorized": amount.minor,
+            "captured": amount.minor if captured else 0,
+            "refunded": 0,
+            "released": captured,
+            "authorized_at": now.isoformat(),
+            "expires_at": expires.isoformat() if expires else None,
+            "captures": [],
+            "refunds": [],
+        }
 
     def _capture(self, reference: str, amount: Money, final: bool) -> GatewayResult:
         state, problem = self._open_authorization(Operation.CAPTURE, reference, amount)
