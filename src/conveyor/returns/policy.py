@@ -85,7 +85,7 @@ class ShippedLine:
     line_id: str
     sku: str
     shipped: int
-    returned: int = 0  # whole units already returned or requested on open returns
+    returned: int = 0  # whole units already returned or requested on open returns (not used for kits)
     shipped_at: datetime | None = None
     delivered_at: datetime | None = None
     final_sale: bool = False
@@ -113,6 +113,11 @@ class LineProblem:
 class ApprovedLine:
     request: RequestedLine
     waived: tuple[Refusal, ...] = ()
+
+
+def fee_waived(reason: ReturnReason, policy: ReturnPolicy) -> bool:
+    """Whether a unit returned for `reason` is spared the restocking fee (our fault, not a choice)."""
+    return reason in policy.fee_waived_for
 
 
 def window_closes_at(line: ShippedLine, policy: ReturnPolicy) -> datetime | None:

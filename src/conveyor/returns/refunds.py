@@ -11,13 +11,14 @@ sent to the original payment is capped at what was captured and not yet refunded
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
 from enum import StrEnum
 
 from conveyor.billing.allocation import split_by_weight
 from conveyor.billing.financials import OrderAllocation, OrderMoney, allocate
+from conveyor.returns.grading import RefundableUnits
 from conveyor.returns.policy import ReturnPolicy, ShippingRefund
 from conveyor.shared.errors import ErrorCode, ValidationFailed
 from conveyor.shared.money import Money
@@ -63,6 +64,16 @@ class RefundBreakdown:
 
     def money(self, minor: int) -> Money:
         return Money(minor, self.currency)
+
+
+def returning_from_grading(refundable: Sequence[RefundableUnits], kit_lines: Collection[str]) -> list[ReturningUnits]:
+    """The graded units to refund, as `refund_for_return` takes them (kits by component)."""
+    return [
+        ReturningUnits(
+            units.line_id, units.quantity, units.sku if units.line_id in kit_lines else None, units.fee_applies
+        )
+        for units in refundable
+    ]
 
 
 def _unit_amounts(allocation: OrderAllocation, units: ReturningUnits, start: int) -> tuple[int, int, str]:

@@ -4,7 +4,7 @@ captures are exactly the shipped units, and a full return gives back exactly wha
 from decimal import Decimal
 
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conveyor.billing.allocation import Spread, split_by_weight
@@ -164,6 +164,7 @@ def orders(draw):
     )
 
 
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(orders())
 def test_parts_always_add_up_to_the_whole(placed):
     view = financial_view(placed)
@@ -175,6 +176,7 @@ def test_parts_always_add_up_to_the_whole(placed):
     assert lines_total == view.subtotal - view.discounts + tax_on_top
 
 
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(orders(), st.data())
 def test_unit_by_unit_amounts_add_up_to_the_line(placed, data):
     for amounts in allocate(placed).lines.values():
@@ -184,6 +186,7 @@ def test_unit_by_unit_amounts_add_up_to_the_line(placed, data):
         assert sum(amounts.tax_of(i, 1) for i in range(quantity)) == amounts.line.line_tax
 
 
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(orders())
 def test_shipping_everything_in_steps_captures_exactly_the_order(placed):
     fresh = OrderMoney(

@@ -4,7 +4,7 @@ spoken for by attempts still in flight, which is what stops concurrent refunds o
 from datetime import timedelta
 
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conveyor.payments.gateway import GatewayResult, Operation, Outcome
@@ -151,6 +151,7 @@ def test_attempt_keys_are_deterministic():
     assert attempt_key("pay_1", Operation.REFUND, 2) == "pay_1:refund:2" == attempt_key("pay_1", Operation.REFUND, 2)
 
 
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     st.lists(
         st.tuples(

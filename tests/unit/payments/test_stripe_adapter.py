@@ -186,3 +186,17 @@ def test_results_survive_a_json_round_trip_for_storage():
     result = gateway(Stripe((200, "pi_requires_capture.json"))).authorize(request(), idempotency_key="k")
     assert GatewayResult.from_json(json.loads(json.dumps(result.to_json()))) == result
     assert result.operation is Operation.AUTHORIZE
+
+
+def test_processing_error_is_a_retryable_failure_not_a_decline():
+    body = {
+        "error": {
+            "type": "card_error",
+            "code": "processing_error",
+            "message": "An error occurred while processing your card. Try again in a little bit.",
+        }
+    }
+    transport = httpx.MockTransport(lambda request: httpx.Response(402, json=body))
+    result = StripeGateway("sk_test_123", transport=transport).authorize(request(), idempotency_key="k")
+    assert result.outcome is Outcome.FAILED and result.retryable
+    assert react_to(result).reaction is Reaction.RETRY_NEW_KEY

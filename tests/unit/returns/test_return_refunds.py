@@ -6,11 +6,12 @@ from dataclasses import replace
 from decimal import Decimal
 
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conveyor.billing.financials import KitComponent, OrderLine, OrderMoney, financial_view
-from conveyor.returns.policy import ReturnPolicy, ShippingRefund
+from conveyor.returns.grading import Grade, GradedUnits, ReceivingLocation, grade_receipt
+from conveyor.returns.policy import ReturnPolicy, ReturnReason, ShippingRefund, fee_waived
 from conveyor.returns.refunds import (
     Replacement,
     Resolution,
@@ -18,6 +19,7 @@ from conveyor.returns.refunds import (
     plan_resolution,
     refund_for_return,
     restocking_fee,
+    returning_from_grading,
 )
 from conveyor.shared.errors import DomainError
 
@@ -147,6 +149,7 @@ def _after(order, units):
     return replace(order, lines=tuple(replace(x, returned=x.returned + counts.get(x.line_id, 0)) for x in order.lines))
 
 
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.integers(1, 5), min_size=1, max_size=4), st.data())
 def test_any_sequence_of_returns_adds_up_to_what_was_paid(quantities, data):
     lines = tuple(
@@ -171,3 +174,20 @@ def test_any_sequence_of_returns_adds_up_to_what_was_paid(quantities, data):
         refunded, shipping_back = refunded + refund.amount, shipping_back + refund.shipping
         order = _after(order, units)
     assert refunded == paid
+
+
+def test_graded_units_flow_into_the_refund_with_fee_waivers():
+    policy = ReturnPolicy(restocking_fee_percent=Decimal(10))
+    graded = [
+        GradedUnits("l1", "SHIRT", Grade.RESELLABLE, 1, fee_waived=fee_waived(ReturnReason.TOO_SMALL, policy)),
+        GradedUnits("l1", "SHIRT", Grade.DEFECTIVE, 1, fee_waived=fee_waived(ReturnReason.DEFECTIVE, policy)),
+        GradedUnits("l2", "MUG", Grade.MISSING, 1),
+    ]
+    expected = {("l1", "SHIRT"): 2, ("l2", "MUG"): 1}
+    result = grade_receipt("rma_1", ReceivingLocation("loc_1", True), expected, graded, policy)
+    units = returning_from_grading(result.refundable, kit_lines=set())
+    assert [(u.line_id, u.quantity, u.fee_applies) for u in units] == [("l1", 1, True), ("l1", 1, False)]
+    refund = refund_for_return(PLACED, units, policy, refundable=PAID)
+    resellable, defective = refund.lines
+    assert resellable.fee == round(resellable.goods / 10) and defective.fee == 0
+    assert all(line.sku == "SHIRT" for line in refund.lines)  # the missing mug is not refunded

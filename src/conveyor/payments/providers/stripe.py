@@ -165,8 +165,9 @@ def _error_result(
 ) -> GatewayResult:
     error = body.get("error") or {}
     intent = error.get("payment_intent") or {}
-    declined = status == 402 or error.get("type") == "card_error"
     code = error.get("decline_code") or error.get("code") or error.get("type")
+    # A processing error is the issuer's hiccup, not a no: it may be tried again (as a new attempt).
+    declined = (status == 402 or error.get("type") == "card_error") and code != "processing_error"
     if error.get("type") == "idempotency_error":
         code = "idempotency_key_reused"
     elif intent.get("status") == "canceled" and intent.get("cancellation_reason") == "automatic":
