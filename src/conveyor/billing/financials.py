@@ -58,6 +58,7 @@ class OrderMoney:
     shipping_tax: int = 0
     shipping_tax_rate: Decimal = Decimal(0)
     prices_include_tax: bool = False
+    order_tax: int = 0  # tax given for the whole order only (some channels), spread over the lines
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,8 +115,8 @@ class OrderAllocation:
 def _check(order: OrderMoney) -> None:
     for line in order.lines:
         counts = (line.quantity, line.unit_price, line.line_discount, line.line_tax, line.cancelled, line.shipped)
-        if min(counts) < 0 or line.returned < 0:
-            raise ValidationFailed(f"line {line.line_id}: amounts and counts must not be negative")
+        if min(counts) < 0 or line.returned < 0 or line.quantity < 1:
+            raise ValidationFailed(f"line {line.line_id}: amounts and counts must not be negative, quantity at least 1")
         if line.cancelled + line.shipped > line.quantity or line.returned > line.shipped:
             raise ValidationFailed(
                 f"line {line.line_id}: {line.shipped} shipped + {line.cancelled} cancelled exceed {line.quantity}, "
@@ -129,6 +130,8 @@ def _check(order: OrderMoney) -> None:
             if sku not in per_kit or not 0 <= count <= per_kit[sku] * line.shipped:
                 raise ValidationFailed(f"line {line.line_id}: {count} of kit part {sku!r} cannot have come back")
     goods = sum(line.unit_price * line.quantity - line.line_discount for line in order.lines)
+    if order.order_tax < 0 or order.shipping < 0 or order.shipping_tax < 0:
+        raise ValidationFailed("order tax and shipping must not be negative")
     if not 0 <= order.order_discount <= goods:
         raise ValidationFailed(f"the order discount {order.order_discount} must be between 0 and the goods {goods}")
 
@@ -138,15 +141,17 @@ def allocate(order: OrderMoney) -> OrderAllocation:
     _check(order)
     values = [line.unit_price * line.quantity - line.line_discount for line in order.lines]
     order_discount_shares = split_by_weight(order.order_discount, values)
+    discounted = [value - share for value, share in zip(values, order_discount_shares, strict=True)]
+    order_tax_shares = split_by_weight(order.order_tax, discounted)
     lines = {
         line.line_id: LineAmounts(
             line,
             Spread(line.unit_price * line.quantity, line.quantity),
             Spread(line.line_discount + share, line.quantity),
-            Spread(line.line_tax, line.quantity),
+            Spread(line.line_tax + tax_share, line.quantity),
             order.prices_include_tax,
         )
-        for line, share in zip(order.lines, order_discount_shares, strict=True)
+        for line, share, tax_share in zip(order.lines, order_discount_shares, order_tax_shares, strict=True)
     }
     shipping_total = order.shipping if order.prices_include_tax else order.shipping + order.shipping_tax
     return OrderAllocation(order.currency, lines, shipping_total, order.shipping_tax)

@@ -1,6 +1,7 @@
 """An order's financial view stays consistent with its lines: parts add up exactly to the whole,
 captures are exactly the shipped units, and a full return gives back exactly what was paid."""
 
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
@@ -51,6 +52,11 @@ def test_view_of_a_fresh_order_with_a_coupon():
     assert view.net == view.ordered and view.due == view.ordered and view.paid == 0
 
 
+def test_order_level_tax_is_spread_over_the_lines_by_value():
+    view = financial_view(order(OrderLine("a", "A", 1, 3_000), OrderLine("b", "B", 2, 500), order_tax=400))
+    assert [line.tax for line in view.lines] == [300, 100] and view.tax == 400 and view.ordered == 4_400
+
+
 def test_prices_including_tax_do_not_add_tax_again():
     view = financial_view(order(MUG, shipping=495, shipping_tax=79, prices_include_tax=True))
     assert view.ordered == 1_299 + 495 and view.tax == 247 + 79
@@ -61,7 +67,7 @@ def test_cancelled_units_lower_what_is_due_and_capture_matches_shipped():
     first = shipment_amount(placed, {"l1": 2})
     # two shirts: the 1.00 discount over 3 units is 0.34 + 0.33 + 0.33, the 1.71 tax 0.57 each; plus shipping
     assert first.minor == (2_000 - 67 + 114) + 500
-    shipped = order(OrderLine(**{**_fields(SHIRT), "shipped": 2, "cancelled": 1}), MUG, shipping=500)
+    shipped = order(replace(SHIRT, shipped=2, cancelled=1), MUG, shipping=500)
     second = shipment_amount(shipped, {"l2": 1})
     assert second.minor == 1_299 + 247  # no second shipping charge
     view = financial_view(shipped, captured=first.minor)
@@ -79,8 +85,8 @@ def test_charged_then_partly_returned_and_refunded_is_settled():
     charged = order(SHIRT, MUG, shipping=500)
     paid = financial_view(charged).ordered
     returned = order(
-        OrderLine(**{**_fields(SHIRT), "shipped": 3, "returned": 1}),
-        OrderLine(**{**_fields(MUG), "shipped": 1}),
+        replace(SHIRT, shipped=3, returned=1),
+        replace(MUG, shipped=1),
         shipping=500,
     )
     line = allocate(returned).lines["l1"]
@@ -129,10 +135,6 @@ def test_order_discount_cannot_exceed_the_goods():
         financial_view(order(MUG, order_discount=1_300))
 
 
-def _fields(line):
-    return {name: getattr(line, name) for name in line.__dataclass_fields__}
-
-
 @st.composite
 def orders(draw):
     lines = []
@@ -158,6 +160,7 @@ def orders(draw):
         "EUR",
         tuple(lines),
         order_discount=draw(st.integers(0, goods)),
+        order_tax=draw(st.sampled_from([0, 0, draw(st.integers(0, 5_000))])),
         shipping=draw(st.integers(0, 2_000)),
         shipping_tax=draw(st.integers(0, 400)),
         prices_include_tax=draw(st.booleans()),
@@ -183,34 +186,20 @@ def test_unit_by_unit_amounts_add_up_to_the_line(placed, data):
         quantity = amounts.line.quantity
         cut = data.draw(st.integers(0, quantity))
         assert amounts.total(0, cut) + amounts.total(cut, quantity - cut) == amounts.total(0, quantity)
-        assert sum(amounts.tax_of(i, 1) for i in range(quantity)) == amounts.line.line_tax
+        assert sum(amounts.tax_of(i, 1) for i in range(quantity)) == amounts.tax_of(0, quantity)
+    line_taxes = sum(amounts.tax_of(0, amounts.line.quantity) for amounts in allocate(placed).lines.values())
+    assert line_taxes == sum(line.line_tax for line in placed.lines) + placed.order_tax
 
 
 @settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(orders())
 def test_shipping_everything_in_steps_captures_exactly_the_order(placed):
-    fresh = OrderMoney(
-        placed.currency,
-        tuple(OrderLine(**{**_fields(line), "shipped": 0, "cancelled": 0, "returned": 0}) for line in placed.lines),
-        placed.order_discount,
-        placed.shipping,
-        placed.shipping_tax,
-        prices_include_tax=placed.prices_include_tax,
-    )
+    fresh = replace(placed, lines=tuple(replace(x, shipped=0, cancelled=0, returned=0) for x in placed.lines))
     captured, current = 0, fresh
     for line in fresh.lines:
         for _ in range(line.quantity):
             captured += shipment_amount(current, {line.line_id: 1}).minor
-            current = OrderMoney(
-                current.currency,
-                tuple(
-                    OrderLine(**{**_fields(x), "shipped": x.shipped + (x.line_id == line.line_id)})
-                    for x in current.lines
-                ),
-                current.order_discount,
-                current.shipping,
-                current.shipping_tax,
-                prices_include_tax=current.prices_include_tax,
-            )
+            shipped_one = tuple(replace(x, shipped=x.shipped + (x.line_id == line.line_id)) for x in current.lines)
+            current = replace(current, lines=shipped_one)
     assert captured == financial_view(fresh).ordered
     assert financial_view(current, captured=captured).due == 0
