@@ -45,6 +45,8 @@ class PaymentSource:
 
     kind: str
     token: str = ""
+    customer: str = ""  # the provider's customer holding a saved method (Stripe cus_…), for re-authorizing
+    off_session: bool = False  # the customer is not present (a re-authorization, a later charge)
 
 
 @dataclass(frozen=True, slots=True)

@@ -200,3 +200,11 @@ def test_processing_error_is_a_retryable_failure_not_a_decline():
     result = StripeGateway("sk_test_123", transport=transport).authorize(request(), idempotency_key="k")
     assert result.outcome is Outcome.FAILED and result.retryable
     assert react_to(result).reaction is Reaction.RETRY_NEW_KEY
+
+
+def test_reauthorizing_with_a_saved_method_is_off_session():
+    stripe = Stripe((200, "pi_requires_capture.json"))
+    source = PaymentSource("stripe", "pm_1QbW2mLkdIwHu7ixlL6m8c1T", customer="cus_R4nd0m", off_session=True)
+    gateway(stripe).authorize(AuthorizeRequest(Money(6_000, "EUR"), source, "ord_1"), idempotency_key="ord_1:reauth")
+    form = stripe.form()
+    assert form["customer"] == "cus_R4nd0m" and form["off_session"] == "true" and form["capture_method"] == "manual"

@@ -129,6 +129,10 @@ class StripeGateway:
         }
         if request.description:
             params["description"] = request.description
+        if request.source.customer:
+            params["customer"] = request.source.customer
+        if request.source.off_session:
+            params["off_session"] = True  # Stripe then declines with authentication_required instead of asking
         if capture_method == "manual":
             params["payment_method_options"] = {"card": {"request_multicapture": "if_available"}}
         return self._call(operation, request.amount, "/v1/payment_intents", params, key, None)
