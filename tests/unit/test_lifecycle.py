@@ -14,19 +14,16 @@ from conveyor.orders.lifecycle import (
 )
 
 
-@pytest.mark.parametrize(
-    ("lines", "status"),
-    [
-        ([Buckets(2, allocated=2)], Status.ALLOCATED),
-        ([Buckets(2, allocated=1, backordered=1)], Status.BACKORDERED),
-        ([Buckets(2)], Status.PENDING),
-        ([Buckets(2, allocated=1, shipped=1)], Status.PARTIALLY_FULFILLED),
-        ([Buckets(2, shipped=2)], Status.FULFILLED),
-        ([Buckets(2, shipped=2, delivered=2)], Status.DELIVERED),
-        ([Buckets(2, cancelled=2)], Status.CANCELLED),
-        ([Buckets(2, shipped=1, cancelled=1)], Status.FULFILLED),
-    ],
-)
+@pytest.mark.parametrize(("lines", "status"), [
+    ([Buckets(2, allocated=2)], Status.ALLOCATED),
+    ([Buckets(2, allocated=1, backordered=1)], Status.BACKORDERED),
+    ([Buckets(2)], Status.PENDING),
+    ([Buckets(2, allocated=1, shipped=1)], Status.PARTIALLY_FULFILLED),
+    ([Buckets(2, shipped=2)], Status.FULFILLED),
+    ([Buckets(2, shipped=2, delivered=2)], Status.DELIVERED),
+    ([Buckets(2, cancelled=2)], Status.CANCELLED),
+    ([Buckets(2, shipped=1, cancelled=1)], Status.FULFILLED),
+])
 def test_status_follows_from_the_line_buckets(lines, status):
     assert derive_status(lines) == status
 
@@ -41,11 +38,8 @@ def test_terminal_states_go_nowhere():
     assert TRANSITIONS[Status.CANCELLED] == frozenset() and TRANSITIONS[Status.COMPLETED] == frozenset()
 
 
-@given(
-    st.lists(
-        st.tuples(st.integers(1, 5), st.integers(0, 5), st.integers(0, 5), st.integers(0, 5)), min_size=1, max_size=4
-    )
-)
+@given(st.lists(st.tuples(st.integers(1, 5), st.integers(0, 5), st.integers(0, 5), st.integers(0, 5)),
+                min_size=1, max_size=4))
 def test_derived_status_is_always_a_known_state(raw):
     lines = []
     for quantity, a, s, c in raw:

@@ -64,7 +64,9 @@ def test_an_order_with_any_bad_row_is_rejected_whole(result):
 
 def test_profile_naming_a_missing_column_fails_the_file():
     with pytest.raises(ValidationFailed) as err:
-        parse_orders(["id,sku,qty\n"], {"external_id": "id", "sku": "sku", "quantity": "Quantity"}, channel="c")
+        parse_orders(
+            ["id,sku,qty\n"], {"external_id": "id", "sku": "sku", "quantity": "Quantity"}, channel="c"
+        )
     assert err.value.extra["missing_columns"] == ["Quantity"]
 
 

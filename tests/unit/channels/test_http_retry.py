@@ -34,7 +34,9 @@ def client(transport, sleeps, attempts=4):
 
 
 def test_429_retry_after_seconds_is_honoured():
-    transport, calls = scripted(httpx.Response(429, headers={"Retry-After": "3"}), httpx.Response(200, json={"ok": 1}))
+    transport, calls = scripted(
+        httpx.Response(429, headers={"Retry-After": "3"}), httpx.Response(200, json={"ok": 1})
+    )
     sleeps = []
     assert client(transport, sleeps).get_json("x") == {"ok": 1}
     assert sleeps == [3.0] and len(calls) == 2

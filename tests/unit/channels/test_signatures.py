@@ -54,7 +54,9 @@ class TestBodyHmac:
 
 
 def test_woocommerce_creation_ping_is_recognised():
-    result = verify("woocommerce", b"webhook_id=42", {"Content-Type": "application/x-www-form-urlencoded"}, SECRET)
+    result = verify(
+        "woocommerce", b"webhook_id=42", {"Content-Type": "application/x-www-form-urlencoded"}, SECRET
+    )
     assert result.ok and result.is_ping
 
 
@@ -112,7 +114,10 @@ class TestBigCommerce:
         assert result.ok and result.delivery_id == "dd70c0976e06b67aaf671e73f49dcb79230ebf9d"
 
     def test_custom_header_wrong_value_fails(self):
-        assert verify("bigcommerce", BC_BODY, {BIGCOMMERCE_SECRET_HEADER: "guess"}, SECRET).reason == "bad_signature"
+        assert (
+            verify("bigcommerce", BC_BODY, {BIGCOMMERCE_SECRET_HEADER: "guess"}, SECRET).reason
+            == "bad_signature"
+        )
 
     def test_no_credentials_fails(self):
         assert verify("bigcommerce", BC_BODY, {}, SECRET).reason == "missing_signature"

@@ -17,7 +17,9 @@ TODAY = date(2026, 3, 2)
 
 
 def line(line_id: str, sku: str, qty: int, weight: int = 1000, price: int = 2000, **kw) -> RequestLine:
-    return RequestLine(line_id, sku, qty, (Component(sku),), weight_grams=weight, unit_price_minor=price, **kw)
+    return RequestLine(
+        line_id, sku, qty, (Component(sku),), weight_grams=weight, unit_price_minor=price, **kw
+    )
 
 
 def kit(
@@ -34,7 +36,9 @@ def kit(
     )
 
 
-def loc(code: str, where: tuple[float, float] | None, stock: dict[str, int], priority: int = 1, **kw) -> Candidate:
+def loc(
+    code: str, where: tuple[float, float] | None, stock: dict[str, int], priority: int = 1, **kw
+) -> Candidate:
     lat, lon = where if where else (None, None)
     return Candidate(f"loc_{code}", code, priority, dict(stock), lat, lon, **kw)
 

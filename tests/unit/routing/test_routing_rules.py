@@ -54,7 +54,9 @@ def test_location_ids_groups_and_capabilities_filter_candidates():
     gift = loc("GIFT", CHICAGO, {"A": 5}, capabilities=frozenset({"gift_wrap"}))
     cands = [STORE_NY, WH_LA, gift]
     assert codes(plan_order(web(line("l1", "A", 1)), cands, config([{"location_ids": ["loc_WH"]}]))) == {"WH"}
-    assert codes(plan_order(web(line("l1", "A", 1)), cands, config([{"location_groups": ["west"]}]))) == {"WH"}
+    assert codes(plan_order(web(line("l1", "A", 1)), cands, config([{"location_groups": ["west"]}]))) == {
+        "WH"
+    }
     by_cap = plan_order(web(line("l1", "A", 1)), cands, config([{"required_capabilities": ["gift_wrap"]}]))
     assert codes(by_cap) == {"GIFT"}
 
