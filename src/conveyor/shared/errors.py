@@ -37,6 +37,16 @@ class ErrorCode(StrEnum):
     SERVICE_UNAVAILABLE = "service_unavailable"
     INVALID_TRACKING_NUMBER = "invalid_tracking_number"
     CARRIER_ERROR = "carrier_error"
+    # money (payments, returns, billing)
+    CAPTURE_EXCEEDS_AUTHORIZED = "capture_exceeds_authorized"
+    REFUND_EXCEEDS_CAPTURED = "refund_exceeds_captured"
+    AUTHORIZATION_EXPIRED = "authorization_expired"
+    PAYMENT_STATE = "payment_state"
+    CURRENCY_MISMATCH = "currency_mismatch"
+    RETURN_NOT_ALLOWED = "return_not_allowed"
+    RETURN_LINK_EXPIRED = "return_link_expired"
+    UNBALANCED_TRANSACTION = "unbalanced_transaction"
+    INVALID_DOCUMENT_NUMBER = "invalid_document_number"
 
 
 class DomainError(Exception):

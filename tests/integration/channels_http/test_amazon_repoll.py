@@ -10,9 +10,9 @@ from sqlalchemy import func, select
 
 from conveyor.channels.classifiers.amazon import classify_body
 from conveyor.channels.events import EventKind
+from conveyor.channels.handlers import create_channel, set_mappings
 from conveyor.channels.model import InboundPayload
 from conveyor.channels.polling import poll
-from conveyor.channels.handlers import create_channel, set_mappings
 from conveyor.channels.service import get_channel
 from conveyor.channels.skumap import Mapping
 from conveyor.orders.model import Order

@@ -1,0 +1,1 @@
+"""Returns (RMA): eligibility, grading, refunds and outcomes as pure rules."""
