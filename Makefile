@@ -33,8 +33,11 @@ bench: install
 	CONVEYOR_TEST_POSTGRES_URL=$${CONVEYOR_TEST_POSTGRES_URL:-postgresql://postgres@127.0.0.1:5432/test} \
 		$(BIN)/python benchmarks/run_all.py
 
+## Style (ruff), the layering of DESIGN.md (import-linter contracts in pyproject.toml) and types (mypy).
 lint: install
 	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) var build *.egg-info

@@ -17,7 +17,6 @@ from conveyor.inventory.locations import resolve_location
 from conveyor.orders import handlers as orders
 from conveyor.orders import operations, placement
 from conveyor.orders.commands import PlaceOrder
-from conveyor.orders.model import Order
 from conveyor.orders.placement import PlacementResult
 from conveyor.orders.service import get_order
 from conveyor.shared.errors import ValidationFailed
@@ -87,10 +86,10 @@ def import_chunk(c: Container, channel_code: str, cmds: list[PlaceOrder], dry_ru
 
 # --- point of sale ----------------------------------------------------------------------------------
 
-def record_sale(c: Container, cmd: PlaceOrder, store: str, actor: str) -> Order:
+def record_sale(c: Container, cmd: PlaceOrder, store: str, actor: str) -> Any:
     """A sale at a store, in one transaction: placed from that store's stock (never waiting for
     any: the goods are on the counter), shipped in-store, delivered and completed."""
-    def attempt() -> Order:
+    def attempt() -> Any:
         with c.uow() as uow:
             if service.channel_info(uow, cmd.channel).type != "pos":
                 raise ValidationFailed(f"channel {cmd.channel!r} is not a POS channel")

@@ -127,14 +127,14 @@ def orders_show(order_id: str) -> None:
 @inventory_app.command("show")
 def inventory_show(sku: str = typer.Argument(None), location: str = None, limit: int = 50) -> None:
     """Stock levels, optionally for one SKU and/or location."""
+    from conveyor.catalog.service import sku_codes
+    from conveyor.inventory.locations import list_locations
     from conveyor.inventory.service import list_levels
 
     with _container().reader() as uow:
-        from sqlalchemy import text
-
-        codes = dict(uow.session.execute(text("SELECT id, code FROM skus")).all())
-        locs = dict(uow.session.execute(text("SELECT id, code FROM locations")).all())
         page = list_levels(uow, sku=sku, location=location, limit=limit, cursor=None)
+        codes = sku_codes(uow, [lv.sku_id for lv in page.items])
+        locs = {loc.id: loc.code for loc in list_locations(uow)}
         table = Table("sku", "location", "on hand", "allocated", "reserved", "safety", "available")
         for lv in page.items:
             table.add_row(codes[lv.sku_id], locs[lv.location_id], str(lv.on_hand), str(lv.allocated),

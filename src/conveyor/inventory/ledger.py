@@ -10,14 +10,16 @@ that two transactions on PostgreSQL always lock them in the same order and canno
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
-from sqlalchemy import and_, literal, update
+from sqlalchemy import CursorResult, and_, literal, update
 
 from conveyor.inventory.model import StockLedgerEntry, StockLevel
 from conveyor.messaging import outbox
 from conveyor.messaging.outbox import Topic
 from conveyor.shared import ids
 from conveyor.shared.clock import utcnow
+from conveyor.shared.db import table_of
 from conveyor.shared.errors import DomainError, ErrorCode
 from conveyor.shared.sql import insert_ignoring_conflicts
 from conveyor.shared.uow import UnitOfWork
@@ -51,11 +53,11 @@ def ensure_levels(uow: UnitOfWork, pairs: set[tuple[str, str]]) -> None:
     rows = [{"id": ids.new_id("level"), "sku_id": s, "location_id": loc, "on_hand": 0, "allocated": 0,
              "reserved": 0, "incoming": 0, "safety_stock": 0, "updated_at": utcnow()}
             for s, loc in sorted(pairs)]
-    insert_ignoring_conflicts(uow.session, StockLevel.__table__, rows, ["sku_id", "location_id"])
+    insert_ignoring_conflicts(uow.session, table_of(StockLevel), rows, ["sku_id", "location_id"])
 
 
 def _guarded_update(change: StockChange):
-    t = StockLevel.__table__.c
+    t = table_of(StockLevel).c
     on_hand = t.on_hand + change.d_on_hand
     allocated = t.allocated + change.d_allocated
     reserved = t.reserved + change.d_reserved
@@ -68,7 +70,7 @@ def _guarded_update(change: StockChange):
     if change.commits_more:
         guard = and_(guard, on_hand - allocated - reserved >= t.safety_stock)
     return (
-        update(StockLevel.__table__).where(guard)
+        update(table_of(StockLevel)).where(guard)
         .values(on_hand=on_hand, allocated=allocated, reserved=reserved, incoming=incoming,
                 updated_at=literal(utcnow()))
     )
@@ -85,7 +87,7 @@ def apply_changes(uow: UnitOfWork, changes: list[StockChange], actor: str = "sys
         ensure_levels(uow, {(c.sku_id, c.location_id) for c in changes})
     failed = []
     for change in sorted(changes, key=lambda c: (c.sku_id, c.location_id)):
-        if uow.session.execute(_guarded_update(change)).rowcount != 1:
+        if cast(CursorResult, uow.session.execute(_guarded_update(change))).rowcount != 1:
             failed.append(change)
     if failed:
         raise InsufficientStock(
@@ -104,7 +106,7 @@ def write_ledger(uow: UnitOfWork, changes: list[StockChange], actor: str) -> Non
     if not changes:
         return
     now = utcnow()
-    uow.defer_insert(StockLedgerEntry.__table__, [
+    uow.defer_insert(table_of(StockLedgerEntry), [
         {"id": ids.new_id("ledger"), "sku_id": c.sku_id, "location_id": c.location_id, "reason": str(c.reason),
          "d_on_hand": c.d_on_hand, "d_allocated": c.d_allocated, "d_reserved": c.d_reserved,
          "d_incoming": c.d_incoming, "reference_type": c.reference_type, "reference_id": c.reference_id,

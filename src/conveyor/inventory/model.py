@@ -13,6 +13,7 @@ from enum import StrEnum
 from sqlalchemy import Boolean, CheckConstraint, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from conveyor.inventory.ledger_reasons import LedgerReason  # noqa: F401  (re-exported)
 from conveyor.shared.clock import utcnow
 from conveyor.shared.db import Base, JsonDoc, UtcDateTime
 
@@ -21,22 +22,6 @@ class LocationType(StrEnum):
     WAREHOUSE = "warehouse"
     STORE = "store"
     THREE_PL = "3pl"
-
-
-class LedgerReason(StrEnum):
-    RECEIPT = "receipt"
-    ADJUSTMENT = "adjustment"
-    TRANSFER_OUT = "transfer_out"
-    TRANSFER_IN = "transfer_in"
-    ALLOCATION = "allocation"
-    RELEASE = "release"
-    SHIPMENT = "shipment"
-    RETURN = "return"
-    COUNT = "count"
-    RESERVATION = "reservation"
-    RESERVATION_RELEASE = "reservation_release"
-    INCOMING = "incoming"
-    IMPORT = "import"
 
 
 class Location(Base):

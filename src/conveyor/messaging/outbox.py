@@ -15,6 +15,7 @@ from typing import Any
 from conveyor.messaging.model import OutboxMessage
 from conveyor.shared import ids
 from conveyor.shared.clock import utcnow
+from conveyor.shared.db import table_of
 from conveyor.shared.uow import UnitOfWork
 
 
@@ -50,10 +51,10 @@ def message_row(topic: Topic, key: str, payload: dict[str, Any], now: datetime |
 def enqueue(uow: UnitOfWork, topic: Topic, key: str, payload: dict[str, Any]) -> str:
     """Queue a message in the caller's transaction; returns its id (receivers de-duplicate on it)."""
     row = message_row(topic, key, payload)
-    uow.defer_insert(OutboxMessage.__table__, [row])
+    uow.defer_insert(table_of(OutboxMessage), [row])
     return row["id"]
 
 
 def enqueue_rows(uow: UnitOfWork, rows: list[dict[str, Any]]) -> None:
     """Queue rows made by `message_row`."""
-    uow.defer_insert(OutboxMessage.__table__, rows)
+    uow.defer_insert(table_of(OutboxMessage), rows)

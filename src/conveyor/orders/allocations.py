@@ -22,7 +22,7 @@ the matching stock ledger entries.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -60,12 +60,12 @@ def _per_component(rows: Iterable[AllocationRow], value: str) -> dict[str, int]:
     return totals
 
 
-def shipped_units(rows: list[AllocationRow], parts: LineParts) -> int:
+def shipped_units(rows: Sequence[AllocationRow], parts: LineParts) -> int:
     shipped = _per_component(rows, "shipped")
     return min(shipped.get(sku, 0) // per for sku, per in parts.components.items())
 
 
-def held_units(rows: list[AllocationRow], parts: LineParts) -> int:
+def held_units(rows: Sequence[AllocationRow], parts: LineParts) -> int:
     """Whole line units the rows cover, shipped or not."""
     totals: dict[str, int] = defaultdict(int)
     for row in rows:
@@ -73,11 +73,11 @@ def held_units(rows: list[AllocationRow], parts: LineParts) -> int:
     return min(totals.get(sku, 0) // per for sku, per in parts.components.items())
 
 
-def allocated_units(rows: list[AllocationRow], parts: LineParts) -> int:
+def allocated_units(rows: Sequence[AllocationRow], parts: LineParts) -> int:
     return held_units(rows, parts) - shipped_units(rows, parts)
 
 
-def open_units_at(rows: list[AllocationRow], parts: LineParts, location_id: str) -> int:
+def open_units_at(rows: Sequence[AllocationRow], parts: LineParts, location_id: str) -> int:
     """Whole line units open at one location. For a split kit: units' worth of the parts that
     are there (parts kept elsewhere don't limit what this location can send)."""
     here = [r for r in rows if r.location_id == location_id and r.quantity > 0]
@@ -88,7 +88,7 @@ def open_units_at(rows: list[AllocationRow], parts: LineParts, location_id: str)
     return min(open_here.get(sku, 0) // per for sku, per in wanted.items())
 
 
-def releasable_units(rows: list[AllocationRow], parts: LineParts) -> int:
+def releasable_units(rows: Sequence[AllocationRow], parts: LineParts) -> int:
     """Allocated line units that can still be given back (none of their parts shipped)."""
     if not parts.split:
         return allocated_units(rows, parts)
@@ -96,7 +96,7 @@ def releasable_units(rows: list[AllocationRow], parts: LineParts) -> int:
     return min(open_total.get(sku, 0) // per for sku, per in parts.components.items())
 
 
-def _take(rows: list[AllocationRow], sku_id: str, units: int, first: str | None) -> list[Movement]:
+def _take(rows: Sequence[AllocationRow], sku_id: str, units: int, first: str | None) -> list[Movement]:
     """Take `units` of one component from its open rows (rows at `first` location before others)."""
     candidates = sorted((r for r in rows if r.sku_id == sku_id and r.quantity > 0),
                         key=lambda r: (r.location_id != first, r.location_id))
@@ -113,7 +113,7 @@ def _take(rows: list[AllocationRow], sku_id: str, units: int, first: str | None)
     return moves
 
 
-def release(rows: list[AllocationRow], parts: LineParts, units: int,
+def release(rows: Sequence[AllocationRow], parts: LineParts, units: int,
             location_id: str | None = None) -> list[Movement]:
     """Give back `units` line units: from `location_id` only (a re-route away from it), or from
     wherever they are (a cancel). Refuses more than the rows allow, naming the limit."""
@@ -135,7 +135,7 @@ def release(rows: list[AllocationRow], parts: LineParts, units: int,
     return moves
 
 
-def _release_whole_units(rows: list[AllocationRow], parts: LineParts, units: int) -> list[Movement]:
+def _release_whole_units(rows: Sequence[AllocationRow], parts: LineParts, units: int) -> list[Movement]:
     """A line that may not split gives back whole units location by location."""
     moves: list[Movement] = []
     for location_id in sorted({r.location_id for r in rows}):
@@ -147,7 +147,7 @@ def _release_whole_units(rows: list[AllocationRow], parts: LineParts, units: int
     return moves
 
 
-def ship(rows: list[AllocationRow], parts: LineParts, units: int, location_id: str) -> list[Movement]:
+def ship(rows: Sequence[AllocationRow], parts: LineParts, units: int, location_id: str) -> list[Movement]:
     """Send `units` line units from `location_id`: open quantity becomes shipped."""
     _check(units, open_units_at(rows, parts, location_id), f"shipped from {location_id}")
     here = [r for r in rows if r.location_id == location_id]
@@ -168,7 +168,7 @@ def _check(units: int, limit: int, what: str) -> None:
                                available=limit)
 
 
-def component_needs(rows: list[AllocationRow], parts: LineParts, open_units: int) -> dict[str, int]:
+def component_needs(rows: Sequence[AllocationRow], parts: LineParts, open_units: int) -> dict[str, int]:
     """Component units still to allocate for `open_units` line units not yet shipped or cancelled."""
     held = defaultdict(int, _per_component(rows, "quantity"))
     shipped = _per_component(rows, "shipped")

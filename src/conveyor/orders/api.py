@@ -65,7 +65,7 @@ def _create(body: OrderIn, idem, who: Principal, c: Container) -> JSONResponse: 
 
 def _channel_for(uow, requested: str | None, who: Principal) -> str:
     if who.role == Role.CHANNEL:
-        own = channel_code_for(uow, who.channel_id)
+        own = channel_code_for(uow, who.channel_id or "")
         if requested not in (None, own):
             raise DomainError(ErrorCode.FORBIDDEN, "a channel key may only place orders for its own channel")
         return own

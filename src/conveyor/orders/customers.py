@@ -69,9 +69,9 @@ def find_customers(uow: UnitOfWork, q: str, *, limit: int = 10,
     ).where(condition)
     if channel_id:
         ranked = ranked.where(Order.channel_id == channel_id)
-    ranked = ranked.subquery()
+    newest = ranked.subquery()
     rows = uow.session.execute(
-        select(ranked).where(ranked.c.rank == 1)
-        .order_by(ranked.c.created_at.desc(), ranked.c.id.desc()).limit(max(1, min(limit, MAX_RESULTS))))
+        select(newest).where(newest.c.rank == 1)
+        .order_by(newest.c.created_at.desc(), newest.c.id.desc()).limit(max(1, min(limit, MAX_RESULTS))))
     return [PastCustomer(r.customer_name, r.customer_email, r.customer_phone, r.billing_address,
                          r.shipping_address, r.order_count, r.id, r.created_at) for r in rows]

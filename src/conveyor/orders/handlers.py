@@ -4,6 +4,7 @@ exactly once. The API, the CLI, the worker and tests call these, never the opera
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from functools import partial
 from typing import Any, TypeVar
 
 from sqlalchemy.exc import IntegrityError
@@ -105,7 +106,7 @@ def place_batch(c: Container, cmds: list[PlaceOrder], channel_code: str, *, acto
             return attempt(cmds)
     except (LostRace, IntegrityError):
         # Stock keeps changing, or the same external id arrived another way meanwhile.
-        return [result for cmd in cmds for result in retrying(lambda cmd=cmd: attempt([cmd]))]
+        return [result for cmd in cmds for result in retrying(partial(attempt, [cmd]))]
 
 
 # --- after placement ---------------------------------------------------------------------------------

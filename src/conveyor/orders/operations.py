@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import select
 
 from conveyor.inventory.ledger import StockChange, apply_changes
-from conveyor.inventory.model import LedgerReason
+from conveyor.inventory.ledger_reasons import LedgerReason
 from conveyor.messaging.outbox import Topic
 from conveyor.orders import allocations as alloc
 from conveyor.orders.lifecycle import CANCELLABLE, IllegalTransition, Status, check_transition

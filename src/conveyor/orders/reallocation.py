@@ -12,7 +12,7 @@ from sqlalchemy import select
 from conveyor.catalog.service import SkuFacts, sku_facts
 from conveyor.inventory.allocation import allocate_many, allocation_ledger, release_many
 from conveyor.inventory.ledger import apply_changes, write_ledger
-from conveyor.inventory.model import LedgerReason
+from conveyor.inventory.ledger_reasons import LedgerReason
 from conveyor.messaging.outbox import Topic
 from conveyor.orders import allocations as alloc
 from conveyor.orders import routing_bridge as bridge

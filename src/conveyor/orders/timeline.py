@@ -15,6 +15,7 @@ from sqlalchemy import select
 from conveyor.orders.model import OrderEvent
 from conveyor.shared import ids
 from conveyor.shared.clock import utcnow
+from conveyor.shared.db import table_of
 from conveyor.shared.uow import UnitOfWork
 
 
@@ -43,11 +44,11 @@ def event_row(order_id: str, event_type: EventType, data: dict[str, Any], actor:
 
 def append(uow: UnitOfWork, order_id: str, event_type: EventType, data: dict[str, Any] | None = None,
            actor: str = "system") -> None:
-    uow.defer_insert(OrderEvent.__table__, [event_row(order_id, event_type, data or {}, actor)])
+    uow.defer_insert(table_of(OrderEvent), [event_row(order_id, event_type, data or {}, actor)])
 
 
 def append_rows(uow: UnitOfWork, rows: list[dict[str, Any]]) -> None:
-    uow.defer_insert(OrderEvent.__table__, rows)
+    uow.defer_insert(table_of(OrderEvent), rows)
 
 
 def events(uow: UnitOfWork, order_id: str) -> list[OrderEvent]:

@@ -19,7 +19,7 @@ from sqlalchemy import Integer, String, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
 from conveyor.shared.clock import utcnow
-from conveyor.shared.db import Base, JsonDoc, UtcDateTime
+from conveyor.shared.db import Base, JsonDoc, UtcDateTime, table_of
 from conveyor.shared.errors import DomainError, ErrorCode
 from conveyor.shared.sql import insert_ignoring_conflicts
 from conveyor.shared.uow import UnitOfWork
@@ -62,7 +62,7 @@ def request_hash(method: str, path: str, body: bytes) -> str:
 
 def claim(uow: UnitOfWork, c: IdempotencyClaim) -> StoredResponse | None:
     """Take the key for this transaction, or return the stored response of an earlier request."""
-    table = IdempotencyRecord.__table__
+    table = table_of(IdempotencyRecord)
     row = {"principal": c.principal, "key": c.key, "request_hash": c.request_hash, "status_code": None,
            "response": None, "created_at": utcnow()}
     if insert_ignoring_conflicts(uow.session, table, [row], ["principal", "key"]) == 1:
@@ -81,7 +81,7 @@ def claim(uow: UnitOfWork, c: IdempotencyClaim) -> StoredResponse | None:
 
 
 def complete(uow: UnitOfWork, c: IdempotencyClaim, status_code: int, body: Any) -> None:
-    table = IdempotencyRecord.__table__
+    table = table_of(IdempotencyRecord)
     uow.session.execute(
         update(table).where(table.c.principal == c.principal, table.c.key == c.key)
         .values(status_code=status_code, response=body)

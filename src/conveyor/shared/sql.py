@@ -50,22 +50,27 @@ def _sqlite_executemany(session: Session, table: Any, rows: list[dict[str, Any]]
     columns = list(rows[0])
     convert = [(i, p) for i, c in enumerate(columns) if (p := table.c[c].type._cached_bind_processor(dialect))]
     values = operator.itemgetter(*columns)  # one C call per row instead of a loop over columns
-    data = [values(row) for row in rows] if len(columns) > 1 else [(row[columns[0]],) for row in rows]
+    data: list[Any] = [values(row) for row in rows] if len(columns) > 1 else [(row[columns[0]],) for row in rows]
     if convert:
         data = [list(v) for v in data]
         for v in data:
             for i, process in convert:
                 v[i] = process(v[i])
     sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
-    session.connection().connection.driver_connection.cursor().executemany(sql, data)
+    _driver_cursor(session).executemany(sql, data)
+
+
+def _driver_cursor(session: Session) -> Any:
+    """The DB-API driver's own cursor on the session's connection (for executemany and COPY)."""
+    connection = session.connection().connection.driver_connection
+    assert connection is not None
+    return connection.cursor()
 
 
 def _copy_rows(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
-
-
     columns = list(rows[0])
     json_columns = {c.name for c in table.columns if isinstance(c.type, JSON)}
-    cursor = session.connection().connection.driver_connection.cursor()
+    cursor = _driver_cursor(session)
     with cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
         for row in rows:
             copy.write_row([json.dumps(row[c]) if c in json_columns and row[c] is not None else row[c]
@@ -82,10 +87,9 @@ def insert_ignoring_conflicts(session: Session, table: Any, rows: list[dict[str,
     key = ("upsert", dialect, table.name, tuple(keys))
     statement = _statements.get(key)
     if statement is None:
-        if dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert as dialect_insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert as dialect_insert
+        from sqlalchemy.dialects import postgresql, sqlite
+
+        dialect_insert: Any = postgresql.insert if dialect == "postgresql" else sqlite.insert
         statement = _statements[key] = (dialect_insert(table).on_conflict_do_nothing(index_elements=keys)
                                         .returning(table.c[keys[0]]))
     return len(session.execute(statement, rows).all())
