@@ -334,6 +334,19 @@ class Server:
                 pass
         return total
 
+    def worker_rss_mb(self) -> list[float]:
+        """Resident memory of each worker process (the uvicorn children; the server itself with one worker)."""
+        pids = self.pids()[1:] or self.pids()
+        sizes = []
+        for pid in pids:
+            try:
+                status = Path(f"/proc/{pid}/status").read_text()
+            except OSError:
+                continue
+            kb = next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")), 0)
+            sizes.append(kb / 1024)
+        return sizes
+
     def stop(self) -> None:
         if self.proc.poll() is None:
             self.proc.terminate()
@@ -899,6 +912,7 @@ def bench_database(kind: str, args, tmp: Path) -> list[str]:
     for strategy, workers in [(s, w) for s in args.strategies for w in args.workers] if "api" in args.parts else []:
         use_strategy(world, strategy)
         server = Server(url, workers, tmp / f"server-{kind}-{workers}-{strategy}.log")
+        served = 0
         try:
             for variant in args.variants:
                 r = run_http(
@@ -921,6 +935,9 @@ def bench_database(kind: str, args, tmp: Path) -> list[str]:
                 )
                 say(f"  {check}")
                 rows.append((strategy, workers, variant, r, check))
+                served += r.ok + WARMUP
+            rss = ", ".join(f"{mb:.0f}" for mb in server.worker_rss_mb())
+            say(f"  worker RSS after {served} orders on this server: {rss} MB")
         finally:
             server.stop()
     stmt = statements["no Idempotency-Key"]

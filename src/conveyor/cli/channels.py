@@ -10,7 +10,6 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskProgressColumn, TimeRemainingColumn
 from rich.table import Table
 
-from conveyor.bootstrap import build
 from conveyor.shared.errors import DomainError
 
 channels_app = typer.Typer(help="Sales channels")
@@ -35,7 +34,7 @@ def import_orders_command(file: Path, channel: str = typer.Option(..., help="cha
     try:
         with Progress(*Progress.get_default_columns()[:1], *columns, console=console) as progress:
             task = progress.add_task("placing orders", total=None)
-            report = import_orders(build(), channel, _lines(text, progress, task), raw, dry_run=dry_run,
+            report = import_orders(_build(), channel, _lines(text, progress, task), raw, dry_run=dry_run,
                                    batch=batch, progress=lambda n: progress.advance(task, n))
     except DomainError as exc:
         console.print(f"[red]nothing imported:[/red] {exc.detail} {exc.extra or ''}")
@@ -72,7 +71,7 @@ def poll_command(code: str, since: datetime = typer.Option(None, help="ISO time;
     from conveyor.channels.polling import poll
 
     try:
-        report = poll(build(), code, since)
+        report = poll(_build(), code, since)
     except DomainError as exc:
         console.print(f"[red]error:[/red] {exc.detail}")
         raise typer.Exit(1) from None
@@ -88,7 +87,7 @@ def worker_command(once: bool = typer.Option(False, help="drain what is due now 
     from conveyor.messaging.handlers import default_handlers
     from conveyor.messaging.worker import Policy, Worker
 
-    c = build()
+    c = _build()
     worker = Worker(c, default_handlers(c), Policy(batch=batch))
     if once:
         console.print(f"{worker.drain()} message(s) handled")
@@ -98,3 +97,9 @@ def worker_command(once: bool = typer.Option(False, help="drain what is due now 
         worker.run(idle_sleep=idle_sleep)
     except KeyboardInterrupt:
         console.print("stopped")
+
+
+def _build():  # noqa: ANN202 - the container; imported late so `conveyor --help` stays fast
+    from conveyor.bootstrap import build
+
+    return build()

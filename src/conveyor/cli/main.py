@@ -5,15 +5,18 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from conveyor.bootstrap import Container, build
 from conveyor.cli import routing as routing_cli
 from conveyor.shared.errors import DomainError
+
+if TYPE_CHECKING:
+    from conveyor.bootstrap import Container
 
 app = typer.Typer(help="Conveyor order management system", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema")
@@ -31,6 +34,9 @@ console = Console()
 
 
 def _container() -> Container:
+    # Imported when a command runs, not for `conveyor --help`: the database layer is the slow part.
+    from conveyor.bootstrap import build
+
     return build()
 
 

@@ -9,8 +9,6 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from conveyor.bootstrap import build
-
 app = typer.Typer(help="Order routing: batch allocation and strategy simulation")
 console = Console(width=160)
 
@@ -24,7 +22,7 @@ def batch(strategy: str = typer.Option("optimal", help="strategy for the batch")
     from conveyor.orders.reallocation import waiting_order_ids
     from conveyor.shared.errors import DomainError
 
-    c = build()
+    c = _build()
     with c.reader() as uow:
         waiting = waiting_order_ids(uow, limit)
     changed = Table("order", "units allocated", title="allocated")
@@ -59,9 +57,15 @@ def simulate(strategy: list[str] = typer.Option(None, help="strategies to compar
     if unknown:
         console.print(f"[red]unknown strategy {', '.join(unknown)}; known: {', '.join(STRATEGIES)}[/red]")
         raise typer.Exit(2)
-    with build().reader() as uow:
+    with _build().reader() as uow:
         results = run(uow, names, since, limit)
     table = Table(*HEADERS, title="routing strategies on your order history (dry run)")
     for kpis in results:
         table.add_row(*kpis.row())
     console.print(table)
+
+
+def _build():  # noqa: ANN202 - the container; imported late so `conveyor --help` stays fast
+    from conveyor.bootstrap import build
+
+    return build()
