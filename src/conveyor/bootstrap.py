@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from conveyor.config import Settings, get_settings
 from conveyor.shared.cache import Caches
-from conveyor.shared.db import Database
+from conveyor.shared.db import Database, EngineOptions
 from conveyor.shared.uow import UnitOfWork, unit_of_work
 
 # Cache names whose time-to-live comes from its own setting (see shared/cache.py).
@@ -44,5 +44,8 @@ def build(settings: Settings | None = None) -> Container:
 
     caches = Caches(default_ttl=settings.cache_seconds,
                     ttl_overrides={API_KEYS_CACHE: settings.api_key_cache_seconds})
-    db = Database(settings.database_url, pool_size=settings.db_pool_size, durable=settings.db_durable_commits)
+    db = Database(settings.database_url, EngineOptions(
+        pool_size=settings.db_pool_size, pool_timeout_seconds=settings.db_pool_timeout_seconds,
+        connect_timeout_seconds=settings.db_connect_timeout_seconds,
+        statement_timeout_ms=settings.db_statement_timeout_ms, durable=settings.db_durable_commits))
     return Container(settings=settings, db=db, caches=caches)

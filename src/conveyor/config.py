@@ -22,12 +22,18 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=1, le=65535)
     workers: int = Field(default=1, ge=1, le=64)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    # json: one JSON object per line (production); console: readable lines (development).
+    log_format: Literal["json", "console"] = "json"
     # What placement does when no location can cover a line: refuse the order (409) or accept
     # it and keep the short quantity as backordered. A channel may override it.
     backorder_policy: Literal["reject", "backorder"] = "reject"
     max_body_bytes: int = Field(default=1_000_000, ge=1024)
     max_order_lines: int = Field(default=500, ge=1)
     db_pool_size: int = Field(default=20, ge=1, le=200)
+    # How long a request waits for the database before answering 503 with Retry-After.
+    db_pool_timeout_seconds: float = Field(default=5.0, gt=0, le=120)
+    db_connect_timeout_seconds: int = Field(default=3, ge=1, le=60)
+    db_statement_timeout_ms: int = Field(default=30_000, ge=100, le=3_600_000)
     api_key_cache_seconds: float = Field(default=5.0, ge=0)
     # How long a process trusts what it cached (channels, locations, routing configuration, SKUs):
     # a change made in another process is seen within this time. See shared/cache.py.

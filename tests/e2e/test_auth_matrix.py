@@ -24,6 +24,9 @@ SIGNED = "webhook signature"  # a platform's webhook: authenticated by its signa
 ENDPOINTS: dict[tuple[str, str], str | None] = {
     # A load balancer's health probe carries no key; it reveals only "ok", the version and the dialect.
     ("GET", "/api/v1/health"): PUBLIC,
+    # Probes for orchestrators: the process is up / the database answers and is migrated.
+    ("GET", "/healthz"): PUBLIC,
+    ("GET", "/readyz"): PUBLIC,
     ("GET", "/api/v1/audit"): "audit:run",
     ("POST", "/api/v1/products"): "catalog:write",
     ("GET", "/api/v1/products"): "catalog:read",
@@ -60,9 +63,10 @@ ENDPOINTS: dict[tuple[str, str], str | None] = {
     ("POST", "/api/v1/orders/{order_id}/deliver"): "orders:fulfil",
     ("POST", "/api/v1/orders/{order_id}/complete"): "orders:fulfil",
     ("POST", "/api/v1/orders/{order_id}/reroute"): "orders:fulfil",
-    ("GET", "/api/v1/routing/config"): "orders:read",
+    # Routing rules and what-if previews are staff tools: they reveal every location and its stock.
+    ("GET", "/api/v1/routing/config"): "routing:read",
     ("PUT", "/api/v1/routing/config"): "routing:write",
-    ("POST", "/api/v1/routing/preview"): "orders:read",  # a read with a body: computes, stores nothing
+    ("POST", "/api/v1/routing/preview"): "routing:read",  # a read with a body: computes, stores nothing
     ("GET", "/api/v1/channels"): "channels:read",
     ("POST", "/api/v1/channels"): "channels:write",
     ("GET", "/api/v1/channels/{code}"): "channels:read",
@@ -108,6 +112,7 @@ GRANTS: dict[str, set[str]] = {
     "keys:manage": {"admin"},
     "audit:run": {"admin", "ops"},
     "routing:write": {"admin", "ops"},
+    "routing:read": ALL - {"channel"},
 }
 
 # The api fixture's key names → the role they carry.

@@ -2,24 +2,57 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import APIRouter, Depends, FastAPI
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 
 from conveyor import __version__
 from conveyor.api import errors
 from conveyor.api.authn import Authenticate
 from conveyor.api.deps import container, require
 from conveyor.api.limits import BodySizeLimit
+from conveyor.api.requests import ErrorBoundary, RequestContext
 from conveyor.auth.api import router as keys_router
 from conveyor.bootstrap import Container, build
 from conveyor.catalog.api import router as catalog_router
 from conveyor.channels.api import router as channels_router
 from conveyor.inventory.api import router as inventory_router
+from conveyor.logs import configure as configure_logs
+from conveyor.logs import secrets_of
 from conveyor.orders.api import router as orders_router
 from conveyor.orders.routing_api import router as routing_router
+from conveyor.shared.migrate import head_revision
 
 DESCRIPTION = """Conveyor's REST API. Authenticate with `Authorization: Bearer <API key>`.
 Errors are `application/problem+json` with a stable `code`. POSTs that create things accept an
 `Idempotency-Key` header. Lists use cursor pagination (`cursor`, `limit`)."""
+
+
+def _probes(head: str | None) -> APIRouter:
+    """For load balancers and orchestrators; no API key (they carry no secrets)."""
+    router = APIRouter(tags=["system"])
+
+    @router.get("/healthz")
+    async def healthz() -> dict:
+        """The process is up and answering (no database involved): restart it if this fails."""
+        return {"status": "ok", "version": __version__}
+
+    @router.get("/readyz", responses={503: {"description": "not ready: database unreachable or not migrated"}})
+    def readyz(c: Container = Depends(container)) -> JSONResponse:
+        """Ready for traffic: the database answers and its schema is at this code's migration."""
+        from sqlalchemy import text
+
+        with c.reader() as uow:
+            current = uow.session.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        ready = current == head
+        body = {"status": "ok" if ready else "not_ready", "database": c.db.dialect, "migration": current,
+                "expected_migration": head}
+        return JSONResponse(body, status_code=200 if ready else 503, headers=None if ready else {"Retry-After": "5"})
+
+    return router
 
 
 def _system_router() -> APIRouter:
@@ -46,15 +79,34 @@ def _system_router() -> APIRouter:
 
 def create_app(c: Container | None = None) -> FastAPI:
     c = c or build()
+    configure_logs(secrets_of(c.settings), c.settings.log_level, json=c.settings.log_format == "json")
     app = FastAPI(title="Conveyor", version=__version__, description=DESCRIPTION, docs_url="/docs",
-                  openapi_url="/openapi.json")
+                  openapi_url="/openapi.json", lifespan=_lifespan)
     app.state.container = c
     errors.install(app)
     app.add_middleware(BodySizeLimit, max_bytes=c.settings.max_body_bytes)
-    app.add_middleware(Authenticate, container=c)  # added last = runs first: 401 before anything
+    app.add_middleware(Authenticate, container=c)  # 401 before the body is read
+    app.add_middleware(ErrorBoundary)  # 503/500 for whatever the layers inside raised
+    app.add_middleware(RequestContext)  # added last = runs first: the request id, NUL in the URL
     api = APIRouter(prefix="/api/v1")
     for router in (_system_router(), catalog_router, inventory_router, orders_router, routing_router,
                    channels_router, keys_router):
         api.include_router(router)
     app.include_router(api)
+    app.include_router(_probes(head_revision()))
     return app
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Build what is heavy once, before the first request and off the event loop, so a fresh worker
+    answers its health check at once even when traffic arrives with it."""
+    await run_in_threadpool(warm_up)
+    yield
+
+
+def warm_up() -> None:
+    from conveyor.routing import geo
+
+    if hasattr(geo, "warm_up"):
+        geo.warm_up()

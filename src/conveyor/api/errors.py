@@ -6,12 +6,19 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from conveyor.shared.context import request_id
 from conveyor.shared.errors import DomainError, ErrorCode
+
+log = structlog.get_logger("conveyor.api")
+RETRY_AFTER_SECONDS = 2
 
 STATUS: dict[ErrorCode, int] = {
     ErrorCode.VALIDATION_ERROR: 422,
@@ -35,6 +42,7 @@ STATUS: dict[ErrorCode, int] = {
     ErrorCode.INVALID_QUANTITY: 422,
     ErrorCode.INVALID_CURSOR: 400,
     ErrorCode.BUSY: 503,
+    ErrorCode.DATABASE_UNAVAILABLE: 503,
     ErrorCode.INVALID_SIGNATURE: 401,
     ErrorCode.UNPARSEABLE_PAYLOAD: 422,
     ErrorCode.CHANNEL_UNAVAILABLE: 502,
@@ -60,9 +68,13 @@ def problem(status: int, code: str, detail: str, headers: dict[str, str] | None 
             **extra: Any) -> JSONResponse:
     body = {"type": f"https://conveyor.dev/problems/{code}", "title": code.replace("_", " "),
             "status": status, "code": code, "detail": detail, **extra}
+    if (rid := request_id()) is not None:
+        body.setdefault("request_id", rid)
     headers = dict(headers or {})
     if status == 401:
         headers["WWW-Authenticate"] = "Bearer"
+    if status == 503:
+        headers.setdefault("Retry-After", str(RETRY_AFTER_SECONDS))
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers or None)
 
 
@@ -92,12 +104,23 @@ def install(app: FastAPI) -> None:
         # Keep the exception's headers: a 405 must name the allowed methods (Allow).
         return problem(exc.status_code, code, str(exc.detail), headers=exc.headers)
 
-    @app.exception_handler(Exception)
-    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
-        import structlog
 
-        structlog.get_logger().exception("unhandled error", error=repr(exc))
-        return problem(500, ErrorCode.INTERNAL, "an unexpected error occurred; it has been logged")
+def _is_unavailable(exc: Exception) -> bool:
+    """Connection refused, dropped or timed out, or no pooled connection free in time."""
+    if isinstance(exc, PoolTimeout | InterfaceError):
+        return True
+    return isinstance(exc, DBAPIError) and (exc.connection_invalidated or isinstance(exc, OperationalError))
+
+
+def answer_failure(exc: Exception) -> JSONResponse:
+    """The one answer to an exception nothing else handled: 503 with Retry-After when the database
+    is unreachable, else 500. Logged once, as structured JSON without local variables (logs.py
+    redacts what remains). Call it from a worker thread, never on the event loop."""
+    if _is_unavailable(exc):
+        log.warning("database unavailable", error_type=type(exc).__name__)
+        return problem(503, ErrorCode.DATABASE_UNAVAILABLE, "the database is unavailable; retry shortly")
+    log.error("unhandled error", error_type=type(exc).__name__, error=str(exc)[:2000], exc_info=exc)
+    return problem(500, ErrorCode.INTERNAL, "an unexpected error occurred; it has been logged")
 
 
 def _allowed_methods(request: Request) -> str:

@@ -12,8 +12,10 @@ from typing import Any, TypeVar
 from fastapi import Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
 from conveyor.api.deps import idempotency_claim
+from conveyor.api.schemas import PlainJson
 from conveyor.auth.service import Principal
 from conveyor.shared.handlers import Idempotency, Replayed
 
@@ -26,7 +28,17 @@ async def idempotency_for(request: Request, who: Principal, render: Callable[[T]
     claim = await idempotency_claim(request, who)
     if claim is None:
         return None
-    return Idempotency(claim, lambda value: jsonable_encoder(render(value)), status_code)
+    return Idempotency(claim, lambda value: json_body(render(value)), status_code)
+
+
+def json_body(rendered: Any) -> Any:
+    """A rendered response as JSON-able data. Renderers that build plain dicts (orders, on the hot
+    path) pass through untouched; pydantic models and anything else go through FastAPI's encoder."""
+    if isinstance(rendered, PlainJson):
+        return rendered
+    if isinstance(rendered, BaseModel):
+        return rendered.model_dump(mode="json")
+    return jsonable_encoder(rendered)
 
 
 def respond(result: T | Replayed, render: Callable[[T], Any], status_code: int = 201,
@@ -35,4 +47,4 @@ def respond(result: T | Replayed, render: Callable[[T], Any], status_code: int =
         return JSONResponse(result.body, status_code=result.status_code, headers={"Idempotent-Replayed": "true"})
     if idempotency is not None and idempotency.body is not None:
         return JSONResponse(idempotency.body, status_code=status_code)
-    return JSONResponse(jsonable_encoder(render(result)), status_code=status_code)
+    return JSONResponse(json_body(render(result)), status_code=status_code)

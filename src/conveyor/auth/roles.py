@@ -14,7 +14,7 @@ class Role(StrEnum):
     READONLY = "readonly"
 
 
-READ = {"catalog:read", "locations:read", "inventory:read", "orders:read", "channels:read"}
+READ = {"catalog:read", "locations:read", "inventory:read", "orders:read", "channels:read", "routing:read"}
 
 PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.ADMIN: frozenset(READ | {

@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from conveyor.api.deps import container, require
 from conveyor.api.idempotency import idempotency_for, respond
-from conveyor.api.schemas import Amount, Code, Currency, PageOut, ShortText, Strict
+from conveyor.api.schemas import Amount, Code, Currency, PageOut, Patch, ShortText, Strict
 from conveyor.auth.service import Principal
 from conveyor.bootstrap import Container
 from conveyor.catalog import handlers, service
@@ -49,7 +49,9 @@ class ProductIn(Strict):
     skus: Annotated[list[SkuIn], Field(min_length=1, max_length=200)]
 
 
-class SkuPatch(Strict):
+class SkuPatch(Patch):
+    nullable = frozenset({"barcode", "hs_code"})
+
     name: ShortText | None = None
     price: Amount | None = None
     barcode: Annotated[str, Field(pattern=r"^[0-9A-Za-z-]{4,64}$")] | None = None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from conveyor.shared.clock import utcnow
@@ -40,7 +40,7 @@ class Sku(Base):
     length_mm: Mapped[int] = mapped_column(Integer, default=0)
     width_mm: Mapped[int] = mapped_column(Integer, default=0)
     height_mm: Mapped[int] = mapped_column(Integer, default=0)
-    price_minor: Mapped[int] = mapped_column(Integer, default=0)
+    price_minor: Mapped[int] = mapped_column(BigInteger, default=0)
     currency: Mapped[str] = mapped_column(String(3), default="USD")
     hs_code: Mapped[str | None] = mapped_column(String(16), default=None)
     active: Mapped[bool] = mapped_column(Boolean, default=True)

@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 
 from conveyor.api.deps import container, require
 from conveyor.api.idempotency import idempotency_for, respond
-from conveyor.api.schemas import Code, Currency, ShortText, Strict
+from conveyor.api.schemas import Code, Currency, Patch, ShortText, Strict
 from conveyor.auth.service import Principal
 from conveyor.bootstrap import Container
 from conveyor.channels import handlers, service
@@ -44,7 +44,9 @@ class ChannelIn(Strict):
     secrets: SecretMap = {}
 
 
-class ChannelPatch(Strict):
+class ChannelPatch(Patch):
+    nullable = frozenset({"backorder_policy", "routing_strategy"})  # null: the service defaults
+
     name: ShortText | None = None
     backorder_policy: Annotated[str, Field(pattern=r"^(reject|backorder)$")] | None = None
     routing_strategy: Annotated[str, Field(max_length=30)] | None = None

@@ -87,7 +87,10 @@ def worker_command(once: bool = typer.Option(False, help="drain what is due now 
     from conveyor.messaging.handlers import default_handlers
     from conveyor.messaging.worker import Policy, Worker
 
+    from conveyor.logs import configure, secrets_of
+
     c = _build()
+    configure(secrets_of(c.settings), c.settings.log_level, json=c.settings.log_format == "json")
     worker = Worker(c, default_handlers(c), Policy(batch=batch))
     if once:
         console.print(f"{worker.drain()} message(s) handled")

@@ -54,8 +54,11 @@ def serve(host: str = typer.Option(None), port: int = typer.Option(None), worker
     from conveyor.config import get_settings
 
     s = get_settings()
+    # On SIGTERM uvicorn stops accepting, lets in-flight requests finish (up to the grace period),
+    # then exits: a restart or scale-down loses no request that was already being served.
     uvicorn.run("conveyor.api.main:app", host=host or s.host, port=port or s.port,
-                workers=workers or s.workers, reload=reload, log_level=s.log_level, access_log=False)
+                workers=workers or s.workers, reload=reload, log_level=s.log_level, access_log=False,
+                timeout_graceful_shutdown=30)
 
 
 @db_app.command("upgrade")

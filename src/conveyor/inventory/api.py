@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from conveyor.api.deps import container, require
 from conveyor.api.idempotency import idempotency_for, respond
-from conveyor.api.schemas import Code, PageOut, ShortText, Strict
+from conveyor.api.schemas import Code, PageOut, Patch, ShortText, Strict
 from conveyor.auth.service import Principal
 from conveyor.bootstrap import Container
 from conveyor.inventory import handlers, service
@@ -23,6 +23,8 @@ from conveyor.inventory.model import Location, Reservation, StockLevel
 router = APIRouter(tags=["inventory"])
 
 Qty = Annotated[int, Field(ge=1, le=10_000_000, strict=True)]
+# Orders a location can take in a day: far below what the column holds (32-bit).
+MAX_DAILY_CAPACITY = 100_000_000
 
 
 class LocationIn(Strict):
@@ -41,11 +43,13 @@ class LocationIn(Strict):
     can_pickup: bool = False
     can_return: bool = True
     priority: Annotated[int, Field(ge=0, le=1_000_000)] = 100
-    daily_capacity: Annotated[int, Field(ge=0)] | None = None
+    daily_capacity: Annotated[int, Field(ge=0, le=MAX_DAILY_CAPACITY)] | None = None
     active: bool = True
 
 
-class LocationPatch(Strict):
+class LocationPatch(Patch):
+    nullable = frozenset({"latitude", "longitude", "daily_capacity"})  # null: unknown / no cap
+
     name: ShortText | None = None
     type: Annotated[str, Field(pattern=r"^(warehouse|store|3pl)$")] | None = None
     latitude: Annotated[float, Field(ge=-90, le=90)] | None = None
@@ -54,7 +58,7 @@ class LocationPatch(Strict):
     can_pickup: bool | None = None
     can_return: bool | None = None
     priority: Annotated[int, Field(ge=0, le=1_000_000)] | None = None
-    daily_capacity: Annotated[int, Field(ge=0)] | None = None
+    daily_capacity: Annotated[int, Field(ge=0, le=MAX_DAILY_CAPACITY)] | None = None
     active: bool | None = None
 
 

@@ -32,3 +32,5 @@ class OutboxMessage(Base):
     # The worker run holding the message while status is "processing"; its lease ends at
     # available_at, after which another worker may take the message over.
     claimed_by: Mapped[str | None] = mapped_column(String(40), default=None)
+    # The API request that caused it (the X-Request-Id in the logs), when there was one.
+    request_id: Mapped[str | None] = mapped_column(String(64), default=None)

@@ -15,6 +15,7 @@ from typing import Any
 from conveyor.messaging.model import OutboxMessage
 from conveyor.shared import ids
 from conveyor.shared.clock import utcnow
+from conveyor.shared.context import request_id
 from conveyor.shared.db import table_of
 from conveyor.shared.uow import UnitOfWork
 
@@ -45,7 +46,7 @@ def message_row(topic: Topic, key: str, payload: dict[str, Any], now: datetime |
     now = now or utcnow()
     return {"id": message_id or ids.new_id("outbox"), "topic": str(topic), "version": VERSIONS[topic],
             "key": key, "payload": payload, "status": "pending", "attempts": 0, "last_error": "",
-            "created_at": now, "available_at": now}
+            "created_at": now, "available_at": now, "request_id": request_id()}
 
 
 def enqueue(uow: UnitOfWork, topic: Topic, key: str, payload: dict[str, Any]) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from conveyor.shared.clock import utcnow
@@ -37,11 +37,11 @@ class Order(Base):
     customer_phone: Mapped[str] = mapped_column(String(40), default="")
     billing_address: Mapped[dict[str, Any] | None] = mapped_column(JsonDoc, default=None)
     shipping_address: Mapped[dict[str, Any] | None] = mapped_column(JsonDoc, default=None)
-    subtotal_minor: Mapped[int] = mapped_column(Integer, default=0)
-    discount_minor: Mapped[int] = mapped_column(Integer, default=0)
-    tax_minor: Mapped[int] = mapped_column(Integer, default=0)
-    shipping_minor: Mapped[int] = mapped_column(Integer, default=0)
-    total_minor: Mapped[int] = mapped_column(Integer, default=0)
+    subtotal_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    discount_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    tax_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    shipping_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    total_minor: Mapped[int] = mapped_column(BigInteger, default=0)
     notes: Mapped[str] = mapped_column(Text, default="")
     tags: Mapped[list[str]] = mapped_column(JsonDoc, default=list)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
@@ -75,10 +75,10 @@ class OrderLine(Base):
     sku_code: Mapped[str] = mapped_column(String(100))
     name: Mapped[str] = mapped_column(String(300), default="")
     quantity: Mapped[int] = mapped_column(Integer)
-    unit_price_minor: Mapped[int] = mapped_column(Integer, default=0)
-    discount_minor: Mapped[int] = mapped_column(Integer, default=0)
-    tax_minor: Mapped[int] = mapped_column(Integer, default=0)
-    total_minor: Mapped[int] = mapped_column(Integer, default=0)
+    unit_price_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    discount_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    tax_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    total_minor: Mapped[int] = mapped_column(BigInteger, default=0)
     allocated: Mapped[int] = mapped_column(Integer, default=0)
     backordered: Mapped[int] = mapped_column(Integer, default=0)
     shipped: Mapped[int] = mapped_column(Integer, default=0)
@@ -136,6 +136,8 @@ class OrderEvent(Base):
     actor: Mapped[str] = mapped_column(String(100), default="system")
     data: Mapped[dict[str, Any]] = mapped_column(JsonDoc, default=dict)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    # The API request that caused it (the X-Request-Id in the logs), when there was one.
+    request_id: Mapped[str | None] = mapped_column(String(64), default=None)
 
 
 class Shipment(Base):

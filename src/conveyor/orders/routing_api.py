@@ -45,7 +45,7 @@ class RerouteIn(Strict):
 
 
 @router.get("/routing/config")
-def get_config(_: Principal = Depends(require("orders:read")), c: Container = Depends(container)) -> dict:
+def get_config(_: Principal = Depends(require("routing:read")), c: Container = Depends(container)) -> dict:
     with c.reader() as uow:
         return routing_store.load(uow).to_dict()
 
@@ -59,7 +59,7 @@ def put_config(document: Annotated[dict[str, Any], Body()], who: Principal = Dep
 
 
 @router.post("/routing/preview")
-def preview(body: PreviewIn, _: Principal = Depends(require("orders:read")),
+def preview(body: PreviewIn, _: Principal = Depends(require("routing:read")),
             c: Container = Depends(container)) -> dict:
     """What routing would do with this order right now, with every candidate and why — nothing
     is reserved or written."""

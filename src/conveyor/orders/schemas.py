@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, EmailStr, Field
 
-from conveyor.api.schemas import Amount, Code, Currency, ShortText, Strict
+from conveyor.api.schemas import Amount, Code, Currency, PlainJson, ShortText, Strict
 from conveyor.orders.commands import Address, LineInput, PlaceOrder
 from conveyor.orders.model import Order
 from conveyor.shared.money import format_minor, to_minor
@@ -134,7 +134,7 @@ def render_order(order: Order) -> dict[str, Any]:
     def m(minor: int) -> str:
         return format_minor(minor, cur)
 
-    return {
+    return PlainJson({
         "id": order.id, "channel_id": order.channel_id, "external_id": order.external_id,
         "status": order.status, "hold_reason": order.hold_reason, "currency": cur,
         "customer": {"name": order.customer_name, "email": order.customer_email, "phone": order.customer_phone},
@@ -150,7 +150,7 @@ def render_order(order: Order) -> dict[str, Any]:
                    "tax": m(order.tax_minor), "shipping": m(order.shipping_minor), "total": m(order.total_minor)},
         "notes": order.notes, "tags": list(order.tags or []),
         "created_at": _iso(order.created_at), "updated_at": _iso(order.updated_at),
-    }
+    })
 
 
 def _iso(value: datetime) -> str:

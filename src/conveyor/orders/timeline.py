@@ -15,6 +15,7 @@ from sqlalchemy import select
 from conveyor.orders.model import OrderEvent
 from conveyor.shared import ids
 from conveyor.shared.clock import utcnow
+from conveyor.shared.context import request_id
 from conveyor.shared.db import table_of
 from conveyor.shared.uow import UnitOfWork
 
@@ -39,7 +40,7 @@ def event_row(order_id: str, event_type: EventType, data: dict[str, Any], actor:
               now: datetime | None = None, event_id: str | None = None) -> dict[str, Any]:
     """A timeline row, for callers that insert many at once (bulk placement)."""
     return {"id": event_id or ids.new_id("event"), "order_id": order_id, "type": str(event_type), "actor": actor,
-            "data": data, "created_at": now or utcnow()}
+            "data": data, "created_at": now or utcnow(), "request_id": request_id()}
 
 
 def append(uow: UnitOfWork, order_id: str, event_type: EventType, data: dict[str, Any] | None = None,

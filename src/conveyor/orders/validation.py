@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from conveyor.orders.commands import PlaceOrder
 from conveyor.shared.errors import ErrorCode, ValidationFailed
-from conveyor.shared.money import check_currency
+from conveyor.shared.money import MAX_MINOR, check_currency
 
 MAX_QUANTITY = 1_000_000
 
@@ -25,6 +25,8 @@ def validate_command(cmd: PlaceOrder, max_lines: int) -> None:
             raise ValidationFailed(f"line {number}: discount exceeds the line amount", line=number)
         if not line.sku:
             raise ValidationFailed(f"line {number}: sku is required", line=number)
+        if line.unit_price_minor * line.quantity + line.tax_minor > MAX_MINOR:
+            raise ValidationFailed(f"line {number}: the line total is larger than Conveyor can store", line=number)
     if min(cmd.shipping_minor, cmd.order_discount_minor, cmd.shipping_tax_minor) < 0:
         raise ValidationFailed("shipping and discount cannot be negative")
 
@@ -35,6 +37,8 @@ def totals(cmd: PlaceOrder) -> dict[str, int]:
     tax = sum(li.tax_minor for li in cmd.lines) + cmd.shipping_tax_minor
     if discount > subtotal:
         raise ValidationFailed("discounts exceed the order subtotal")
+    if subtotal + tax + cmd.shipping_minor > MAX_MINOR:
+        raise ValidationFailed("the order total is larger than Conveyor can store")
     return {"subtotal_minor": subtotal, "discount_minor": discount, "tax_minor": tax,
             "shipping_minor": cmd.shipping_minor,
             "total_minor": subtotal - discount + tax + cmd.shipping_minor}

@@ -8,6 +8,7 @@ transactions so that two writers queue on the lock instead of failing half-way w
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
@@ -71,39 +72,45 @@ def _install_sqlite_behaviour(engine: Engine) -> None:
             connection.exec_driver_sql("BEGIN")
 
 
-def make_engine(url: str, pool_size: int = 20, echo: bool = False, durable: bool = True) -> Engine:
+@dataclass(frozen=True, slots=True)
+class EngineOptions:
+    pool_size: int = 20
+    # Bounded waits, so an unreachable or saturated database is a quick 503, not a hung request.
+    pool_timeout_seconds: float = 5.0
+    connect_timeout_seconds: int = 3
+    statement_timeout_ms: int = 30_000
+    # False (tests only): PostgreSQL commits without waiting for the WAL flush.
+    durable: bool = True
+    echo: bool = False
+
+
+def make_engine(url: str, options: EngineOptions | None = None) -> Engine:
+    o = options or EngineOptions()
     url = normalise_url(url)
     if url.startswith("sqlite"):
         _prepare_sqlite_file(url)
-        engine = create_engine(
-            url,
-            echo=echo,
-            connect_args={"check_same_thread": False, "timeout": 30},
-            pool_size=pool_size,
-            max_overflow=pool_size,
-        )
+        engine = create_engine(url, echo=o.echo, connect_args={"check_same_thread": False, "timeout": 30},
+                               pool_size=o.pool_size, max_overflow=o.pool_size, hide_parameters=True)
         _install_sqlite_behaviour(engine)
         return engine
-    # `durable=False` (tests only) skips waiting for the WAL flush at commit: same semantics,
-    # same locking, just no fsync latency on every one of thousands of tiny transactions.
-    connect_args = {} if durable else {"options": "-c synchronous_commit=off"}
-    return create_engine(
-        url,
-        echo=echo,
-        connect_args=connect_args,
-        pool_size=pool_size,
-        max_overflow=pool_size,
-        pool_pre_ping=False,
-        pool_timeout=30,
-    )
+    server = f"-c statement_timeout={o.statement_timeout_ms}"
+    if not o.durable:  # same semantics and locking, just no fsync latency on thousands of tiny commits
+        server += " -c synchronous_commit=off"
+    # hide_parameters: an error message never carries the values (customer data) of its statement.
+    # A connection found dead invalidates the pool, so the service recovers by itself once the
+    # database is back (the first request after an outage may still get a 503).
+    connect_args = {"options": server, "connect_timeout": o.connect_timeout_seconds}
+    return create_engine(url, echo=o.echo, connect_args=connect_args, pool_size=o.pool_size,
+                         max_overflow=o.pool_size, pool_pre_ping=False, pool_timeout=o.pool_timeout_seconds,
+                         hide_parameters=True)
 
 
 class Database:
     """The engine plus two flavours of it: writers (BEGIN IMMEDIATE on SQLite) and readers."""
 
-    def __init__(self, url: str, pool_size: int = 20, echo: bool = False, durable: bool = True) -> None:
+    def __init__(self, url: str, options: EngineOptions | None = None) -> None:
         self.url = normalise_url(url)
-        self.engine = make_engine(self.url, pool_size=pool_size, echo=echo, durable=durable)
+        self.engine = make_engine(self.url, options)
         self.writer = self.engine.execution_options(conveyor_write=True)
         self.reader = self.engine.execution_options(conveyor_write=False)
         # SQLite has one writer at a time. Waiting writers in SQLite's busy handler sleep and poll,

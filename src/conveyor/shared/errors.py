@@ -29,6 +29,7 @@ class ErrorCode(StrEnum):
     INVALID_QUANTITY = "invalid_quantity"
     INVALID_CURSOR = "invalid_cursor"
     BUSY = "busy"
+    DATABASE_UNAVAILABLE = "database_unavailable"
     INVALID_SIGNATURE = "invalid_signature"
     UNPARSEABLE_PAYLOAD = "unparseable_payload"
     CHANNEL_UNAVAILABLE = "channel_unavailable"

@@ -30,6 +30,7 @@ PREFIXES = {
     "payload": "pld",
     "sku_map": "smp",
     "draft": "drf",
+    "request": "req",
 }
 
 

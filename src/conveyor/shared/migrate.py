@@ -23,3 +23,10 @@ def upgrade(url: str, revision: str = "head") -> None:
 
 def make_revision(url: str, message: str) -> None:
     command.revision(alembic_config(url), message=message, autogenerate=True)
+
+
+def head_revision() -> str | None:
+    """The newest migration this code knows (what `conveyor db upgrade` brings a database to)."""
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()

@@ -16,6 +16,8 @@ from babel.numbers import get_currency_precision, list_currencies
 from conveyor.shared.errors import ErrorCode, ValidationFailed
 
 AMOUNT_PATTERN = r"^-?\d{1,15}(\.\d{1,4})?$"
+# The largest amount in minor units that storage holds (64-bit columns).
+MAX_MINOR = 2**63 - 1
 _AMOUNT_RE = re.compile(AMOUNT_PATTERN)
 
 
