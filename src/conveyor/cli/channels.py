@@ -84,10 +84,9 @@ def poll_command(code: str, since: datetime = typer.Option(None, help="ISO time;
 def worker_command(once: bool = typer.Option(False, help="drain what is due now and exit"),
                    batch: int = typer.Option(50, min=1), idle_sleep: float = typer.Option(1.0, min=0.05)) -> None:
     """Drain the outbox: channel stock and order sync (more topics to come)."""
+    from conveyor.logs import configure, secrets_of
     from conveyor.messaging.handlers import default_handlers
     from conveyor.messaging.worker import Policy, Worker
-
-    from conveyor.logs import configure, secrets_of
 
     c = _build()
     configure(secrets_of(c.settings), c.settings.log_level, json=c.settings.log_format == "json")
