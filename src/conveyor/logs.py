@@ -68,7 +68,7 @@ class Redactor:
         return {k: self.value(k, v) for k, v in event.items()}
 
 
-def configure(secrets: Iterable[str] = (), level: str = "info", json: bool = True) -> None:
+def configure(secrets: Iterable[str] = (), level: str = "info", json: bool = True, stream: Any = None) -> None:
     """Set up structlog for the process (API workers, the outbox worker, the CLI)."""
     renderer: Any = structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer(
         colors=False, exception_formatter=structlog.dev.plain_traceback)
@@ -82,8 +82,9 @@ def configure(secrets: Iterable[str] = (), level: str = "info", json: bool = Tru
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
-        logger_factory=structlog.PrintLoggerFactory(sys.stdout),
-        cache_logger_on_first_use=True,
+        logger_factory=structlog.PrintLoggerFactory(stream or sys.stdout),
+        # Not cached: reconfiguring (a test, a new stream) takes effect for loggers made at import time.
+        cache_logger_on_first_use=False,
     )
 
 

@@ -13,12 +13,14 @@ from starlette.concurrency import run_in_threadpool
 from conveyor.api.deps import container, require
 from conveyor.api.idempotency import idempotency_for, respond
 from conveyor.api.schemas import Code, PageOut, Patch, ShortText, Strict
+from conveyor.auth.roles import Role
 from conveyor.auth.service import Principal
 from conveyor.bootstrap import Container
 from conveyor.inventory import handlers, service
 from conveyor.inventory import locations as loc_service
 from conveyor.inventory.ledger import StockChange
 from conveyor.inventory.model import Location, Reservation, StockLevel
+from conveyor.orders.service import order_ids_of_channel
 
 router = APIRouter(tags=["inventory"])
 
@@ -206,13 +208,15 @@ def availability(sku: str, _: Principal = Depends(require("inventory:read")),
 
 
 @router.get("/inventory/ledger", response_model=PageOut[LedgerOut])
-def list_ledger(_: Principal = Depends(require("inventory:read")), c: Container = Depends(container),
+def list_ledger(who: Principal = Depends(require("inventory:read")), c: Container = Depends(container),
                 sku: str | None = None, location: str | None = None, reason: str | None = None,
                 reference: str | None = None, limit: Annotated[int, Query(ge=1, le=200)] = 50,
                 cursor: str | None = None) -> PageOut:
     with c.reader() as uow:
+        # A channel's key sees the ledger entries of its own orders only (others name other orders).
+        scoped = order_ids_of_channel(who.channel_id or "") if who.role == Role.CHANNEL else None
         page = service.list_ledger(uow, sku=sku, location=location, reason=reason, reference=reference,
-                                   limit=limit, cursor=cursor)
+                                   limit=limit, cursor=cursor, only_orders=scoped)
         return PageOut(items=[LedgerOut.model_validate(e, from_attributes=True) for e in page.items],
                        next_cursor=page.next_cursor)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select, update
 
@@ -151,8 +152,13 @@ def list_levels(uow: UnitOfWork, *, sku: str | None, location: str | None, limit
 
 
 def list_ledger(uow: UnitOfWork, *, sku: str | None, location: str | None, reason: str | None,
-                reference: str | None, limit: int, cursor: str | None) -> Page[StockLedgerEntry]:
+                reference: str | None, limit: int, cursor: str | None,
+                only_orders: Any = None) -> Page[StockLedgerEntry]:
+    """Ledger entries, newest first. `only_orders` (a selectable of order ids, from the orders
+    area) keeps just the entries about those orders: what a channel's key may see."""
     query = _for_sku_and_location(uow, select(StockLedgerEntry), StockLedgerEntry, sku, location)
+    if only_orders is not None:
+        query = query.where(StockLedgerEntry.reference_type == "order", StockLedgerEntry.reference_id.in_(only_orders))
     if reason:
         query = query.where(StockLedgerEntry.reason == reason)
     if reference:

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import Select, or_, select
 
 from conveyor.catalog.service import sku_facts
 from conveyor.messaging import outbox
@@ -72,6 +72,11 @@ def list_orders(uow: UnitOfWork, *, limit: int = 50, cursor: str | None = None,
         query = query.where(or_(Order.id == q.strip(), Order.external_id == q.strip(),
                                 Order.customer_name.ilike(like), Order.customer_email.ilike(like)))
     return paginate(uow.session, query, Order.id, limit, cursor)
+
+
+def order_ids_of_channel(channel_id: str) -> Select[str]:
+    """A selectable of the ids of one channel's orders (to scope other areas' lists to them)."""
+    return select(Order.id).where(Order.channel_id == channel_id)
 
 
 def order_timeline(uow: UnitOfWork, order_id: str, scope_channel_id: str | None = None) -> list[Any]:

@@ -1,0 +1,96 @@
+"""Bad input gets a clear 4xx at once and never reaches the database as a 500; an unexpected error
+is logged once, as JSON, without secrets or personal data."""
+
+from __future__ import annotations
+
+import io
+import json
+import threading
+import time
+
+import pytest
+
+from conveyor import logs
+from conveyor.api.app import create_app
+from tests.e2e.conftest import order_body
+
+NUL = "\x00"
+
+
+def test_nul_characters_are_refused_at_once_while_an_order_goes_through(api):
+    placed: list[int] = []
+    worker = threading.Thread(target=lambda: placed.append(api.post("/orders", order_body()).status_code))
+    worker.start()
+    for params in ({"q": NUL}, {"sku": f"A{NUL}"}, {"email": NUL}, {"status": NUL}):
+        started = time.monotonic()
+        r = api.get("/orders", role="readonly", params=params)
+        assert (r.status_code, r.json()["code"]) == (422, "validation_error"), r.text
+        assert time.monotonic() - started < 1.0  # refused before any database work
+    for path, body in (("/products", {"name": f"x{NUL}", "skus": [{"code": "NUL-1", "name": "n"}]}),
+                       ("/orders", order_body(notes=f"call{NUL}me"))):
+        r = api.post(path, body)
+        assert r.status_code == 422 and "NUL" in r.text, r.text
+    worker.join(10)
+    assert placed == [201]
+
+
+@pytest.mark.parametrize(("currency", "largest", "one_digit_too_many"), [
+    ("JPY", "9999999999999", "1.5"),
+    ("USD", "9999999999999.99", "1.001"),
+    ("BHD", "9999999999999.999", "1.0001"),
+])
+def test_money_at_the_edges_of_storage(api, currency, largest, one_digit_too_many):
+    body = order_body(currency=currency)
+    body["lines"][0]["unit_price"] = largest
+    r = api.post("/orders", body)
+    assert r.status_code == 201, r.text
+    assert api.get(f"/orders/{r.json()['id']}").json()["lines"][0]["unit_price"] == largest
+    body["lines"][0]["unit_price"] = one_digit_too_many
+    assert api.post("/orders", body).status_code == 422
+    too_big = order_body(lines={"SKU-A": 1_000_000}, currency=currency)
+    too_big["lines"][0]["unit_price"] = largest
+    r = api.post("/orders", too_big)
+    assert r.status_code == 422 and "larger than" in r.json()["detail"], r.text
+
+
+def test_explicit_null_for_a_required_field_is_a_422(api):
+    for path, field in (("/skus/SKU-A", "name"), ("/locations/WH1", "priority"), ("/channels/web", "name")):
+        r = api.patch(path, {field: None})
+        assert r.status_code == 422 and f"{field} may not be null" in r.text, (path, r.text)
+    assert api.patch("/locations/WH1", {"daily_capacity": 3_000_000_000}).status_code == 422
+    cleared = api.patch("/locations/WH1", {"daily_capacity": None})
+    assert cleared.status_code == 200 and cleared.json()["daily_capacity"] is None
+
+
+def test_an_unexpected_error_is_logged_once_without_secrets(container, monkeypatch):
+    secret_key = "s3cret-key-that-must-never-appear-in-a-log-0123456789"
+    container.settings.secret_key = secret_key
+    password, token = "Sup3rSecretDbPassword", "cvk_key_01abcdefgh_0123456789abcdefSECRET"
+
+    def explode(*args, **kwargs):
+        raise RuntimeError(f"boom: postgresql://app:{password}@db.internal/conveyor key={secret_key} "
+                           f"header=Bearer {token} customer=ada@example.com")
+
+    from fastapi.testclient import TestClient
+
+    from conveyor.auth.handlers import create_key
+    from conveyor.orders import service
+
+    _, admin = create_key(container, "admin", "admin")
+    log = io.StringIO()
+    app = create_app(container)
+    logs.configure(logs.secrets_of(container.settings), stream=log)
+    monkeypatch.setattr(service, "list_orders", explode)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        started = time.monotonic()
+        r = client.get("/api/v1/orders", headers={"Authorization": f"Bearer {admin}", "X-Request-Id": "req-test-1"})
+        elapsed = time.monotonic() - started
+    assert (r.status_code, r.json()["code"], r.json()["request_id"]) == (500, "internal_error", "req-test-1")
+    assert r.headers["x-request-id"] == "req-test-1" and elapsed < 1.0
+    lines = [json.loads(line) for line in log.getvalue().splitlines() if line.strip()]
+    errors = [e for e in lines if e.get("event") == "unhandled error"]
+    assert len(errors) == 1 and errors[0]["request_id"] == "req-test-1" and errors[0]["exception"]
+    text = log.getvalue()
+    for leaked in (password, secret_key, secret_key[:20], token, admin, "ada@example.com"):
+        assert leaked not in text
+    assert "locals" not in text
