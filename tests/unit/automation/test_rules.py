@@ -115,7 +115,7 @@ def test_disabled_rules_never_hit():
                                                    {"amount": "120.00", "currency": "EUR"}]}, {}, True),
 ])
 def test_each_operator(leaf, changes, expected):
-    rule = parse_rule({"name": "r", "triggers": ["placed"], "condition": leaf, "actions": [{"type": "tag", "tag": "x"}]})
+    rule = parse_rule(_rule(condition=leaf))
     assert bool(evaluate([rule], "placed", facts(**changes))) is expected
 
 
