@@ -87,8 +87,10 @@ class NatsPublisher:
         from nats.js.errors import NotFoundError
 
         s = self.settings
-        client = await nats.connect(s.url, connect_timeout=s.timeout, max_reconnect_attempts=0,
-                                    allow_reconnect=False)
+        # max_reconnect_attempts=0 would make nats-py retry the first connect for ever; with 1
+        # and no reconnects an unreachable server raises after one retry, for the worker to handle.
+        client = await nats.connect(s.url, connect_timeout=s.timeout, max_reconnect_attempts=1,
+                                    allow_reconnect=False, reconnect_time_wait=0.2, error_cb=_quiet)
         try:
             js = client.jetstream(timeout=s.timeout)
             try:
@@ -139,6 +141,10 @@ class RabbitPublisher:
             return PublishReport(tuple(published))
         finally:
             await connection.close()
+
+
+async def _quiet(error: Exception) -> None:
+    """nats-py logs every connection error itself; ours are raised or reported instead."""
 
 
 def _stopped(published: list[str], duplicates: list[str], events: Sequence[OutboxEvent], index: int,
