@@ -61,6 +61,8 @@ class PlaceOrder:
     # When set (a location code), stock must come from that location only: in-store (POS) sales,
     # or staff choosing where an order ships from.
     fulfil_from: str | None = None
+    # A routing strategy for this order alone (e.g. chosen by an automation rule), over the channel's.
+    routing_strategy: str | None = None
 
 
 class OnShort(StrEnum):

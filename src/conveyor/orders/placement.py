@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
@@ -160,7 +160,12 @@ def _route(cmd: PlaceOrder, draft: _Draft, world: _World) -> Plan:
     usable = [c for c in world.candidates if cmd.fulfil_from in (None, c.code, c.location_id)]
     request = RoutingRequest(lines=draft.request, destination=destination_of(cmd), channel=cmd.channel)
     assert world.config is not None
-    return plan_order(request, usable, world.config)
+    config = world.config
+    if cmd.routing_strategy:  # this order's own strategy replaces its channel's
+        entry = config.channels.get(cmd.channel, config.default)
+        config = replace(config, channels={**config.channels,
+                                           cmd.channel: replace(entry, strategy=cmd.routing_strategy)})
+    return plan_order(request, usable, config)
 
 
 def _apply_plan(draft: _Draft, cmd: PlaceOrder, options: PlacementOptions, skus: Mapping[str, SkuFacts],
