@@ -889,6 +889,19 @@ def bench_database(kind: str, args, tmp: Path) -> list[str]:
             f" {incl:.1f} incl.; {server:.1f} statements executed by the server (executemany rows counted)"
         )
     say(f"  {check_stock(world)}")
+    pgb = {}
+    if "pgbench" in args.parts and kind == "postgres":
+        import pgbench_placement
+
+        dsn = f"{PG_SERVER}/{PG_DB}"
+        pgbench_placement.prepare(dsn, world.skus, [loc for loc, _ in world.locations])
+        for variant in args.variants:
+            r = pgbench_placement.run(dsn, variant, args.clients, args.pgbench_seconds, N_SKUS, len(HOT),
+                                      N_LOCATIONS, world.channel_id)
+            pgb[variant] = r
+            say(f"pgbench {variant}: {r.tps:.0f} tps p50 {r.p50_ms:.1f} ms p99 {r.p99_ms:.1f} ms"
+                f" ({r.transactions} transactions, {r.failed} failed)")
+        say(f"  {check_stock(world)}")
     raw = {}
     for variant in args.variants if "raw" in args.parts else []:
         raw[variant] = run_raw(world, variant, args.orders, args.clients, args.max_seconds, f"{kind}-raw")
@@ -948,18 +961,21 @@ def bench_database(kind: str, args, tmp: Path) -> list[str]:
         f"{', every request with an Idempotency-Key' if args.idempotency else ', no Idempotency-Key'}"
     )
     say(
-        "| routing | workers | variant | orders/s | p50 ms | p99 ms | SQL stmts/order: no key / key (incl. BEGIN+COMMIT / server-side) | raw SQL orders/s |"
-        " raw p50 / p99 ms | API/raw | stock & audit |"
+        "| routing | workers | variant | orders/s | p50 ms | p99 ms | server CPU ms/order |"
+        " SQL stmts/order: no key / key (incl. BEGIN+COMMIT / server-side) | raw SQL orders/s |"
+        " raw p50 / p99 ms | API/raw | pgbench tps | API/pgbench | stock & audit |"
     )
-    say("|---|---|---|---|---|---|---|---|---|---|---|")
+    say("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for strategy, workers, variant, r, check in rows:
         rr = raw.get(variant) or RunResult(0, 0.0, [], Counter())
         ok = "clean" if "never negative" in check and "audit clean" in check else "FAILED"
+        pg = pgb.get(variant)
+        cpu_ms = r.server_cpu * r.seconds / r.ok * 1000 if r.ok else 0.0
         say(
-            f"| {strategy} | {workers} | {variant} | {r.rate:.0f} | {r.pct(50):.1f} | {r.pct(99):.1f} |"
+            f"| {strategy} | {workers} | {variant} | {r.rate:.0f} | {r.pct(50):.1f} | {r.pct(99):.1f} | {cpu_ms:.1f} |"
             f" {stmt[0]:.0f} ({stmt[1]:.0f} / {stmt[2]:.0f}) / {stmt_k[0]:.0f} ({stmt_k[1]:.0f} / {stmt_k[2]:.0f}) |"
             f" {rr.rate:.0f} | {rr.pct(50):.1f} / {rr.pct(99):.1f} | {r.rate / rr.rate if rr.rate else 0:.2f} |"
-            f" {ok} |"
+            f" {pg.tps if pg else 0:.0f} | {r.rate / pg.tps if pg else 0:.2f} | {ok} |"
         )
     say("")
     world.container.close()
@@ -976,7 +992,9 @@ def main() -> None:
     p.add_argument("--workers", default="1,2", help="uvicorn worker counts to try, e.g. 1,2")
     p.add_argument("--variants", default="uniform,hot")
     p.add_argument("--max-seconds", type=float, default=60.0, help="time bound per run")
-    p.add_argument("--parts", default="raw,api", help="raw (plain SQL baseline), api (HTTP server) or both")
+    p.add_argument("--parts", default="pgbench,raw,api",
+                   help="pgbench (the transaction in C, PostgreSQL only), raw (Python SQL baseline), api (HTTP server)")
+    p.add_argument("--pgbench-seconds", type=int, default=15, help="duration of each pgbench run")
     p.add_argument(
         "--profile", type=Path, help="directory: py-spy (collapsed stacks) a server worker per run"
     )
