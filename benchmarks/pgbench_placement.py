@@ -94,8 +94,9 @@ def script(variant: str, n_skus: int, n_hot: int, n_locations: int, channel_id: 
         f" now(), now()), ({order} || '_m2', 'stock.changed', 1, {order}, '{{}}'::jsonb, 'pending', 0, '', now(),"
         " now());",
         "WITH w(sku_id, location_id, qty) AS (VALUES (:s1::text, :w1::text, :q1::int), (:s2, :w2, :q2::int),"
-        " (:s3, :w3, :q3::int)), locked AS (SELECT s.id FROM stock_levels s JOIN w ON s.sku_id = w.sku_id AND s.location_id = w.location_id"
-        " ORDER BY s.id FOR UPDATE OF s) UPDATE stock_levels s SET allocated = s.allocated + w.qty, updated_at = now()"
+        " (:s3, :w3, :q3::int)), locked AS (SELECT s.id FROM stock_levels s JOIN w ON s.sku_id = w.sku_id"
+        " AND s.location_id = w.location_id ORDER BY s.id FOR UPDATE OF s)"
+        " UPDATE stock_levels s SET allocated = s.allocated + w.qty, updated_at = now()"
         " FROM w WHERE s.sku_id = w.sku_id AND s.location_id = w.location_id AND s.id IN (SELECT id FROM locked)"
         " AND s.on_hand - s.allocated - s.reserved - s.safety_stock >= w.qty RETURNING s.sku_id;",
         "END;",
@@ -115,5 +116,8 @@ def run(dsn: str, variant: str, clients: int, seconds: int, n_skus: int, n_hot: 
                            for line in log.read_text().splitlines() if line.strip())
     tps = float(re.search(r"tps = ([\d.]+)", out).group(1))
     failed = int(m.group(1)) if (m := re.search(r"number of failed transactions: (\d+)", out)) else 0
-    pct = (lambda p: latencies[min(len(latencies) - 1, int(p / 100 * len(latencies)))] if latencies else 0.0)
-    return PgbenchResult(tps, pct(50), pct(99), len(latencies), failed)
+    return PgbenchResult(tps, _pct(latencies, 50), _pct(latencies, 99), len(latencies), failed)
+
+
+def _pct(sorted_values: list[float], p: float) -> float:
+    return sorted_values[min(len(sorted_values) - 1, int(p / 100 * len(sorted_values)))] if sorted_values else 0.0
