@@ -9,6 +9,7 @@ import threading
 import time
 
 import pytest
+from sqlalchemy import event
 
 from conveyor import logs
 from conveyor.api.app import create_app
@@ -17,15 +18,27 @@ from tests.e2e.conftest import order_body
 NUL = "\x00"
 
 
-def test_nul_characters_are_refused_at_once_while_an_order_goes_through(api):
+NUL_FILTERS = ({"q": NUL}, {"sku": f"A{NUL}"}, {"email": NUL}, {"status": NUL})
+
+
+def test_nul_characters_never_reach_the_database(api, container):
+    statements: list[str] = []
+    event.listen(container.db.engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    for params in NUL_FILTERS:
+        r = api.get("/orders", role="readonly", params=params)
+        assert (r.status_code, r.json()["code"]) == (422, "validation_error"), r.text
+    assert statements == []  # refused before any database work: nothing to wait for, nothing to fail
+
+
+def test_nul_characters_are_refused_while_an_order_goes_through(api):
     placed: list[int] = []
     worker = threading.Thread(target=lambda: placed.append(api.post("/orders", order_body()).status_code))
     worker.start()
-    for params in ({"q": NUL}, {"sku": f"A{NUL}"}, {"email": NUL}, {"status": NUL}):
+    for params in NUL_FILTERS:
         started = time.monotonic()
         r = api.get("/orders", role="readonly", params=params)
         assert (r.status_code, r.json()["code"]) == (422, "validation_error"), r.text
-        assert time.monotonic() - started < 1.0  # refused before any database work
+        assert time.monotonic() - started < 5.0  # a generous bound for a loaded CI machine; it was 29 s
     for path, body in (("/products", {"name": f"x{NUL}", "skus": [{"code": "NUL-1", "name": "n"}]}),
                        ("/orders", order_body(notes=f"call{NUL}me"))):
         r = api.post(path, body)
@@ -86,7 +99,7 @@ def test_an_unexpected_error_is_logged_once_without_secrets(container, monkeypat
         r = client.get("/api/v1/orders", headers={"Authorization": f"Bearer {admin}", "X-Request-Id": "req-test-1"})
         elapsed = time.monotonic() - started
     assert (r.status_code, r.json()["code"], r.json()["request_id"]) == (500, "internal_error", "req-test-1")
-    assert r.headers["x-request-id"] == "req-test-1" and elapsed < 1.0
+    assert r.headers["x-request-id"] == "req-test-1" and elapsed < 5.0  # it took 25-60 s before
     lines = [json.loads(line) for line in log.getvalue().splitlines() if line.strip()]
     errors = [e for e in lines if e.get("event") == "unhandled error"]
     assert len(errors) == 1 and errors[0]["request_id"] == "req-test-1" and errors[0]["exception"]

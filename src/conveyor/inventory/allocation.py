@@ -10,12 +10,14 @@ serialised by BEGIN IMMEDIATE.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import bindparam, text
+from sqlalchemy import text
 
 from conveyor.inventory.ledger import StockChange
-from conveyor.inventory.model import LedgerReason
+from conveyor.inventory.model import LedgerReason, StockLevel
 from conveyor.shared.clock import utcnow
 from conveyor.shared.uow import UnitOfWork
 
@@ -32,11 +34,23 @@ class LocationStock:
     daily_capacity: int | None
 
 
-_SNAPSHOT = text(
+_SNAPSHOT = (
     "SELECT l.location_id, l.sku_id, l.on_hand - l.allocated - l.reserved - l.safety_stock AS atp,"
     " loc.code, loc.priority, loc.latitude, loc.longitude, loc.type, loc.can_ship, loc.daily_capacity"
     " FROM stock_levels l JOIN locations loc ON loc.id = l.location_id"
-    " WHERE loc.active = :active AND l.sku_id IN :skus").bindparams(bindparam("skus", expanding=True))
+    " WHERE loc.active = {mark} AND l.sku_id IN ({marks})")
+_sql_cache: dict[tuple[str, str, int], str] = {}
+
+
+def _driver_sql(uow: UnitOfWork, name: str, count: int, build: Callable[[str], str]) -> str:
+    """Statement text built once per dialect, statement and number of rows (the hot path sends it
+    as driver SQL: no compilation per call)."""
+    key = (uow.dialect, name, count)
+    sql = _sql_cache.get(key)
+    if sql is None:
+        mark = "?" if uow.dialect == "sqlite" else "%s"
+        sql = _sql_cache[key] = build(mark)
+    return sql
 
 
 def read_snapshot(uow: UnitOfWork, sku_ids: set[str]) -> tuple[dict[str, LocationStock], dict[str, dict[str, int]]]:
@@ -45,15 +59,16 @@ def read_snapshot(uow: UnitOfWork, sku_ids: set[str]) -> tuple[dict[str, Locatio
     Returns (locations by id, {location_id: {sku_id: atp}})."""
     if not sku_ids:
         return {}, {}
-    rows = uow.session.execute(_SNAPSHOT, {"skus": sorted(sku_ids), "active": True})
+    sql = _driver_sql(uow, "snapshot", len(sku_ids),
+                      lambda mark: _SNAPSHOT.format(mark=mark, marks=", ".join([mark] * len(sku_ids))))
+    rows = uow.session.connection().exec_driver_sql(sql, (True, *sorted(sku_ids)))
     locations: dict[str, LocationStock] = {}
     atp: dict[str, dict[str, int]] = defaultdict(dict)
-    for row in rows:
-        if row.location_id not in locations:
-            locations[row.location_id] = LocationStock(
-                row.location_id, row.code, row.priority, row.latitude, row.longitude, row.type,
-                bool(row.can_ship), row.daily_capacity)
-        atp[row.location_id][row.sku_id] = max(0, row.atp)
+    for location_id, sku_id, available, code, priority, lat, lon, kind, can_ship, capacity in rows:
+        if location_id not in locations:
+            locations[location_id] = LocationStock(location_id, code, priority, lat, lon, kind, bool(can_ship),
+                                                   capacity)
+        atp[location_id][sku_id] = max(0, available)
     return locations, dict(atp)
 
 
@@ -65,41 +80,47 @@ def aggregate(items: list[tuple[str, str, int]]) -> dict[tuple[str, str], int]:
     return dict(totals)
 
 
-def _values(totals: dict[tuple[str, str], int]) -> tuple[list[str], dict]:
-    rows, params = [], {}
-    for i, ((sku_id, location_id), qty) in enumerate(sorted(totals.items())):
-        params.update({f"s{i}": sku_id, f"l{i}": location_id, f"q{i}": qty})
-        rows.append(f"SELECT :s{i} AS sku_id, :l{i} AS location_id, CAST(:q{i} AS INTEGER) AS qty")
-    return rows, params
+_GUARD = "s.on_hand - s.allocated - s.reserved - s.safety_stock >= w.qty"
 
 
-def _allocate_sql(dialect: str, rows: list[str]) -> str:
-    wanted = " UNION ALL ".join(rows)
-    guard = "s.on_hand - s.allocated - s.reserved - s.safety_stock >= w.qty"
+def _allocate_sql(dialect: str, mark: str, count: int) -> str:
     if dialect == "postgresql":
+        values = ", ".join([f"({mark}::text, {mark}::text, {mark}::int)"] * count)
         return (
-            f"WITH w AS ({wanted}),"
+            f"WITH w(sku_id, location_id, qty) AS (VALUES {values}),"
             " locked AS (SELECT s.id FROM stock_levels s JOIN w ON s.sku_id = w.sku_id"
             " AND s.location_id = w.location_id ORDER BY s.id FOR UPDATE OF s)"
-            " UPDATE stock_levels s SET allocated = s.allocated + w.qty, updated_at = :now FROM w"
+            f" UPDATE stock_levels s SET allocated = s.allocated + w.qty, updated_at = {mark} FROM w"
             " WHERE s.sku_id = w.sku_id AND s.location_id = w.location_id"
-            f" AND s.id IN (SELECT id FROM locked) AND {guard}"
+            f" AND s.id IN (SELECT id FROM locked) AND {_GUARD}"
             " RETURNING s.sku_id, s.location_id"
         )
+    wanted = " UNION ALL ".join([f"SELECT {mark} AS sku_id, {mark} AS location_id, CAST({mark} AS INTEGER) AS qty"]
+                                * count)
     return (
-        "UPDATE stock_levels AS s SET allocated = s.allocated + w.qty, updated_at = :now"
-        f" FROM ({wanted}) AS w WHERE s.sku_id = w.sku_id AND s.location_id = w.location_id AND {guard}"
+        f"UPDATE stock_levels AS s SET allocated = s.allocated + w.qty, updated_at = {mark}"
+        f" FROM ({wanted}) AS w WHERE s.sku_id = w.sku_id AND s.location_id = w.location_id AND {_GUARD}"
         " RETURNING sku_id, location_id"  # SQLite: RETURNING may not use the table alias
     )
 
 
 def allocate_many(uow: UnitOfWork, totals: dict[tuple[str, str], int]) -> set[tuple[str, str]]:
-    """Add `totals` to allocated where available-to-promise allows; return the pairs that fit."""
+    """Add `totals` to allocated where available-to-promise allows; return the pairs that fit.
+    Rows are taken in (sku, location) order; on PostgreSQL they are locked in id order first."""
     if not totals:
         return set()
-    rows, params = _values(totals)
-    result = uow.session.execute(text(_allocate_sql(uow.dialect, rows)), {**params, "now": utcnow()})
-    return {(r.sku_id, r.location_id) for r in result}
+    connection = uow.session.connection()
+    sql = _driver_sql(uow, "allocate", len(totals), lambda mark: _allocate_sql(uow.dialect, mark, len(totals)))
+    rows = [v for (sku_id, location_id), qty in sorted(totals.items()) for v in (sku_id, location_id, qty)]
+    now = _stamp(connection.dialect)(utcnow())
+    params = (*rows, now) if uow.dialect == "postgresql" else (now, *rows)
+    return {(sku_id, location_id) for sku_id, location_id in connection.exec_driver_sql(sql, params)}
+
+
+def _stamp(dialect: Any) -> Callable[[Any], Any]:
+    """How this dialect stores a timestamp (SQLite: SQLAlchemy's text format)."""
+    process = StockLevel.__table__.c.updated_at.type._cached_bind_processor(dialect)
+    return process or (lambda value: value)
 
 
 def release_many(uow: UnitOfWork, totals: dict[tuple[str, str], int]) -> None:

@@ -6,14 +6,10 @@ import json
 import operator
 from typing import Any
 
-from sqlalchemy import JSON, insert
+from sqlalchemy import JSON
 from sqlalchemy.orm import Session
 
 _statements: dict[tuple, Any] = {}
-
-
-def _pk(table: Any) -> Any:
-    return list(table.primary_key.columns)[0]
 
 
 COPY_THRESHOLD = 50
@@ -35,11 +31,34 @@ def insert_rows(session: Session, table: Any, rows: list[dict[str, Any]]) -> Non
         else:
             _sqlite_executemany(session, table, rows)
         return
-    key = ("insert", table.name)
-    statement = _statements.get(key)
-    if statement is None:
-        statement = _statements[key] = insert(table).returning(_pk(table))
-    session.execute(statement, rows).all()
+    _insert_values(session, table, rows)
+
+
+def _insert_values(session: Session, table: Any, rows: list[dict[str, Any]], suffix: str = "") -> Any:
+    """One multi-row `INSERT … VALUES (…), (…)` sent as driver SQL: the statement text is built once
+    per table, column set and row count (no compilation per call), values go through each column
+    type's own bind processor (JSON, datetimes stored exactly as SQLAlchemy stores them), and the
+    connection still wraps driver errors and counts statements as usual."""
+    connection = session.connection()
+    dialect = connection.dialect
+    columns = tuple(rows[0])
+    key = ("values", dialect.name, table.name, columns, len(rows), suffix)
+    prepared = _statements.get(key)
+    if prepared is None:
+        mark = "?" if dialect.paramstyle == "qmark" else "%s"
+        one = "(" + ", ".join([mark] * len(columns)) + ")"
+        sql = (f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES {', '.join([one] * len(rows))}"
+               f"{suffix}")
+        convert = [(i, p) for i, c in enumerate(columns) if (p := table.c[c].type._cached_bind_processor(dialect))]
+        prepared = _statements[key] = (sql, convert)
+    sql, convert = prepared
+    params: list[Any] = []
+    for row in rows:
+        values = [row[c] for c in columns]
+        for i, process in convert:
+            values[i] = process(values[i])
+        params.extend(values)
+    return connection.exec_driver_sql(sql, tuple(params))
 
 
 def _sqlite_executemany(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
@@ -83,13 +102,5 @@ def insert_ignoring_conflicts(session: Session, table: Any, rows: list[dict[str,
     inserted (counted with RETURNING: drivers' rowcount for INSERT is not reliable)."""
     if not rows:
         return 0
-    dialect = session.get_bind().dialect.name
-    key = ("upsert", dialect, table.name, tuple(keys))
-    statement = _statements.get(key)
-    if statement is None:
-        from sqlalchemy.dialects import postgresql, sqlite
-
-        dialect_insert: Any = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        statement = _statements[key] = (dialect_insert(table).on_conflict_do_nothing(index_elements=keys)
-                                        .returning(table.c[keys[0]]))
-    return len(session.execute(statement, rows).all())
+    suffix = f" ON CONFLICT ({', '.join(keys)}) DO NOTHING RETURNING {keys[0]}"
+    return len(_insert_values(session, table, rows, suffix).all())
