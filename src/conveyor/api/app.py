@@ -89,7 +89,8 @@ def create_app(c: Container | None = None) -> FastAPI:
     app.add_middleware(ErrorBoundary)  # 503/500 for whatever the layers inside raised
     app.add_middleware(RequestContext)  # added last = runs first: the request id, NUL in the URL
     api = APIRouter(prefix="/api/v1")
-    for router in (_system_router(), catalog_router, inventory_router, orders_router, routing_router,
+    # Orders first: routes are matched in order, and placing an order is the hot path.
+    for router in (orders_router, _system_router(), catalog_router, inventory_router, routing_router,
                    channels_router, keys_router):
         api.include_router(router)
     app.include_router(api)
