@@ -38,6 +38,7 @@ class LineInput:
     discount_minor: int = 0
     tax_minor: int = 0
     name: str = ""
+    platform_line_id: str | None = None  # the channel's id of this line, as given
 
 
 @dataclass(slots=True)
@@ -61,6 +62,11 @@ class PlaceOrder:
     # When set (a location code), stock must come from that location only: in-store (POS) sales,
     # or staff choosing where an order ships from.
     fulfil_from: str | None = None
+    # Channel orders: the platform's order number ("#1001"), its totals as sent (a JSON document,
+    # kept next to ours) and the payment state it reported.
+    order_number: str | None = None
+    channel_totals: dict[str, Any] | None = None
+    channel_payment: str | None = None
 
 
 class OnShort(StrEnum):
