@@ -140,6 +140,9 @@ def classify_delivery(c: Container, channel: ChannelInfo, raw: bytes, headers: M
             raise FetchLater(str(exc)) from None
         event.problems.append(f"fetch_failed: BigCommerce answered {exc.status} for order {event.external_id}")
         return event
+    except ValueError as exc:  # the API answered something that is not JSON
+        event.problems.append(f"fetch_failed: BigCommerce's answer for order {event.external_id} is not JSON: {exc}")
+        return event
     with c.reader() as uow:
         return _classify(channel, raw, headers, lookup_for(uow, channel.id), fetched)
 
@@ -161,7 +164,8 @@ def _fetch_bigcommerce(channel: ChannelInfo, event: ChannelEvent, secrets: Mappi
     with client:
         connector = BigCommerceConnector(client, channel=channel.code)
         fetched = connector.fetch_order(event.external_id)
-        status = str((fetched.get("order") or {}).get("status_id", ""))
+        order = fetched.get("order")
+        status = str(order.get("status_id", "")) if isinstance(order, dict) else ""
         if event.kind == EventKind.REFUNDED or status in REFUND_STATUSES:
             fetched["refunds"] = connector.fetch_refunds(event.external_id)
         return fetched
