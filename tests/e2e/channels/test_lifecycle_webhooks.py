@@ -4,6 +4,8 @@ signed as each platform signs, with the effect on the order, the stock and the t
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tests.integration.channels.support import seed_channels
@@ -11,6 +13,7 @@ from tests.integration.channels.support import seed_channels
 from .lifecycle_http import (
     allocated,
     deliver,
+    lifecycle,
     order_of,
     payloads,
     serve_bigcommerce_order,
@@ -214,3 +217,36 @@ def test_bigcommerce_order_that_cannot_be_fetched_now_is_accepted_and_fetched_ag
     serve_bigcommerce_order(platform, "bigcommerce/order_250.json")
     Worker(container, default_handlers(container)).drain()
     assert order_of(channels, BC_ID)["status"] == "allocated"
+
+
+# --- SKUs the channel sends that we have not mapped ------------------------------------------------------
+
+def _woo_with_new_variation(order_id: int, status: str) -> bytes:
+    """The docs' order 727 with its second line a variation nobody has mapped yet (no SKU)."""
+    document = json.loads(lifecycle("woocommerce/order_created_processing.json"))
+    document.update(id=order_id, number=str(order_id), status=status)
+    document["line_items"][1]["variation_id"] = 99
+    return json.dumps(document).encode()
+
+
+def test_mapping_a_stable_key_once_releases_every_order_held_for_it(channels):
+    key = "woocommerce:product:22:99"
+    for order_id, status in [(901, "processing"), (902, "on-hold")]:
+        body = _woo_with_new_variation(order_id, status)
+        assert deliver(channels, "woocommerce", body, "order.created").status_code == 201
+    paid, unpaid = order_of(channels, "901"), order_of(channels, "902")
+    assert paid["hold_reason"] == f"unmapped_sku: {key}" and paid["lines"][1]["sku"] == key
+    assert unpaid["hold_reason"] == f"unmapped_sku: {key}; awaiting_payment: on-hold"
+
+    r = channels.post("/channels/woo/sku-map/release", {"channel_sku": key, "sku": "TEE-BLACK-L"})
+    assert r.status_code == 200, r.text
+    assert r.json()["released"] == [paid["id"]]
+    assert r.json()["still_held"] == [{"order_id": unpaid["id"], "hold_reason": "awaiting_payment: on-hold"}]
+    paid = order_of(channels, "901")
+    assert paid["status"] == "allocated" and paid["lines"][1]["sku"] == "TEE-BLACK-L"
+    assert allocated(channels, "TEE-BLACK-L") == 1
+
+    # … and it applies to the orders that come next.
+    later = deliver(channels, "woocommerce", _woo_with_new_variation(903, "processing"), "order.created")
+    assert later.status_code == 201
+    assert order_of(channels, "903")["status"] == "allocated"
