@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from conveyor.bootstrap import Container
 from conveyor.channels import handlers, intake, signatures
@@ -97,13 +98,23 @@ def apply(c: Container, channel: ChannelInfo, payload_id: str, event: ChannelEve
     try:
         applied = handlers.apply_event(c, channel, payload_id, event)
     except DomainError as exc:
-        applied = Applied("failed", "failed", None, [*event.problems, f"refused: {exc.detail}"])
-        handlers.finish_payload(c, payload_id, "failed", error=exc.detail, problems=applied.problems,
-                                external_id=event.external_id or None, event=event.kind.value)
+        applied = _failed(c, payload_id, event, f"refused: {exc.detail}")
+    except (OperationalError, InterfaceError):
+        raise  # the database is unreachable: nothing is lost (stored), and the platform's retry helps
+    except Exception as exc:  # noqa: BLE001 - a bug or a value our tables cannot hold: kept for a person
+        intake_log.exception("inbound delivery could not be applied", channel=channel.code, payload_id=payload_id)
+        applied = _failed(c, payload_id, event, f"internal_error: {type(exc).__name__}: {str(exc)[:300]}")
     if applied.status == "failed":
         intake_log.warning("inbound delivery needs a person", channel=channel.code, payload_id=payload_id,
                            kind=str(event.kind), problems=applied.problems[:5])
     return InboundOutcome(201 if applied.created else 200, _answer(c, payload_id, event, applied))
+
+
+def _failed(c: Container, payload_id: str, event: ChannelEvent, why: str) -> Applied:
+    applied = Applied("failed", "failed", None, [*event.problems, why])
+    handlers.finish_payload(c, payload_id, "failed", error=why, problems=applied.problems,
+                            external_id=event.external_id or None, event=event.kind.value)
+    return applied
 
 
 def _answer(c: Container, payload_id: str, event: ChannelEvent, applied: Applied) -> dict[str, Any]:

@@ -93,7 +93,8 @@ def finish_payload(uow: UnitOfWork, payload_id: str, status: str, *, order_id: s
                    error: str = "", problems: list[str] | None = None, external_id: str | None = None,
                    event: str | None = None) -> None:
     values: dict[str, Any] = {"status": status, "order_id": order_id, "error": error[:4000],
-                              "problems": problems or [], "external_id": external_id, "processed_at": utcnow()}
+                              "problems": problems or [], "external_id": (external_id or "")[:100] or None,
+                              "processed_at": utcnow()}
     if event is not None:
         values["event"] = event
     uow.session.execute(update(InboundPayload).where(InboundPayload.id == payload_id).values(**values))
@@ -114,7 +115,7 @@ def prepare(mapped: MappedOrder) -> None:
     never silently replaced by ours)."""
     cmd = mapped.order
     cmd.shipping_tax_minor = mapped.shipping_tax_minor
-    cmd.order_number = mapped.order_number or cmd.order_number
+    cmd.order_number = (mapped.order_number or cmd.order_number or "")[:100] or None
     cmd.channel_totals = totals_document(mapped) or cmd.channel_totals
     if mapped.payment_state != PaymentState.UNKNOWN:
         cmd.channel_payment = mapped.payment_state.value

@@ -41,6 +41,7 @@ from conveyor.shared.uow import UnitOfWork
 
 PAYMENT_HOLDS = ("awaiting_payment", "payment_")
 CANCELLED_HOLD = "cancelled_on_channel"
+DELETED_TAG = "deleted_on_channel"
 UNPAID_POLICIES = ("hold", "allocate")
 RECORDED = {EventKind.FULFILLED: EventType.CHANNEL_FULFILLED, EventKind.DELETED: EventType.CHANNEL_DELETED,
             EventKind.ARCHIVED: EventType.CHANNEL_ARCHIVED, EventKind.RESTORED: EventType.CHANNEL_RESTORED}
@@ -95,7 +96,7 @@ def command_for(uow: UnitOfWork, channel: ChannelInfo, event: ChannelEvent) -> t
     mapped = event.order
     intake.prepare(mapped)
     cmd = mapped.order
-    cmd.order_number = event.order_number or cmd.order_number
+    cmd.order_number = (event.order_number or cmd.order_number or "")[:100] or None
     if event.payment_state != PaymentState.UNKNOWN:
         cmd.channel_payment = event.payment_state.value
     parts = hold_parts(cmd.hold_reason)
@@ -147,8 +148,10 @@ def apply_to_order(uow: UnitOfWork, channel: ChannelInfo, order: Any, event: Cha
         return _cancel(uow, channel, order, event, actor, problems)
     if event.kind in RECORDED:
         timeline.append(uow, order.id, RECORDED[event.kind], _facts(event), actor)
-        if event.kind == EventKind.DELETED and "deleted_on_channel" not in order.tags:
-            service.change_tags(uow, order.id, ["deleted_on_channel"], [], actor)
+        if event.kind == EventKind.DELETED and DELETED_TAG not in order.tags:
+            service.change_tags(uow, order.id, [DELETED_TAG], [], actor)
+        if event.kind == EventKind.RESTORED and DELETED_TAG in order.tags:
+            service.change_tags(uow, order.id, [], [DELETED_TAG], actor)
     paid = event.payment_state in SHIPPABLE_PAYMENT or (
         event.kind == EventKind.PAID and event.payment_state == PaymentState.UNKNOWN)
     if paid and not event.cancelled_on_channel:

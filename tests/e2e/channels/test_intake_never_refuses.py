@@ -95,3 +95,16 @@ def test_no_validly_signed_delivery_is_refused(channels, platform, platform_name
 
     check()
     assert len(seen) >= 35
+
+
+def test_a_bug_while_applying_is_kept_for_a_person_not_answered_500(channels, monkeypatch):
+    from conveyor.channels import handlers
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug in the order core")
+
+    monkeypatch.setattr(handlers, "apply_event", broken)
+    r = deliver(channels, "shopify", "shopify/order_sample_paid.json", "orders/create")
+    assert r.status_code == 200 and r.json()["status"] == "failed"
+    [stored] = channels.get("/channels/shop/payloads", params={"status": "failed"}).json()
+    assert stored["id"] == r.json()["payload_id"] and "RuntimeError" in stored["error"]

@@ -139,7 +139,9 @@ def test_woocommerce_delete_and_restore_of_a_known_order_are_recorded(channels):
     restored = deliver(channels, "woocommerce", "woocommerce/order_restored.json", "order.restored")
     assert restored.status_code == 200
     assert {"channel.deleted", "channel.restored"} <= set(timeline_types(channels, order["id"]))
-    assert order_of(channels, WOO_ID)["status"] == "allocated"  # recorded, not cancelled
+    restored_order = order_of(channels, WOO_ID)
+    assert restored_order["status"] == "allocated"  # recorded, not cancelled
+    assert "deleted_on_channel" not in restored_order["tags"]  # the tag the delete set is gone again
 
 
 @pytest.mark.parametrize(("fixture", "topic"), [
