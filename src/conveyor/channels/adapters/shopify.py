@@ -70,4 +70,7 @@ def fulfilment_lines(fulfillment_orders: list[dict], items: list[dict]) -> list[
                 wanted[key] -= take
         if lines:
             result.append({"fulfillment_order_id": fo["id"], "fulfillment_order_line_items": lines})
+    if not result:
+        # Say so plainly (the worker keeps it as last_error and retries) rather than post an empty fulfilment.
+        raise ValueError(f"none of the shipped line items {sorted(wanted)} is open for fulfilment on Shopify")
     return result
