@@ -76,6 +76,7 @@ ENDPOINTS: dict[tuple[str, str], str | None] = {
     ("GET", "/api/v1/channels/{code}/sku-map"): "channels:read",
     ("PUT", "/api/v1/channels/{code}/sku-map"): "channels:write",
     ("POST", "/api/v1/channels/{code}/sku-map/import"): "channels:write",
+    ("POST", "/api/v1/channels/{code}/sku-map/release"): "channels:write",
     ("DELETE", "/api/v1/channels/{code}/sku-map/{channel_sku}"): "channels:write",
     ("POST", "/api/v1/channels/{code}/imports"): "orders:create",
     ("POST", "/api/v1/channels/{code}/pos/sales"): "orders:fulfil",

@@ -56,7 +56,7 @@ class DraftPatch(Strict):
 
     def changes(self, currency: str) -> dict[str, Any]:
         """The fields sent, in the service's terms (minor units, plain dicts)."""
-        sent, out = self.model_fields_set, {}
+        sent, out = self.model_fields_set, dict[str, Any]()
         if "customer" in sent:
             c = self.customer or CustomerIn()
             out["customer"] = {"name": c.name, "email": (c.email or "").lower(), "phone": c.phone}

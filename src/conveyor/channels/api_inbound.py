@@ -52,7 +52,7 @@ class PayloadOut(BaseModel):
 
 
 @router.get("/{code}/payloads", response_model=list[PayloadOut])
-def payloads(code: str, status: Annotated[str | None, Query(pattern=r"^(received|parsed|held|failed)$")] = None,
+def payloads(code: str, status: Annotated[str | None, Query(pattern=r"^(received|parsed|held|ignored|failed)$")] = None,
              limit: Annotated[int, Query(ge=1, le=200)] = 50, before: str | None = None,
              _: Principal = Depends(require("channels:read")), c: Container = Depends(container)) -> list[PayloadOut]:
     """What the channel sent, newest first: to see why a delivery failed or was held."""

@@ -44,6 +44,23 @@ def import_mappings(code: str, csv_text: Annotated[str, Body(media_type="text/cs
     return {"mapped": handlers.set_mappings(c, code, entries)}
 
 
+class ReleasedOut(BaseModel):
+    channel_sku: str
+    sku: str
+    released: list[str] = Field(description="orders no longer held (allocated now, stock permitting)")
+    still_held: list[dict[str, str]] = Field(description="orders still held for something else: order_id, hold_reason")
+
+
+@router.post("/{code}/sku-map/release", response_model=ReleasedOut)
+def map_and_release(code: str, body: MappingIn, who: Principal = Depends(require("channels:write")),
+                    c: Container = Depends(container)) -> ReleasedOut:
+    """Map one channel key (a SKU or a stable key such as `shopify:variant:123`) and release every
+    order held for it, in one step; the mapping applies to future orders too."""
+    done = handlers.map_and_release(c, code, skumap.Mapping(body.channel_sku, body.sku, body.external_ref), who.actor)
+    return ReleasedOut(channel_sku=done.channel_sku, sku=body.sku, released=done.released,
+                       still_held=[{"order_id": o, "hold_reason": r} for o, r in done.still_held])
+
+
 @router.get("/{code}/sku-map", response_model=list[MappingOut])
 def get_mappings(code: str, after: str | None = None, limit: Annotated[int, Query(ge=1, le=1000)] = 200,
                  _: Principal = Depends(require("channels:read")),

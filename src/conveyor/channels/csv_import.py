@@ -17,6 +17,7 @@ import csv
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from conveyor.channels.mappers.common import SkuLookup
 from conveyor.orders.commands import Address, LineInput, PlaceOrder
@@ -257,5 +258,5 @@ def _map_skus(order: PlaceOrder, lookup: SkuLookup) -> None:
 
 
 def _address(values: dict[str, str]) -> Address | None:
-    parts = {k.removeprefix("ship_"): v for k, v in values.items() if k.startswith("ship_")}
+    parts: dict[str, Any] = {k.removeprefix("ship_"): v for k, v in values.items() if k.startswith("ship_")}
     return Address(**parts) if any(parts.values()) else None

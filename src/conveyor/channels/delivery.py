@@ -1,19 +1,19 @@
 """Delivering `channel.inventory` / `channel.order` messages to a channel's sync target.
 
-- `config.sync = "webhook"`: a JSON POST to `config.feed_url`, signed like Standard Webhooks
+- `config.sync = "webhook"`: a JSON POST to `config.feed_url`, signed exactly as Standard Webhooks
   (`webhook-id` = the outbox message id for de-duplication, `webhook-timestamp`,
-  `webhook-signature: v1,<base64 HMAC-SHA256 of "id.timestamp.body">` with the `feed_secret`).
+  `webhook-signature: v1,<base64 HMAC-SHA256 of "id.timestamp.body">`), the key derived from the
+  `feed_secret` as the official libraries derive it (`whsec_` dropped, base64-decoded), so a
+  receiver verifies with `standardwebhooks.Webhook(feed_secret)`.
 - `config.sync = "platform"`: the platform adapter for the channel's type.
 Any exception propagates: the worker records it as last_error and retries with backoff.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import json
 import time
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -22,6 +22,7 @@ from conveyor.channels.adapters import adapter_for
 from conveyor.channels.model import Channel
 from conveyor.channels.secrets import Vault
 from conveyor.channels.service import channel_secrets
+from conveyor.channels.signatures import sign_standard_webhook
 
 TIMEOUT_S = 15.0
 
@@ -38,14 +39,16 @@ def deliver(channel: Channel, vault: Vault, message_id: str, topic: str, payload
     return {}
 
 
-def _post_feed(config: dict, secrets: dict, message_id: str, topic: str, payload: dict) -> dict[str, Any]:
-    body = json.dumps({"type": topic.removeprefix("channel."), "id": message_id, **payload},
-                      separators=(",", ":")).encode()
-    stamp = str(int(time.time()))
-    key = secrets.get("feed_secret", "").encode()
-    signature = base64.b64encode(hmac.new(key, f"{message_id}.{stamp}.".encode() + body, hashlib.sha256).digest())
-    headers = {"Content-Type": "application/json", "webhook-id": message_id, "webhook-timestamp": stamp,
-               "webhook-signature": f"v1,{signature.decode()}"}
+def _post_feed(config: dict, secrets: dict, message_id: str, topic: str, payload: dict,
+               now: Callable[[], float] = time.time) -> dict[str, Any]:
+    body = feed_body(message_id, topic, payload)
+    headers = {"Content-Type": "application/json",
+               **sign_standard_webhook(secrets.get("feed_secret", ""), message_id, int(now()), body)}
     response = httpx.post(config["feed_url"], content=body, headers=headers, timeout=TIMEOUT_S)
     response.raise_for_status()  # the worker retries: the receiver de-duplicates on webhook-id
     return {}
+
+
+def feed_body(message_id: str, topic: str, payload: dict) -> bytes:
+    return json.dumps({"type": topic.removeprefix("channel."), "id": message_id, **payload},
+                      separators=(",", ":")).encode()

@@ -69,9 +69,9 @@ def create_draft(uow: UnitOfWork, channel: ChannelInfo, currency: str, changes: 
     if not channel.active:
         raise ValidationFailed(f"channel {channel.code!r} is inactive", ErrorCode.UNKNOWN_CHANNEL,
                                channel=channel.code)
-    data = {"currency": currency, "customer": {"name": "", "email": "", "phone": ""}, "billing_address": None,
-            "shipping_address": None, "lines": [], "shipping_minor": 0, "discount_minor": 0, "notes": "",
-            "tags": []}
+    data: dict[str, Any] = {
+        "currency": currency, "customer": {"name": "", "email": "", "phone": ""}, "billing_address": None,
+        "shipping_address": None, "lines": [], "shipping_minor": 0, "discount_minor": 0, "notes": "", "tags": []}
     now = utcnow()
     draft = DraftOrder(id=ids.new_id("draft"), channel_id=channel.id, status=DraftStatus.DRAFT,
                        data=_apply(uow, data, changes, channel.code, limits), created_by=actor,
@@ -208,10 +208,11 @@ def still_a_draft(draft: DraftOrder) -> None:
 def link_order(uow: UnitOfWork, draft: DraftOrder, order_id: str, actor: str) -> None:
     """Mark the draft confirmed as `order_id`, with a `draft.confirmed` event on the order's timeline.
     Guarded, so a concurrent confirm that already linked the draft makes this a no-op."""
-    changed = uow.session.execute(
+    result = uow.session.execute(
         update(DraftOrder).where(DraftOrder.id == draft.id, DraftOrder.status == DraftStatus.DRAFT)
         .values(status=DraftStatus.CONFIRMED, order_id=order_id, updated_at=utcnow())
-        .execution_options(synchronize_session=False)).rowcount
+        .execution_options(synchronize_session=False))
+    changed: int = getattr(result, "rowcount", 0)  # a CursorResult: how many drafts this confirm linked
     if changed:
         timeline.append(uow, order_id, EventType.DRAFT_CONFIRMED, confirmed_event(draft), actor)
 

@@ -8,16 +8,19 @@ from dataclasses import dataclass
 from typing import Any
 
 from conveyor.bootstrap import Container
-from conveyor.channels import drafts, intake, service, skumap
+from conveyor.channels import drafts, intake, order_events, service, skumap
+from conveyor.channels.events import ChannelEvent
 from conveyor.channels.mappers.common import MappedOrder
 from conveyor.channels.model import Channel, DraftOrder, DraftStatus
 from conveyor.channels.secrets import Vault
 from conveyor.channels.service import ChannelInfo
 from conveyor.inventory.locations import resolve_location
+from conveyor.messaging import outbox
+from conveyor.messaging.outbox import Topic
 from conveyor.orders import handlers as orders
 from conveyor.orders import operations, placement
 from conveyor.orders.commands import PlaceOrder
-from conveyor.orders.placement import PlacementResult
+from conveyor.orders.placement import Placement, PlacementResult
 from conveyor.orders.service import get_order
 from conveyor.shared.errors import ValidationFailed
 from conveyor.shared.handlers import Idempotency, Replayed, replay_of, run, store_response
@@ -47,30 +50,69 @@ def delete_mapping(c: Container, code: str, channel_sku: str) -> None:
 # --- inbound deliveries (webhooks and polls) ------------------------------------------------------
 
 def store_payload(c: Container, channel: ChannelInfo, raw: bytes, headers: dict[str, str],
-                  delivery_id: str | None, source: str = "webhook") -> intake.StoredPayload:
+                  delivery_id: str | None, source: str = "webhook", topic: str = "") -> intake.StoredPayload:
     """Keep a delivery exactly as received (its own transaction: nothing is parsed yet)."""
-    return run(c.uow, lambda uow: intake.store_payload(uow, channel, raw, headers, delivery_id, source))
+    return run(c.uow, lambda uow: intake.store_payload(uow, channel, raw, headers, delivery_id, source, topic))
 
 
 def finish_payload(c: Container, payload_id: str, status: str, **outcome: Any) -> None:
     run(c.uow, lambda uow: intake.finish_payload(uow, payload_id, status, **outcome))
 
 
-def place_mapped(c: Container, channel: ChannelInfo, payload_id: str, mapped: MappedOrder) -> PlacementResult:
-    """Place a mapped channel order and record the outcome on its payload, in one transaction.
-    Short stock under a reject policy holds the order: it is already paid for on the channel."""
-    intake.prepare(mapped)
+def retry_payload_later(c: Container, payload_id: str, error: str) -> None:
+    """The order behind a stored delivery could not be fetched now: keep it `received` with the
+    error and let the worker process it again (`channel.inbound`, retried with backoff)."""
+    def work(uow: UnitOfWork) -> None:
+        intake.finish_payload(uow, payload_id, "received", error=error)
+        outbox.enqueue(uow, Topic.CHANNEL_INBOUND, payload_id, {"payload_id": payload_id})
+
+    run(c.uow, work)
+
+
+def apply_event(c: Container, channel: ChannelInfo, payload_id: str, event: ChannelEvent) -> order_events.Applied:
+    """Apply one classified delivery to its order and record the outcome on its payload, in one
+    transaction: a new order is placed (short stock under a reject policy holds it: it was sold on
+    the channel), a known one changes through the order core, and an unknown one is left alone."""
     actor = f"channel:{channel.code}"
 
-    def attempt() -> PlacementResult:
+    def attempt() -> order_events.Applied:
         with c.uow() as uow:
-            result, placed = orders.place_in(uow, mapped.order, c, actor, paid_on_channel=True)
-            order = result.order
-            intake.finish_payload(uow, payload_id, "held" if order.hold_reason else "parsed", order_id=order.id,
-                                  problems=mapped.problems, external_id=mapped.order.external_id)
-            placement.take_stock(uow, placed)
+            applied, placed = _apply_in(uow, c, channel, event, actor)
+            intake.finish_payload(uow, payload_id, applied.status, order_id=applied.order_id,
+                                  problems=applied.problems, external_id=event.external_id or None,
+                                  event=event.kind.value)
+            if placed is not None:
+                placement.take_stock(uow, placed)  # last: the guarded stock UPDATE (orders/placement.py)
             uow.commit()
-            return result
+            return applied
+
+    return orders.retrying(attempt)
+
+
+def _apply_in(uow: UnitOfWork, c: Container, channel: ChannelInfo, event: ChannelEvent,
+              actor: str) -> tuple[order_events.Applied, Placement | None]:
+    known = order_events.known_order(uow, channel, event)
+    if known is not None:
+        return order_events.apply_to_order(uow, channel, known, event, actor), None
+    if not order_events.creates_order(event):
+        return order_events.not_applied(channel, event), None
+    cmd, later_hold = order_events.command_for(uow, channel, event)
+    result, placed = orders.place_in(uow, cmd, c, actor, paid_on_channel=True)
+    if not result.created:  # another delivery of the same order placed it a moment ago
+        return order_events.apply_to_order(uow, channel, result.order, event, actor), placed
+    return order_events.after_placement(uow, event, result.order.id, later_hold, actor), placed
+
+
+def map_and_release(c: Container, code: str, entry: skumap.Mapping, actor: str) -> order_events.Released:
+    """Map one channel key (a SKU or a stable product key) and, in the same transaction, release
+    every order held for it; orders still held for something else stay held for that alone."""
+    def attempt() -> order_events.Released:
+        with c.uow() as uow:
+            skumap.set_mappings(uow, code, [entry])
+            released = order_events.release_for_key(uow, ChannelInfo.of(service.get_channel(uow, code)),
+                                                    entry.channel_sku, actor)
+            uow.commit()
+            return released
 
     return orders.retrying(attempt)
 

@@ -72,7 +72,9 @@ class InboundPayload(Base):
 
     __tablename__ = "inbound_payloads"
     __table_args__ = (UniqueConstraint("channel_id", "delivery_id", name="uq_inbound_payloads_delivery"),
-                      Index("ix_inbound_payloads_channel_status", "channel_id", "status"))
+                      Index("ix_inbound_payloads_channel_status", "channel_id", "status"),
+                      # A create arriving after its cancel looks for the cancel by the platform's order id.
+                      Index("ix_inbound_payloads_channel_external", "channel_id", "external_id"))
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     channel_id: Mapped[str] = mapped_column(ForeignKey("channels.id"))
@@ -87,6 +89,9 @@ class InboundPayload(Base):
     problems: Mapped[list[str]] = mapped_column(JsonDoc, default=list)
     external_id: Mapped[str | None] = mapped_column(String(100), default=None)
     order_id: Mapped[str | None] = mapped_column(ForeignKey("orders.id"), default=None)
+    # The topic as the platform named it and what it was classified as (`channels.events.EventKind`).
+    topic: Mapped[str] = mapped_column(String(100), default="")
+    event: Mapped[str] = mapped_column(String(20), default="")
     processed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
 
 

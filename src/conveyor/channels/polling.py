@@ -15,18 +15,20 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from conveyor.bootstrap import Container
 from conveyor.channels import handlers, intake
 from conveyor.channels.connectors.amazon import AmazonConnector, next_cursor
+from conveyor.channels.events import ChannelEvent
 from conveyor.channels.http import ChannelHttpClient, RetryPolicy
-from conveyor.channels.inbound import place_mapped
+from conveyor.channels.inbound import FINAL, apply
 from conveyor.channels.model import ChannelType
 from conveyor.channels.secrets import Vault
 from conveyor.channels.service import ChannelInfo, channel_secrets, get_channel
 from conveyor.channels.skumap import preloaded_lookup
 from conveyor.shared.clock import utcnow
-from conveyor.shared.errors import DomainError, ValidationFailed
+from conveyor.shared.errors import ValidationFailed
 
 
 @dataclass(slots=True)
@@ -34,6 +36,7 @@ class PollReport:
     since: datetime
     pulled: int = 0
     created: int = 0
+    updated: int = 0
     duplicates: int = 0
     failed: list[tuple[str, str]] = field(default_factory=list)
 
@@ -53,32 +56,35 @@ def poll(c: Container, code: str, since: datetime | None = None, *,
     with client:
         connector = AmazonConnector(client, lambda: secrets.get("access_token", ""),
                                     marketplace_ids=config.get("marketplace_ids") or [], channel=code)
-        pulled = connector.poll(lookup, last_updated_after=since)
+        pulled = connector.events(lookup, last_updated_after=since)
         cursor = next_cursor(started, connector.last_updated_before)
     report = PollReport(since, pulled=len(pulled))
-    for order in pulled:
-        _take(c, channel, order, report)
+    for raw, event in pulled:
+        _take(c, channel, raw, event, report)
     handlers.update_channel(c, code, {"config": {**config, "last_polled_at": cursor.isoformat()}})
     return report
 
 
-def _take(c: Container, channel: ChannelInfo, order, report: PollReport) -> None:
-    body = json.dumps(order.raw, default=str).encode()
-    stored = handlers.store_payload(c, channel, body, {}, intake.pulled_delivery_id(order.raw), source="pull")
-    if stored.duplicate and stored.status in ("parsed", "held"):
-        report.duplicates += 1
+def _take(c: Container, channel: ChannelInfo, raw: dict[str, Any], event: ChannelEvent, report: PollReport) -> None:
+    """Store the pulled document, then apply it like a webhook: an unchanged re-read is the same
+    delivery (its hash), a changed one updates the order it names."""
+    body = json.dumps(raw, default=str).encode()
+    stored = handlers.store_payload(c, channel, body, {}, intake.pulled_delivery_id(raw), source="pull",
+                                    topic=event.topic)
+    if stored.duplicate and stored.status in FINAL:
+        if stored.status == "failed":
+            report.failed.append((event.external_id, "stored earlier and not usable; see the failed payloads"))
+        else:
+            report.duplicates += 1
         return
-    if order.mapped is None:
-        handlers.finish_payload(c, stored.id, "failed", error=order.error or "", external_id=order.external_id)
-        report.failed.append((order.external_id, order.error or ""))
-        return
-    try:
-        outcome = place_mapped(c, channel, stored.id, order.mapped)
-    except DomainError as exc:
-        report.failed.append((order.external_id, exc.detail))
-        return
-    if outcome.status_code == 201:
+    outcome = apply(c, channel, stored.id, event)
+    word = outcome.body["status"]
+    if word == "failed":
+        report.failed.append((event.external_id, "; ".join(outcome.body["problems"]) or "not usable"))
+    elif outcome.status_code == 201:
         report.created += 1
+    elif word in ("updated", "cancelled"):
+        report.updated += 1
     else:
         report.duplicates += 1
 

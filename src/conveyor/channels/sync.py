@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 
@@ -28,6 +29,7 @@ from conveyor.inventory.locations import active_location_ids
 from conveyor.inventory.service import available_by_sku
 from conveyor.messaging import outbox
 from conveyor.messaging.outbox import Topic
+from conveyor.orders.channel_updates import platform_line_ids
 from conveyor.shared.uow import UnitOfWork
 
 SYNC_TARGETS = ("webhook", "platform")
@@ -106,11 +108,25 @@ def fan_out_order(uow: UnitOfWork, message_id: str, topic: str, payload: dict) -
     channel = uow.session.get(Channel, payload.get("channel_id"))
     if channel is None or not channel.active or (channel.config or {}).get("sync") not in SYNC_TARGETS:
         return 0
+    if topic == Topic.ORDER_CANCELLED and payload.get("source") == "channel":
+        return 0  # the channel cancelled it: telling it back would fail or loop
     update = {k: payload.get(k) for k in ("order_id", "external_id", "status", "carrier", "tracking_number",
                                           "reason")}
+    update["items"] = _platform_items(uow, payload)
     outbox.enqueue_rows(uow, [_message(Topic.CHANNEL_ORDER, channel, {"event": topic, "cause": message_id,
                                                                      **update})])
     return 1
+
+
+def _platform_items(uow: UnitOfWork, payload: dict) -> list[dict[str, Any]]:
+    """The shipped or cancelled lines as the platform knows them: `platform_line_id` (Shopify line
+    item id, Amazon OrderItemId, …) and units. Lines without a platform id are left out."""
+    lines = payload.get("lines") or {}
+    if not lines or not payload.get("order_id"):
+        return []
+    known = platform_line_ids(uow, payload["order_id"])
+    return [{"platform_line_id": known[line_id], "quantity": units}
+            for line_id, units in lines.items() if line_id in known and units]
 
 
 def _message(topic: Topic, channel: Channel, body: dict) -> dict:

@@ -78,7 +78,29 @@ def poll_command(code: str, since: datetime = typer.Option(None, help="ISO time;
     for external_id, why in report.failed:
         console.print(f"[red]failed[/red] {external_id}: {why}")
     console.print(f"since {report.since.isoformat()}: {report.pulled} pulled, {report.created} created, "
-                  f"{report.duplicates} already known, {len(report.failed)} failed")
+                  f"{report.updated} updated, {report.duplicates} already known, {len(report.failed)} failed")
+    if report.failed:
+        raise typer.Exit(1)  # the orders are stored (payloads, status failed) for a person to look at
+
+
+@channels_app.command("map-sku")
+def map_sku_command(code: str, channel_sku: str = typer.Argument(..., help="the channel's SKU or stable key"),
+                    sku: str = typer.Argument(..., help="our SKU"),
+                    external_ref: str = typer.Option("", help="the platform id used to push stock")) -> None:
+    """Map a channel key to our SKU and release every order held for it."""
+    from conveyor.channels.handlers import map_and_release
+    from conveyor.channels.skumap import Mapping
+
+    try:
+        done = map_and_release(_build(), code, Mapping(channel_sku, sku, external_ref), actor="cli")
+    except DomainError as exc:
+        console.print(f"[red]error:[/red] {exc.detail}")
+        raise typer.Exit(1) from None
+    console.print(f"{channel_sku} → {sku}: {len(done.released)} order(s) released")
+    for order_id in done.released:
+        console.print(f"  released {order_id}")
+    for order_id, reason in done.still_held:
+        console.print(f"  [yellow]still held[/yellow] {order_id}: {reason}")
 
 
 def worker_command(once: bool = typer.Option(False, help="drain what is due now and exit"),

@@ -4,7 +4,7 @@ webhooks, e-mail and broker publishing here."""
 from __future__ import annotations
 
 from conveyor.bootstrap import Container
-from conveyor.channels import delivery, sync
+from conveyor.channels import delivery, inbound, sync
 from conveyor.channels.secrets import Vault
 from conveyor.channels.service import get_channel
 from conveyor.messaging.outbox import Topic
@@ -26,7 +26,11 @@ def default_handlers(c: Container) -> dict[str, Handler]:
             channel = get_channel(uow, m.payload["channel_id"])
         delivery.deliver(channel, vault, m.id, m.topic, m.payload)
 
+    def inbound_again(m: Message) -> None:
+        inbound.reprocess(c, m.payload["payload_id"])
+
     handlers = {str(Topic.STOCK_CHANGED): Handler(stock_changed, True)}
+    handlers[str(Topic.CHANNEL_INBOUND)] = Handler(inbound_again, False)
     handlers |= {str(topic): Handler(order_changed, True) for topic in sync.ORDER_TOPICS}
     handlers |= {str(topic): Handler(to_channel, False) for topic in (Topic.CHANNEL_INVENTORY, Topic.CHANNEL_ORDER)}
     return handlers

@@ -34,6 +34,8 @@ class Topic(StrEnum):
     # Fan-out of the above to one channel's sync target (written by the worker).
     CHANNEL_INVENTORY = "channel.inventory"
     CHANNEL_ORDER = "channel.order"
+    # A stored inbound delivery to process again (its order could not be fetched from the channel).
+    CHANNEL_INBOUND = "channel.inbound"
 
 
 # Payload schema version per topic (docs/events.md describes each).

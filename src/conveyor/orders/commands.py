@@ -38,6 +38,7 @@ class LineInput:
     discount_minor: int = 0
     tax_minor: int = 0
     name: str = ""
+    platform_line_id: str | None = None  # the channel's id of this line, as given
 
 
 @dataclass(slots=True)
@@ -63,6 +64,11 @@ class PlaceOrder:
     fulfil_from: str | None = None
     # A routing strategy for this order alone (e.g. chosen by an automation rule), over the channel's.
     routing_strategy: str | None = None
+    # Channel orders: the platform's order number ("#1001"), its totals as sent (a JSON document,
+    # kept next to ours) and the payment state it reported.
+    order_number: str | None = None
+    channel_totals: dict[str, Any] | None = None
+    channel_payment: str | None = None
 
 
 class OnShort(StrEnum):

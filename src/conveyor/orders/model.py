@@ -21,12 +21,21 @@ class Order(Base):
         Index("ix_orders_customer_email", "customer_email"),
         # Phone-order customer lookup (orders/customers.py) matches the number as stored.
         Index("ix_orders_customer_phone", "customer_phone"),
+        # `GET /orders?q=#1001`: people search by the number the platform shows.
+        Index("ix_orders_order_number", "order_number"),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     channel_id: Mapped[str] = mapped_column(ForeignKey("channels.id"))
     # The channel's own order id, kept as given (marketplace ids exceed 2^53).
     external_id: Mapped[str | None] = mapped_column(String(100), default=None)
+    # What the platform and the buyer call the order (Shopify "#1001", WooCommerce number).
+    order_number: Mapped[str | None] = mapped_column(String(100), default=None)
+    # The channel's own money figures exactly as sent, next to ours (minor units; see
+    # channels/intake.py `totals_document`). Kept, never used to "correct" the order's totals.
+    channel_totals: Mapped[dict[str, Any] | None] = mapped_column(JsonDoc, default=None)
+    # Payment as the channel last reported it (paid, pending, authorized, refunded, …).
+    channel_payment: Mapped[str | None] = mapped_column(String(30), default=None)
     status: Mapped[str] = mapped_column(String(30))
     # While on hold: the status to return to on release.
     held_from: Mapped[str | None] = mapped_column(String(30), default=None)
@@ -73,6 +82,9 @@ class OrderLine(Base):
     # None when the channel's SKU could not be mapped (the order is then on hold).
     sku_id: Mapped[str | None] = mapped_column(ForeignKey("skus.id"), default=None)
     sku_code: Mapped[str] = mapped_column(String(100))
+    # The platform's own id of this line (Shopify line item id, Amazon OrderItemId …), as a string
+    # so leading zeros survive: every confirmation sent back to the platform names it.
+    platform_line_id: Mapped[str | None] = mapped_column(String(100), default=None)
     name: Mapped[str] = mapped_column(String(300), default="")
     quantity: Mapped[int] = mapped_column(Integer)
     unit_price_minor: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -64,9 +64,10 @@ def _unallocated(line: OrderLine) -> int:
 
 
 def cancel_order(uow: UnitOfWork, order_id: str, *, lines: Mapping[str, int] | None = None, reason: str = "",
-                 actor: str, scope_channel_id: str | None = None) -> Order:
+                 actor: str, scope_channel_id: str | None = None, source: str = "") -> Order:
     """Cancel units (all open ones when `lines` is None): units without stock first, then
-    allocated units, whose stock goes back to the locations."""
+    allocated units, whose stock goes back to the locations. `source="channel"` says the order's
+    own channel cancelled it, so the cancel is not sent back there (channels/sync.py)."""
     order = get_order(uow, order_id, scope_channel_id, for_update=True)
     if order.status not in CANCELLABLE:
         raise IllegalTransition(order.status, Status.CANCELLED, "cancel")
@@ -91,7 +92,8 @@ def cancel_order(uow: UnitOfWork, order_id: str, *, lines: Mapping[str, int] | N
         line.cancelled += wanted.get(line.id, 0)
     settle(order, parts, "cancel")
     event = EventType.CANCELLED if order.status == Status.CANCELLED else EventType.LINES_CANCELLED
-    announce(uow, order, event, actor, {"reason": reason, "lines": wanted}, Topic.ORDER_CANCELLED)
+    data: dict[str, Any] = {"reason": reason, "lines": wanted, **({"source": source} if source else {})}
+    announce(uow, order, event, actor, data, Topic.ORDER_CANCELLED)
     return order
 
 

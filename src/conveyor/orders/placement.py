@@ -218,6 +218,7 @@ def draft_rows(cmd: PlaceOrder, channel_id: str, skus: Mapping[str, SkuFacts], n
     order_id = new_id("order")
     order = {
         "id": order_id, "channel_id": channel_id, "external_id": cmd.external_id,
+        "order_number": cmd.order_number, "channel_totals": cmd.channel_totals, "channel_payment": cmd.channel_payment,
         "status": Status.ON_HOLD if cmd.hold_reason else Status.PENDING,
         "held_from": Status.PENDING if cmd.hold_reason else None, "hold_reason": cmd.hold_reason,
         "currency": cmd.currency, "customer_name": cmd.customer_name, "customer_email": cmd.customer_email,
@@ -233,6 +234,7 @@ def draft_rows(cmd: PlaceOrder, channel_id: str, skus: Mapping[str, SkuFacts], n
         lines.append({
             "id": line_id, "order_id": order_id, "line_no": number, "sku_id": sku.id if sku else None,
             "sku_code": sku.code if sku else li.sku, "name": li.name or (sku.name if sku else ""),
+            "platform_line_id": li.platform_line_id,
             "quantity": li.quantity, "unit_price_minor": li.unit_price_minor,
             "discount_minor": li.discount_minor, "tax_minor": li.tax_minor,
             "total_minor": li.unit_price_minor * li.quantity - li.discount_minor + li.tax_minor,

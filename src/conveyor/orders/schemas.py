@@ -10,6 +10,7 @@ from pydantic import BaseModel, EmailStr, Field
 from conveyor.api.schemas import Amount, Code, Currency, PlainJson, ShortText, Strict
 from conveyor.orders.commands import Address, LineInput, PlaceOrder
 from conveyor.orders.model import Order
+from conveyor.shared.errors import ValidationFailed
 from conveyor.shared.money import format_minor, to_minor
 
 
@@ -79,6 +80,7 @@ class LineOut(BaseModel):
     line_no: int
     sku: str
     name: str
+    platform_line_id: str | None = None
     quantity: int
     unit_price: str
     discount: str
@@ -112,6 +114,7 @@ class OrderOut(BaseModel):
     id: str
     channel_id: str
     external_id: str | None
+    order_number: str | None = None
     status: str
     hold_reason: str | None
     currency: str
@@ -121,6 +124,9 @@ class OrderOut(BaseModel):
     lines: list[LineOut]
     allocations: list[AllocationOut]
     totals: TotalsOut
+    channel_totals: dict[str, Any] | None = Field(
+        None, description="The channel's own figures exactly as sent (money strings), next to `computed`")
+    channel_payment: str | None = Field(None, description="Payment state as the channel last reported it")
     notes: str
     tags: list[str]
     created_at: datetime
@@ -136,10 +142,11 @@ def render_order(order: Order) -> dict[str, Any]:
 
     return PlainJson({
         "id": order.id, "channel_id": order.channel_id, "external_id": order.external_id,
-        "status": order.status, "hold_reason": order.hold_reason, "currency": cur,
+        "order_number": order.order_number, "status": order.status, "hold_reason": order.hold_reason, "currency": cur,
         "customer": {"name": order.customer_name, "email": order.customer_email, "phone": order.customer_phone},
         "billing_address": order.billing_address, "shipping_address": order.shipping_address,
         "lines": [{"id": li.id, "line_no": li.line_no, "sku": li.sku_code, "name": li.name,
+                   "platform_line_id": li.platform_line_id,
                    "quantity": li.quantity, "unit_price": m(li.unit_price_minor), "discount": m(li.discount_minor),
                    "tax": m(li.tax_minor), "total": m(li.total_minor), "allocated": li.allocated,
                    "backordered": li.backordered, "shipped": li.shipped, "delivered": li.delivered,
@@ -148,9 +155,38 @@ def render_order(order: Order) -> dict[str, Any]:
                          "quantity": a.quantity, "shipped": a.shipped} for a in order.allocations],
         "totals": {"subtotal": m(order.subtotal_minor), "discount": m(order.discount_minor),
                    "tax": m(order.tax_minor), "shipping": m(order.shipping_minor), "total": m(order.total_minor)},
+        "channel_totals": render_channel_totals(order.channel_totals),
+        "channel_payment": order.channel_payment,
         "notes": order.notes, "tags": list(order.tags or []),
         "created_at": _iso(order.created_at), "updated_at": _iso(order.updated_at),
     })
+
+
+def render_channel_totals(document: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The stored document with every `…_minor` figure as money in its currency ("249.99")."""
+    if not document:
+        return None
+    currency = document.get("currency", "")
+
+    def shown(part: dict[str, Any]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key, value in part.items():
+            if key.endswith("_minor"):
+                out[key.removesuffix("_minor")] = None if value is None else _money_or_minor(value, currency)
+            elif isinstance(value, dict) and key != "as_sent":
+                out[key] = shown(value)
+            else:
+                out[key] = value
+        return out
+
+    return shown(document)
+
+
+def _money_or_minor(minor: int, currency: str) -> str:
+    try:
+        return format_minor(minor, currency)
+    except ValidationFailed:  # a currency we don't know: the figure stays in minor units
+        return str(minor)
 
 
 def _iso(value: datetime) -> str:

@@ -68,8 +68,10 @@ def list_orders(uow: UnitOfWork, *, limit: int = 50, cursor: str | None = None,
     if email:
         query = query.where(Order.customer_email == email.strip().lower())
     if q:
-        like = f"%{q.strip()}%"
-        query = query.where(or_(Order.id == q.strip(), Order.external_id == q.strip(),
+        like, exact = f"%{q.strip()}%", q.strip()
+        # A platform's order number as people say it: "#1001" or "1001".
+        numbers = [exact, exact.removeprefix("#"), f"#{exact.removeprefix('#')}"]
+        query = query.where(or_(Order.id == exact, Order.external_id == exact, Order.order_number.in_(numbers),
                                 Order.customer_name.ilike(like), Order.customer_email.ilike(like)))
     return paginate(uow.session, query, Order.id, limit, cursor)
 

@@ -34,6 +34,18 @@ class EventType(StrEnum):
     NOTE_ADDED = "note.added"
     TAGS_CHANGED = "tags.changed"
     DRAFT_CONFIRMED = "draft.confirmed"
+    # What a sales channel reported about an order it sent (channels/order_events.py).
+    HOLD_CHANGED = "hold.changed"  # some of a hold's reasons lifted, others remain
+    CHANNEL_UPDATED = "channel.updated"
+    CHANNEL_PAYMENT = "channel.payment"
+    CHANNEL_REFUNDED = "channel.refunded"
+    CHANNEL_FULFILLED = "channel.fulfilled"
+    CHANNEL_CANCELLED = "channel.cancelled"
+    CHANNEL_CANCEL_REQUESTED = "channel.cancel_requested"
+    CHANNEL_DELETED = "channel.deleted"
+    CHANNEL_ARCHIVED = "channel.archived"
+    CHANNEL_RESTORED = "channel.restored"
+    CHANNEL_TOTAL_MISMATCH = "channel.total_mismatch"
 
 
 def event_row(order_id: str, event_type: EventType, data: dict[str, Any], actor: str,

@@ -126,11 +126,13 @@ def test_unknown_sku_holds_the_order_naming_the_sku_and_mapping_then_release_all
     assert released.json()["status"] == "allocated" and released.json()["lines"][0]["sku"] == "TEE-RED-M"
 
 
-def test_payload_that_is_not_json_is_kept_and_reported(channels, container):
+def test_signed_payload_that_is_not_json_is_kept_flagged_and_acknowledged(channels, container):
+    # Refusing a validly signed delivery only makes the platform retry it and, in the end, disable
+    # the webhook: it is stored and flagged for a person instead.
     body = b"<order><id>1</id></order>"
     r = post_raw(channels, "shop", body, shopify_headers(body))
-    assert r.status_code == 422 and r.json()["code"] == "unparseable_payload"
-    assert "not valid JSON" in r.json()["detail"]
+    assert r.status_code == 200 and r.json()["status"] == "failed"
+    assert any("not JSON" in p or "body_not_json" in p for p in r.json()["problems"])
     failed = channels.get("/channels/shop/payloads", params={"status": "failed"}).json()
     assert [p["id"] for p in failed] == [r.json()["payload_id"]] and failed[0]["body"] == body.decode()
     assert count(container, "orders") == 0
@@ -143,7 +145,12 @@ def test_declared_total_mismatch_is_flagged_not_rejected(channels):
     r = post_raw(channels, "shop", body, shopify_headers(body))
     assert r.status_code == 201
     order = channels.get(f"/orders/{r.json()['order_id']}").json()
-    assert "total_mismatch" in order["tags"] and "30000" in order["notes"]
+    assert "total_mismatch" in order["tags"] and "channel 300.00 USD, computed 275.39 USD" in order["notes"]
+    assert order["channel_totals"]["total"] == "300.00" and order["channel_totals"]["computed"]["total"] == "275.39"
+    mismatch = [e for e in channels.get(f"/orders/{order['id']}/timeline").json()
+                if e["type"] == "channel.total_mismatch"]
+    assert [(e["data"]["channel_total"], e["data"]["computed_total"]) for e in mismatch] == [
+        ("300.00 USD", "275.39 USD")]
     assert any(p.startswith("total_mismatch") for p in r.json()["problems"])
 
 

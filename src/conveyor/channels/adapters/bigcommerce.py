@@ -7,7 +7,7 @@ from typing import Any
 from conveyor.channels.connectors.bigcommerce import API_ROOT, bigcommerce_client
 from conveyor.channels.http import ChannelHttpClient, RetryPolicy
 
-SHIPPED, CANCELLED = 2, 5  # BigCommerce order status ids
+SHIPPED, PARTIALLY_SHIPPED, CANCELLED = 2, 3, 5  # BigCommerce order status ids
 
 
 def client(config: dict, secrets: dict, **kwargs: Any) -> ChannelHttpClient:
@@ -26,11 +26,21 @@ def push_inventory(http: ChannelHttpClient, config: dict, items: list[dict]) -> 
 
 
 def push_order(http: ChannelHttpClient, config: dict, update: dict) -> None:
+    """Cancel: the order's status (v2 has no line cancel). Shipment: `POST v2/orders/{id}/shipments`
+    with the shipping address id and `items[] {order_product_id, quantity}` (the platform line ids),
+    then the status Shipped or Partially Shipped.
+    Source: developer.bigcommerce.com/docs/rest-management/orders/order-shipments#create-order-shipment."""
     order = update["external_id"]
     if update["event"] == "order.cancelled" and update["status"] == "cancelled":
         http.request("PUT", f"v2/orders/{order}", json={"status_id": CANCELLED})
     elif update["event"] == "order.shipped":
-        http.request("POST", f"v2/orders/{order}/shipments", json={
+        addresses = http.get_json(f"v2/orders/{order}/shipping_addresses") or []
+        shipment: dict[str, Any] = {
             "tracking_number": update.get("tracking_number") or "", "tracking_carrier": update.get("carrier") or "",
-            "items": []})
-        http.request("PUT", f"v2/orders/{order}", json={"status_id": SHIPPED})
+            "items": [{"order_product_id": int(i["platform_line_id"]), "quantity": int(i["quantity"])}
+                      for i in update.get("items") or [] if str(i["platform_line_id"]).isdigit()]}
+        if addresses:
+            shipment["order_address_id"] = addresses[0]["id"]
+        http.request("POST", f"v2/orders/{order}/shipments", json=shipment)
+        status = SHIPPED if update.get("status") in ("fulfilled", "delivered", "completed") else PARTIALLY_SHIPPED
+        http.request("PUT", f"v2/orders/{order}", json={"status_id": status})

@@ -34,6 +34,12 @@ class BigCommerceConnector:
             "shipping_addresses": self._paged(f"v2/orders/{order_id}/shipping_addresses"),
         }
 
+    def fetch_refunds(self, order_id: str | int) -> list[dict[str, Any]]:
+        """`GET /v3/orders/{id}/payment_actions/refunds`: the order's refunds (the response's `data`)."""
+        body = self._client.get_json(f"v3/orders/{order_id}/payment_actions/refunds") or {}
+        rows = body.get("data") if isinstance(body, dict) else None
+        return rows if isinstance(rows, list) else []
+
     def pull_order(self, order_id: str | int, sku_lookup: SkuLookup) -> PulledOrder:
         raw = self.fetch_order(order_id)
         return map_safely(
