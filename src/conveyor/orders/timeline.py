@@ -34,6 +34,7 @@ class EventType(StrEnum):
     NOTE_ADDED = "note.added"
     TAGS_CHANGED = "tags.changed"
     DRAFT_CONFIRMED = "draft.confirmed"
+    DROP_SHIP_ORDERED = "drop_ship.ordered"
 
 
 def event_row(order_id: str, event_type: EventType, data: dict[str, Any], actor: str,
