@@ -82,6 +82,15 @@ def waiting_orders_needing(uow: UnitOfWork, sku_ids: Collection[str], limit: int
     return found
 
 
+def waiting_orders_of_channels(uow: UnitOfWork, channel_ids: Collection[str], limit: int = 10_000) -> list[str]:
+    """Orders of these channels waiting for stock, oldest first."""
+    if not channel_ids:
+        return []
+    return list(uow.session.scalars(
+        select(Order.id).where(Order.status.in_(WAITING), Order.channel_id.in_(list(channel_ids)))
+        .order_by(Order.created_at, Order.id).limit(limit)))
+
+
 def waiting_units_by_sku(uow: UnitOfWork, limit: int = 100_000) -> dict[str, int]:
     """Units of each stocked SKU that waiting orders still need (kits as their parts)."""
     lines = _waiting_lines(uow, limit)

@@ -212,7 +212,7 @@ def open_po_lines(uow: UnitOfWork, sku_ids: Sequence[str] | None = None,
                     PurchaseOrderLine.quantity > PurchaseOrderLine.received))
     if sku_ids is not None:
         query = query.where(PurchaseOrderLine.sku_id.in_(list(sku_ids)))
-    return list(uow.session.execute(query).tuples())
+    return [(po, line) for po, line in uow.session.execute(query)]
 
 
 def is_open(po: PurchaseOrder) -> bool:

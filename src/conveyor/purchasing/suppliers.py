@@ -159,7 +159,7 @@ def terms_by_sku(uow: UnitOfWork, sku_ids: Collection[str] | None = None,
     if sku_ids is not None:
         query = query.where(SupplierItem.sku_id.in_(list(sku_ids)))
     found: dict[str, list[replenishment.SupplierItem]] = defaultdict(list)
-    for item, supplier in uow.session.execute(query.order_by(SupplierItem.id)).tuples():
+    for item, supplier in uow.session.execute(query.order_by(SupplierItem.id)).all():
         lead = item.lead_time_days if item.lead_time_days is not None else supplier.lead_time_days
         found[item.sku_id].append(replenishment.SupplierItem(
             supplier_id=supplier.id, sku_id=item.sku_id, unit_cost=Money(item.unit_cost_minor, supplier.currency),
