@@ -27,7 +27,7 @@ MAY_COMMIT = re.compile(r"(^|/)handlers\.py$|^shared/uow\.py$|^shared/handlers\.
 MAY_READ_ANY_TABLE = {"audit.py", "demo.py", "models.py",
                       # Reports and KPIs are the read side: aggregate queries over orders, shipments,
                       # stock and purchasing at once (nothing there writes).
-                      "planning/reports.py"}
+                      "planning/reports.py", "planning/stock_reports.py"}
 SQL_TABLE = re.compile(r"\b(?:FROM|JOIN|UPDATE|INTO)\s+([a-z_][a-z0-9_]*)", re.IGNORECASE)
 SQL_STATEMENT = re.compile(r"\b(SELECT|UPDATE|INSERT|DELETE)\b")  # upper case: SQL, not prose
 OUTER_RING = {"api", "cli", "web"}
