@@ -54,8 +54,8 @@ def sales(start: Start, end: End, _: Principal = Depends(require("reports:read")
     with c.reader() as uow:
         points = reports.sales(uow, start, end, by, grain, base)
     rows = [{"period": p.period, by: p.key, "orders": p.orders, "units": p.units,
-             "revenue": money_text(p.revenue_minor, base), "average_order_value": money_text(p.average_order_minor, base),
-             "currency": base} for p in points]
+             "revenue": money_text(p.revenue_minor, base),
+             "average_order_value": money_text(p.average_order_minor, base), "currency": base} for p in points]
     if by == "total":
         for row in rows:
             row.pop("total")

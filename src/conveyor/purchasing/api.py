@@ -153,7 +153,8 @@ def _when(value: datetime | None) -> str | None:
 def po_out(po: PurchaseOrder) -> dict[str, Any]:
     return {
         "id": po.id, "number": po.number, "supplier_id": po.supplier_id, "location_id": po.location_id,
-        "kind": po.kind, "status": po.status, "currency": po.currency, "total": format_minor(po.total_minor, po.currency),
+        "kind": po.kind, "status": po.status, "currency": po.currency,
+        "total": format_minor(po.total_minor, po.currency),
         "expected_on": po.expected_on.isoformat() if po.expected_on else None, "order_id": po.order_id,
         "ship_to": po.ship_to, "carrier": po.carrier, "tracking_number": po.tracking_number, "notes": po.notes,
         "created_by": po.created_by, "created_at": _when(po.created_at), "sent_at": _when(po.sent_at),
