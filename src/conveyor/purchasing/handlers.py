@@ -10,6 +10,8 @@ from typing import Any
 
 from conveyor.bootstrap import Container
 from conveyor.channels.service import get_channel
+from conveyor.messaging import outbox
+from conveyor.messaging.outbox import Topic
 from conveyor.orders.handlers import routing_for
 from conveyor.purchasing import dropship, purchase_orders, receiving, review, settings, suppliers, transfers
 from conveyor.purchasing.model import (
@@ -187,3 +189,27 @@ def drop_ship_waiting(c: Container, actor: str = "system:drop-ship", limit: int 
 
 def confirm_drop_ship(c: Container, po_id: str, carrier: str, tracking_number: str, actor: str) -> PurchaseOrder:
     return run(c.uow, lambda uow: dropship.confirm_shipped(uow, po_id, carrier, tracking_number, actor))
+
+
+def raise_alerts(c: Container, today: date | None = None) -> int:
+    """Put the current low-stock / overstock / out-of-stock alerts on the outbox as one `stock.alert`
+    message (none when there are none); returns how many alerts."""
+    def work(uow: UnitOfWork) -> int:
+        found = review.review(uow, today or _today()).alerts()
+        if found:
+            outbox.enqueue(uow, Topic.STOCK_ALERT, str(today or _today()), {"alerts": [
+                {"sku_id": a.sku_id, "location_id": a.location_id, "kind": str(a.kind), "reason": a.reason,
+                 "available": a.available, "position": a.position,
+                 "stockout_on": a.stockout_on.isoformat() if a.stockout_on else None} for a in found]})
+        return len(found)
+
+    return run(c.uow, work)
+
+
+def scheduled_review(c: Container) -> dict[str, Any]:
+    """What the worker runs every `auto_replenish_minutes`: drop-ship POs for waiting orders,
+    suggested POs created (sent when `auto_replenish_send`), alerts on the outbox."""
+    drop = drop_ship_waiting(c)
+    created = auto_replenish(c)
+    return {"drop_ship_pos": len(drop.purchase_orders), "purchase_orders": [po.id for po in created],
+            "alerts": raise_alerts(c)}
