@@ -8,7 +8,6 @@ import io
 from datetime import timedelta
 
 from conveyor.shared.clock import utcnow
-
 from tests.e2e.conftest import order_body
 
 
