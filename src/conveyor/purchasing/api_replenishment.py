@@ -104,7 +104,8 @@ def suggestions(_: Principal = Depends(require("purchasing:read")), c: Container
         found = review.review(uow, utcnow().date()).suggestions()
     skus, locs, sups = _names(c, [li.sku_id for o in found.orders for li in o.lines] +
                               [u.sku_id for u in found.unsourced], {o.supplier_id for o in found.orders})
-    orders = [{"supplier": sups.get(o.supplier_id, o.supplier_id), "location": locs.get(o.location_id),
+    orders: list[dict[str, Any]] = [
+        {"supplier": sups.get(o.supplier_id, o.supplier_id), "location": locs.get(o.location_id),
                "currency": o.currency, "total": format_minor(o.total.minor, o.currency),
                "expected_on": o.expected_on.isoformat(),
                "lines": [{"sku": skus.get(li.sku_id), "supplier_sku": li.supplier_sku, "needed": li.needed,
@@ -141,7 +142,7 @@ def alerts(_: Principal = Depends(require("purchasing:read")), c: Container = De
     """Out-of-stock, low-stock and overstock alerts for every SKU×location with a setting."""
     with c.reader() as uow:
         found = review.review(uow, utcnow().date()).alerts(AlertSettings(overstock_days, overstock_margin))
-    skus, locs, _ = _names(c, [a.sku_id for a in found])
+    skus, locs, _suppliers = _names(c, [a.sku_id for a in found])
     return [{"sku": skus.get(a.sku_id), "location": locs.get(a.location_id), "kind": str(a.kind),
              "reason": a.reason, "available": a.available, "position": a.position,
              "stockout_on": a.stockout_on.isoformat() if a.stockout_on else None,

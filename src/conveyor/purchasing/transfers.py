@@ -65,23 +65,24 @@ def _move(uow: UnitOfWork, transfer_id: str, action: str) -> PlannedTransfer:
     return transfer
 
 
+def _change(t: PlannedTransfer, location_id: str, reason: LedgerReason, on_hand: int = 0,
+            incoming: int = 0) -> StockChange:
+    return StockChange(t.sku_id, location_id, reason, d_on_hand=on_hand, d_incoming=incoming,
+                       reference_type="transfer", reference_id=t.id, note=t.note)
+
+
 def ship_transfer(uow: UnitOfWork, transfer_id: str, actor: str) -> PlannedTransfer:
     t = _move(uow, transfer_id, "ship")
-    ref = {"reference_type": "transfer", "reference_id": t.id, "note": t.note}
-    apply_changes(uow, [StockChange(t.sku_id, t.from_location_id, LedgerReason.TRANSFER_OUT, d_on_hand=-t.quantity,
-                                    **ref),
-                        StockChange(t.sku_id, t.to_location_id, LedgerReason.INCOMING, d_incoming=t.quantity, **ref)],
-                  actor)
+    apply_changes(uow, [_change(t, t.from_location_id, LedgerReason.TRANSFER_OUT, on_hand=-t.quantity),
+                        _change(t, t.to_location_id, LedgerReason.INCOMING, incoming=t.quantity)], actor)
     t.shipped_at = utcnow()
     return t
 
 
 def receive_transfer(uow: UnitOfWork, transfer_id: str, actor: str) -> PlannedTransfer:
     t = _move(uow, transfer_id, "receive")
-    ref = {"reference_type": "transfer", "reference_id": t.id, "note": t.note}
-    apply_changes(uow, [StockChange(t.sku_id, t.to_location_id, LedgerReason.INCOMING, d_incoming=-t.quantity, **ref),
-                        StockChange(t.sku_id, t.to_location_id, LedgerReason.TRANSFER_IN, d_on_hand=t.quantity,
-                                    **ref)], actor)
+    apply_changes(uow, [_change(t, t.to_location_id, LedgerReason.INCOMING, incoming=-t.quantity),
+                        _change(t, t.to_location_id, LedgerReason.TRANSFER_IN, on_hand=t.quantity)], actor)
     t.received_at = utcnow()
     return t
 
