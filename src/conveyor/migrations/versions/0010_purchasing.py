@@ -90,6 +90,7 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['to_location_id'], ['locations.id'], name=op.f('fk_planned_transfers_to_location_id_locations')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_planned_transfers'))
     )
+    op.create_index('ix_planned_transfers_status', 'planned_transfers', ['status', 'id'], unique=False)
     op.create_table('purchase_orders',
     sa.Column('id', sa.String(length=40), nullable=False),
     sa.Column('number', sa.String(length=40), nullable=False),
@@ -116,6 +117,9 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_purchase_orders')),
     sa.UniqueConstraint('number', name=op.f('uq_purchase_orders_number'))
     )
+    op.create_index('ix_purchase_orders_order', 'purchase_orders', ['order_id'], unique=False)
+    op.create_index('ix_purchase_orders_status', 'purchase_orders', ['status', 'id'], unique=False)
+    op.create_index('ix_purchase_orders_supplier', 'purchase_orders', ['supplier_id'], unique=False)
     op.create_table('replenishment_settings',
     sa.Column('id', sa.String(length=40), nullable=False),
     sa.Column('sku_id', sa.String(length=40), nullable=False),
@@ -136,6 +140,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_replenishment_settings')),
     sa.UniqueConstraint('sku_id', 'location_id', name='uq_replenishment_settings_sku_location')
     )
+    op.create_index(op.f('ix_replenishment_settings_location_id'), 'replenishment_settings', ['location_id'], unique=False)
     op.create_table('supplier_items',
     sa.Column('id', sa.String(length=40), nullable=False),
     sa.Column('supplier_id', sa.String(length=40), nullable=False),
@@ -156,6 +161,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_supplier_items')),
     sa.UniqueConstraint('supplier_id', 'sku_id', name='uq_supplier_items_supplier_sku')
     )
+    op.create_index('ix_supplier_items_sku', 'supplier_items', ['sku_id'], unique=False)
     op.create_table('advance_shipping_notices',
     sa.Column('id', sa.String(length=40), nullable=False),
     sa.Column('po_id', sa.String(length=40), nullable=False),
@@ -169,6 +175,7 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['po_id'], ['purchase_orders.id'], name=op.f('fk_advance_shipping_notices_po_id_purchase_orders')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_advance_shipping_notices'))
     )
+    op.create_index(op.f('ix_advance_shipping_notices_po_id'), 'advance_shipping_notices', ['po_id'], unique=False)
     op.create_table('purchase_order_lines',
     sa.Column('id', sa.String(length=40), nullable=False),
     sa.Column('po_id', sa.String(length=40), nullable=False),
@@ -186,6 +193,8 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['sku_id'], ['skus.id'], name=op.f('fk_purchase_order_lines_sku_id_skus')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_purchase_order_lines'))
     )
+    op.create_index(op.f('ix_purchase_order_lines_po_id'), 'purchase_order_lines', ['po_id'], unique=False)
+    op.create_index('ix_purchase_order_lines_sku', 'purchase_order_lines', ['sku_id'], unique=False)
     op.create_table('receipts',
     sa.Column('id', sa.String(length=40), nullable=False),
     sa.Column('po_id', sa.String(length=40), nullable=False),
@@ -200,6 +209,7 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['po_id'], ['purchase_orders.id'], name=op.f('fk_receipts_po_id_purchase_orders')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_receipts'))
     )
+    op.create_index(op.f('ix_receipts_po_id'), 'receipts', ['po_id'], unique=False)
 
 
 def downgrade() -> None:
