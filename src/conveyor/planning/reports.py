@@ -28,10 +28,15 @@ MAX_DAYS = 3 * 366
 
 
 def day_sql(dialect: str, column: str) -> str:
-    """The UTC calendar day of a timestamp column, as 'YYYY-MM-DD' text."""
+    """The UTC calendar day of a timestamp column (a date on PostgreSQL — small and quick to group
+    by —, 'YYYY-MM-DD' text on SQLite, which keeps UTC wall-clock text); read it with `as_day`."""
     if dialect == "postgresql":
-        return f"to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD')"
-    return f"substr({column}, 1, 10)"  # SQLite keeps UTC wall-clock text
+        return f"CAST(({column} AT TIME ZONE 'UTC') AS date)"
+    return f"substr({column}, 1, 10)"
+
+
+def as_day(value: date | str) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(value)
 
 
 def query(sql: str) -> TextClause:
@@ -49,10 +54,12 @@ _SALES = {
     "total": """SELECT {day} d, '' k, o.currency, COUNT(*), 0, SUM(o.total_minor) FROM orders o
                 WHERE o.created_at >= :start AND o.created_at < :end AND o.status <> 'cancelled'
                 GROUP BY {day}, o.currency""",
-    "channel": """SELECT {day} d, c.code k, o.currency, COUNT(*), 0, SUM(o.total_minor)
-                  FROM orders o JOIN channels c ON c.id = o.channel_id
-                  WHERE o.created_at >= :start AND o.created_at < :end AND o.status <> 'cancelled'
-                  GROUP BY {day}, c.code, o.currency""",
+    # Grouped by channel id first, named after: the join then touches a few hundred rows, not every order.
+    "channel": """SELECT g.d, c.code k, g.currency, g.n, 0, g.revenue FROM (
+                      SELECT {day} d, o.channel_id, o.currency, COUNT(*) n, SUM(o.total_minor) revenue FROM orders o
+                      WHERE o.created_at >= :start AND o.created_at < :end AND o.status <> 'cancelled'
+                      GROUP BY {day}, o.channel_id, o.currency) g
+                  JOIN channels c ON c.id = g.channel_id""",
     "sku": """SELECT {day} d, ol.sku_code k, o.currency, COUNT(DISTINCT o.id), SUM(ol.quantity - ol.cancelled),
                      SUM(ol.total_minor * (ol.quantity - ol.cancelled) / ol.quantity)
               FROM orders o JOIN order_lines ol ON ol.order_id = o.id
@@ -78,7 +85,7 @@ def sales_days(uow: UnitOfWork, start: date, end: date, by: str) -> list[DayRow]
         raise ValidationFailed(f"by must be one of {', '.join(DIMENSIONS)}", by=by)
     sql = _SALES[by].format(day=day_sql(uow.dialect, "o.created_at"))
     rows = uow.session.execute(query(sql), bounds(start, end))
-    return [DayRow(date.fromisoformat(d), k, cur, int(n), int(u or 0), int(r or 0)) for d, k, cur, n, u, r in rows]
+    return [DayRow(as_day(d), k, cur, int(n), int(u or 0), int(r or 0)) for d, k, cur, n, u, r in rows]
 
 
 def sales(uow: UnitOfWork, start: date, end: date, by: str = "total", grain: str = "day", base: str = "USD",

@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import bindparam, text
 
 from conveyor.planning.kpis import Convert, days, ecb_convert, to_base
-from conveyor.planning.reports import bounds, day_sql
+from conveyor.planning.reports import as_day, bounds, day_sql
 from conveyor.shared.db import UtcDateTime
 from conveyor.shared.uow import UnitOfWork
 
@@ -62,7 +62,7 @@ def _changes(uow: UnitOfWork, start: date, end: date) -> dict[tuple[str, str], d
     found: dict[tuple[str, str], dict[date, tuple[int, ...]]] = defaultdict(dict)
     since = text(sql).bindparams(bindparam("start", type_=UtcDateTime))
     for sku_id, loc, d, oh, al, re, shipped in uow.session.execute(since, {"start": bounds(start, end)["start"]}):
-        found[(sku_id, loc)][date.fromisoformat(d)] = (int(oh), int(al), int(re), int(shipped))
+        found[(sku_id, loc)][as_day(d)] = (int(oh), int(al), int(re), int(shipped))
     return found
 
 
