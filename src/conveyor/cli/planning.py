@@ -77,6 +77,7 @@ def replenish(send: bool = typer.Option(False, help="send the POs to the supplie
     from conveyor.purchasing.handlers import auto_replenish
 
     created = auto_replenish(_container(), actor="cli", send=send)
+    assert isinstance(created, list)
     for po in created:
         console.print(f"{po.number} {po.status} {len(po.lines)} line(s)")
     console.print(f"{len(created)} purchase order(s) created")

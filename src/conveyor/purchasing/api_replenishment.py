@@ -128,11 +128,15 @@ def _po_brief(po: PurchaseOrder) -> dict[str, Any]:
 
 
 @router.post("/replenishment/run")
-async def run_replenishment(body: RunIn, who: Principal = Depends(require("purchasing:write")),
-                            c: Container = Depends(container)) -> dict:
-    """Create (and with `send`, send) the suggested purchase orders now."""
-    created = await run_in_threadpool(handlers.auto_replenish, c, who.actor, body.send)
-    return {"created": [_po_brief(po) for po in created]}
+async def run_replenishment(body: RunIn, request: Request, who: Principal = Depends(require("purchasing:write")),
+                            c: Container = Depends(container)) -> JSONResponse:
+    """Create (and with `send`, send) the suggested purchase orders now (Idempotency-Key honoured)."""
+    def render(created: list[PurchaseOrder]) -> dict:
+        return {"created": [_po_brief(po) for po in created]}
+
+    idem = await idempotency_for(request, who, render, 200)
+    result = await run_in_threadpool(handlers.auto_replenish, c, who.actor, body.send, None, idem)
+    return respond(result, render, 200, idem)
 
 
 @router.get("/replenishment/alerts")

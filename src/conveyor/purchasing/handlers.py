@@ -110,11 +110,12 @@ def remove_replenishment(c: Container, sku: str, location: str) -> None:
 
 
 def auto_replenish(c: Container, actor: str = "system:replenish", send: bool | None = None,
-                   today: date | None = None) -> list[PurchaseOrder]:
+                   today: date | None = None, idempotency: Idempotency[list[PurchaseOrder]] | None = None,
+                   ) -> list[PurchaseOrder] | Replayed:
     """Create the POs the review suggests (the worker runs this every `auto_replenish_minutes`)."""
     send = c.settings.auto_replenish_send if send is None else send
     return run(c.uow, lambda uow: review.create_suggested_orders(uow, today or _today(), actor, send,
-                                                                 c.settings.purchasing_email))
+                                                                 c.settings.purchasing_email), idempotency)
 
 
 # --- transfers ---------------------------------------------------------------------------------------------
@@ -211,5 +212,6 @@ def scheduled_review(c: Container) -> dict[str, Any]:
     suggested POs created (sent when `auto_replenish_send`), alerts on the outbox."""
     drop = drop_ship_waiting(c)
     created = auto_replenish(c)
+    assert isinstance(created, list)  # no Idempotency-Key: never a replay
     return {"drop_ship_pos": len(drop.purchase_orders), "purchase_orders": [po.id for po in created],
             "alerts": raise_alerts(c)}
