@@ -43,6 +43,20 @@ class Settings(BaseSettings):
     # Encrypts channel credentials at rest. The default is for development only: anyone with the
     # source can decrypt with it, so `channels.secrets` warns once when it is in use.
     secret_key: str = Field(default=DEV_SECRET_KEY, min_length=16)
+    # --- buy and plan (docs/planning.md) ---
+    # Good units a PO line may be over-received by, in percent of the ordered quantity (rounded down).
+    receipt_tolerance_percent: float = Field(default=5.0, ge=0, le=100)
+    # Close a PO as soon as it is fully received; false keeps it `received` until someone closes it.
+    po_auto_close: bool = True
+    # The worker reviews replenishment and creates (and sends) suggested POs every N minutes; 0 = off.
+    auto_replenish_minutes: int = Field(default=0, ge=0, le=10_080)
+    auto_replenish_send: bool = False
+    # The worker re-forecasts demand every N hours; 0 = off (run `conveyor plan forecast` instead).
+    forecast_every_hours: int = Field(default=0, ge=0, le=720)
+    # Reports convert sales to this currency with the bundled ECB reference rates.
+    report_currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
+    # Who purchase-order e-mails come from (the e-mail itself leaves through the outbox).
+    purchasing_email: str = "purchasing@example.com"
 
 
 @lru_cache(maxsize=1)

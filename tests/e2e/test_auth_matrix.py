@@ -94,6 +94,47 @@ ENDPOINTS: dict[tuple[str, str], str | None] = {
     ("GET", "/api/v1/api-keys"): "keys:manage",
     ("POST", "/api/v1/api-keys"): "keys:manage",
     ("DELETE", "/api/v1/api-keys/{key_id}"): "keys:manage",
+    # Buy and plan: suppliers and POs are staff business (costs); receiving moves stock; a drop-ship
+    # confirmation ships a customer's order.
+    ("POST", "/api/v1/suppliers"): "purchasing:write",
+    ("GET", "/api/v1/suppliers"): "purchasing:read",
+    ("GET", "/api/v1/suppliers/{supplier}"): "purchasing:read",
+    ("PATCH", "/api/v1/suppliers/{supplier}"): "purchasing:write",
+    ("GET", "/api/v1/suppliers/{supplier}/items"): "purchasing:read",
+    ("PUT", "/api/v1/suppliers/{supplier}/items/{sku}"): "purchasing:write",
+    ("DELETE", "/api/v1/suppliers/{supplier}/items/{sku}"): "purchasing:write",
+    ("POST", "/api/v1/purchase-orders"): "purchasing:write",
+    ("GET", "/api/v1/purchase-orders"): "purchasing:read",
+    ("GET", "/api/v1/purchase-orders/{po_id}"): "purchasing:read",
+    ("GET", "/api/v1/purchase-orders/{po_id}/pdf"): "purchasing:read",
+    ("POST", "/api/v1/purchase-orders/{po_id}/send"): "purchasing:write",
+    ("POST", "/api/v1/purchase-orders/{po_id}/cancel"): "purchasing:write",
+    ("POST", "/api/v1/purchase-orders/{po_id}/close"): "purchasing:write",
+    ("POST", "/api/v1/purchase-orders/{po_id}/asns"): "purchasing:write",
+    ("GET", "/api/v1/purchase-orders/{po_id}/asns"): "purchasing:read",
+    ("POST", "/api/v1/purchase-orders/{po_id}/receipts"): "inventory:write",
+    ("POST", "/api/v1/purchase-orders/{po_id}/drop-ship-confirmation"): "orders:fulfil",
+    ("PUT", "/api/v1/replenishment/settings"): "purchasing:write",
+    ("GET", "/api/v1/replenishment/settings"): "purchasing:read",
+    ("DELETE", "/api/v1/replenishment/settings"): "purchasing:write",
+    ("GET", "/api/v1/replenishment/suggestions"): "purchasing:read",
+    ("POST", "/api/v1/replenishment/run"): "purchasing:write",
+    ("GET", "/api/v1/replenishment/alerts"): "purchasing:read",
+    ("GET", "/api/v1/replenishment/availability/{sku}"): "inventory:read",
+    ("POST", "/api/v1/transfers"): "inventory:write",
+    ("GET", "/api/v1/transfers"): "inventory:read",
+    ("POST", "/api/v1/transfers/{transfer_id}/{action}"): "inventory:write",
+    ("PUT", "/api/v1/drop-ship/flags"): "purchasing:write",
+    ("GET", "/api/v1/drop-ship/flags"): "purchasing:read",
+    ("DELETE", "/api/v1/drop-ship/flags/{flag_id}"): "purchasing:write",
+    ("POST", "/api/v1/drop-ship/orders/{order_id}"): "purchasing:write",
+    # Reports and forecasts: sales figures are staff business.
+    ("GET", "/api/v1/reports/sales"): "reports:read",
+    ("GET", "/api/v1/reports/fulfilment"): "reports:read",
+    ("GET", "/api/v1/reports/inventory"): "reports:read",
+    ("GET", "/api/v1/reports/returns"): "reports:read",
+    ("GET", "/api/v1/forecasts"): "reports:read",
+    ("POST", "/api/v1/forecasts/run"): "planning:write",
 }
 
 ALL = {"admin", "ops", "support", "channel", "readonly"}
@@ -114,6 +155,10 @@ GRANTS: dict[str, set[str]] = {
     "audit:run": {"admin", "ops"},
     "routing:write": {"admin", "ops"},
     "routing:read": ALL - {"channel"},
+    "purchasing:read": ALL - {"channel"},
+    "reports:read": ALL - {"channel"},
+    "purchasing:write": {"admin", "ops"},
+    "planning:write": {"admin", "ops"},
 }
 
 # The api fixture's key names → the role they carry.
@@ -122,7 +167,9 @@ CALLERS = {"admin": "admin", "ops": "ops", "support": "support", "readonly": "re
 
 MISSING = {"product_id": "prd_doesnotexist", "sku": "NO-SUCH-SKU", "location": "NO-SUCH-LOC",
            "reservation_id": "rsv_doesnotexist", "order_id": "ord_doesnotexist", "key_id": "key_doesnotexist",
-           "code": "no-such-channel", "channel_sku": "NO-SUCH-CHANNEL-SKU", "draft_id": "drf_doesnotexist"}
+           "code": "no-such-channel", "channel_sku": "NO-SUCH-CHANNEL-SKU", "draft_id": "drf_doesnotexist",
+           "supplier": "NO-SUCH-SUPPLIER", "po_id": "po_doesnotexist", "transfer_id": "trf_doesnotexist",
+           "action": "ship", "flag_id": "dsf_doesnotexist"}
 
 
 def _operations(app) -> list[tuple[str, str]]:

@@ -24,6 +24,9 @@ from conveyor.logs import configure as configure_logs
 from conveyor.logs import secrets_of
 from conveyor.orders.api import router as orders_router
 from conveyor.orders.routing_api import router as routing_router
+from conveyor.planning.api import router as reports_router
+from conveyor.purchasing.api import router as purchasing_router
+from conveyor.purchasing.api_replenishment import router as replenishment_router
 from conveyor.shared.migrate import head_revision
 
 DESCRIPTION = """Conveyor's REST API. Authenticate with `Authorization: Bearer <API key>`.
@@ -91,7 +94,7 @@ def create_app(c: Container | None = None) -> FastAPI:
     api = APIRouter(prefix="/api/v1")
     # Orders first: routes are matched in order, and placing an order is the hot path.
     for router in (orders_router, _system_router(), catalog_router, inventory_router, routing_router,
-                   channels_router, keys_router):
+                   channels_router, keys_router, purchasing_router, replenishment_router, reports_router):
         api.include_router(router)
     app.include_router(api)
     app.include_router(_probes(head_revision()))

@@ -59,6 +59,9 @@ STATUS: dict[ErrorCode, int] = {
     ErrorCode.RETURN_LINK_EXPIRED: 410,
     ErrorCode.UNBALANCED_TRANSACTION: 500,
     ErrorCode.INVALID_DOCUMENT_NUMBER: 422,
+    # buy and plan
+    ErrorCode.OVER_RECEIPT: 409,
+    ErrorCode.UNKNOWN_SUPPLIER: 422,
 }
 
 PROBLEM = "application/problem+json"

@@ -36,6 +36,12 @@ class Topic(StrEnum):
     CHANNEL_ORDER = "channel.order"
     # A stored inbound delivery to process again (its order could not be fetched from the channel).
     CHANNEL_INBOUND = "channel.inbound"
+    # Purchasing: the PO e-mail to the supplier (sent), each delivery counted in, the PO closed.
+    PURCHASE_ORDER_SENT = "purchase_order.sent"
+    PURCHASE_ORDER_RECEIVED = "purchase_order.received"
+    PURCHASE_ORDER_CLOSED = "purchase_order.closed"
+    # Replenishment alerts raised by a review (low stock, overstock, out of stock).
+    STOCK_ALERT = "stock.alert"
 
 
 # Payload schema version per topic (docs/events.md describes each).

@@ -71,6 +71,7 @@ class Worker:
         self.policy = policy or Policy()
         self.rng = rng or random.Random()
         self.me = f"wrk_{os.getpid()}_{self.rng.getrandbits(40):010x}"
+        self.last_run: dict[str, float] = {}  # scheduled job → when it last started (monotonic)
 
     def claim(self) -> list[Message]:
         t = OutboxMessage.__table__
@@ -112,10 +113,35 @@ class Worker:
         from conveyor.inventory.handlers import expire_reservations
 
         try:
-            return expire_reservations(self.c, actor=self.me)
+            released = expire_reservations(self.c, actor=self.me)
         except Exception as exc:  # noqa: BLE001 - housekeeping must not stop message delivery
             log.warning("reservation expiry failed", error=repr(exc))
-            return 0
+            released = 0
+        self.run_scheduled()
+        return released
+
+    def run_scheduled(self, now: float | None = None) -> list[str]:
+        """Jobs on a timer (buy and plan): the replenishment review every `auto_replenish_minutes`,
+        forecasts every `forecast_every_hours` (0 = off). A job runs when the worker starts and then
+        once per period; a failure is logged and tried again next period. Returns what ran."""
+        from conveyor.planning.handlers import run_forecasts
+        from conveyor.purchasing.handlers import scheduled_review
+
+        settings, now = self.c.settings, time.monotonic() if now is None else now
+        jobs = {"replenishment": (settings.auto_replenish_minutes * 60, scheduled_review),
+                "forecast": (settings.forecast_every_hours * 3600, run_forecasts)}
+        ran = []
+        for name, (every, job) in jobs.items():
+            last = self.last_run.get(name)
+            if every <= 0 or (last is not None and now - last < every):
+                continue
+            self.last_run[name] = now
+            try:
+                job(self.c)
+                ran.append(name)
+            except Exception as exc:  # noqa: BLE001 - a scheduled job must not stop message delivery
+                log.warning("scheduled job failed", job=name, error=repr(exc))
+        return ran
 
     def drain(self, max_rounds: int = 100) -> int:
         """Handle everything due now, including what handlers produce (tests, `--once`)."""

@@ -72,7 +72,7 @@ def snapshot_candidates(uow: UnitOfWork, sku_ids: set[str], only_location: str |
     profiles = routing_profiles(uow)
     load = orders_today(uow) if any(loc.daily_capacity for loc in locations.values()) else {}
     candidates = []
-    for loc in locations.values():
+    for loc in sorted(locations.values(), key=lambda loc: loc.location_id):  # same input, same decision
         if loc.location_id in exclude or (only_location and only_location not in (loc.code, loc.location_id)):
             continue
         capacity = None if loc.daily_capacity is None else loc.daily_capacity - load.get(loc.location_id, 0)

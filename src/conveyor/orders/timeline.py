@@ -46,6 +46,7 @@ class EventType(StrEnum):
     CHANNEL_ARCHIVED = "channel.archived"
     CHANNEL_RESTORED = "channel.restored"
     CHANNEL_TOTAL_MISMATCH = "channel.total_mismatch"
+    DROP_SHIP_ORDERED = "drop_ship.ordered"
 
 
 def event_row(order_id: str, event_type: EventType, data: dict[str, Any], actor: str,

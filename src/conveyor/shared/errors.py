@@ -48,6 +48,9 @@ class ErrorCode(StrEnum):
     RETURN_LINK_EXPIRED = "return_link_expired"
     UNBALANCED_TRANSACTION = "unbalanced_transaction"
     INVALID_DOCUMENT_NUMBER = "invalid_document_number"
+    # buy and plan (purchasing)
+    OVER_RECEIPT = "over_receipt"
+    UNKNOWN_SUPPLIER = "unknown_supplier"
 
 
 class DomainError(Exception):

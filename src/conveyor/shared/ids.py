@@ -31,6 +31,17 @@ PREFIXES = {
     "sku_map": "smp",
     "draft": "drf",
     "request": "req",
+    # buy and plan (purchasing, planning)
+    "supplier": "sup",
+    "supplier_item": "spi",
+    "purchase_order": "po",
+    "po_line": "pol",
+    "asn": "asn",
+    "receipt": "rcp",
+    "replenishment": "rps",
+    "transfer": "trf",
+    "drop_ship": "dsf",
+    "forecast": "fct",
 }
 
 
