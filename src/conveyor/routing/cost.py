@@ -74,7 +74,7 @@ def cost_site(
     rate = rate_per_kg(cand, band)
     fixed = cand.package_base_minor + cand.handling_minor + (model.late_penalty_minor if late else 0)
     unit = [rate * it.weight_g / 1000.0 for it in items]
-    return Site(cand, dist, float(fixed), unit, late, _detail(band, rate, days, late))
+    return Site(cand, dist, float(fixed), unit, late, _detail(band, rate, days, late), float(rate))
 
 
 @lru_cache(maxsize=4096)
@@ -89,7 +89,6 @@ def cost_problem(
     out once: this runs for every order placed."""
     items = build_items(request)
     point = locate(request.destination)
-    grams = [it.weight_g for it in items]
     slack = None if request.promised_by is None else (request.promised_by - today_of(request)).days
     transit, last_transit = model.transit_days, len(model.transit_days) - 1
     limits, unknown = model.band_limits_km, model.unknown_band
@@ -103,8 +102,8 @@ def cost_problem(
         rates = c.rate_per_kg_minor
         rate = (rates[band] if band < len(rates) else rates[-1]) if rates else 0
         fixed = c.package_base_minor + c.handling_minor + (late_penalty if late else 0)
-        unit = [rate * g / 1000.0 for g in grams]
-        sites.append(Site(c, dist, float(fixed), unit, late, _detail(band, rate, days, late)))
+        # Unit costs are rate x kg of each item: Problem fills them in.
+        sites.append(Site(c, dist, float(fixed), [], late, _detail(band, rate, days, late), float(rate)))
     return Problem(items, sites, float(model.split_penalty_minor))
 
 

@@ -144,7 +144,9 @@ def plan_order(request: RoutingRequest, candidates: Sequence[Candidate], config:
             return plan
         first = first or plan
         # Only a plan that broke no rule may be shipped as a backorder.
-        if isinstance(plan, Plan) and plan.short and plan.assignments and (best is None or _units(plan) > _units(best)):
+        if isinstance(plan, Plan) and plan.short and plan.assignments and (
+            best is None or _units(plan, request) > _units(best, request)
+        ):
             best = plan
     if callable(first):  # its explanation is shown only when no rule set shipped anything
         first = first() if best is None else None
@@ -236,8 +238,9 @@ def _small_split_shipment(plan: Plan, request: RoutingRequest, rule_set: RuleSet
     return None
 
 
-def _units(plan: Plan) -> int:
-    return sum(a.quantity for a in plan.assignments)
+def _units(plan: Plan, request: RoutingRequest) -> int:
+    """Line units the plan ships (a kit unit is one unit of its line, split or not)."""
+    return sum(max(line.quantity, 0) for line in request.lines) - sum(plan.short.values())
 
 
 def _fallback(

@@ -1,0 +1,199 @@
+"""Filling a *mixed* group: kits (split or not) that share SKUs with other lines of the order.
+
+Say a kit {A, B} and a plain line of A: every A the kit takes is one the line cannot have, and a
+kit can only come from a site that holds all its parts. Filling in request order gets this wrong
+both ways, so the choices are enumerated instead, in two steps:
+
+1. Totals. The rigid items (kits that may not split, lines of multi-packs) ship X_r units in all,
+   each split kit k_l kits. Plain lines can take their SKU from any site of the set, so for given
+   totals the line units shipped are exact without knowing where the rigid units come from:
+       sum X_r + sum k_l + sum over SKUs of min(plain demand, set's stock - what the kits use).
+   Every combination of totals is scored that way; the best-scoring ones are tried first.
+2. Places. For those totals, every way to place the rigid units on the set's sites (cheapest
+   sites first, within STEPS search steps) is filled: split-kit components and plain lines go to
+   the stock left (lightest plain units first when short, heaviest units into the cheapest
+   sites), and the cheapest placement wins. If no placement exists (two kits competing for one
+   site's stock), the next level down is tried.
+
+Groups are small (a few lines, a few sites), so this stays in the tens of microseconds; the caps
+(COMBOS, STEPS) bound the rare big cases, at the price of exactness only in cost there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from itertools import product
+
+from conveyor.routing.fill import Units, lightest_first, monge_fill
+from conveyor.routing.problem import Group, Problem
+
+COMBOS = 4096  # combinations of totals scored at most
+STEPS = 2000  # steps of the placement search per level of line units (then the best found wins)
+
+
+@dataclass(slots=True)
+class _Shape:
+    problem: Problem
+    order: Sequence[int]
+    rigid: list[int] = field(default_factory=list)
+    plain: dict[str, list[int]] = field(default_factory=dict)  # SKU -> plain items
+    kits: list[int] = field(default_factory=list)
+    supply: list[dict[str, int]] = field(default_factory=list)  # per site of `order`
+    total: dict[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, problem: Problem, group: Group, order: Sequence[int]) -> _Shape:
+        shape = cls(problem, order, kits=list(group.kits))
+        skus: set[str] = set()
+        for i in group.items:
+            item = problem.items[i]
+            skus.update(p.sku_id for p in item.parts)
+            if item.plain:
+                shape.plain.setdefault(item.parts[0].sku_id, []).append(i)
+            elif item.kit < 0:
+                shape.rigid.append(i)
+        for j in order:
+            stock = problem.sites[j].candidate.available
+            shape.supply.append({s: stock.get(s, 0) for s in skus})
+        shape.total = {s: sum(row[s] for row in shape.supply) for s in skus}
+        return shape
+
+
+def fill_mixed(problem: Problem, group: Group, order: Sequence[int], units: Units) -> None:
+    shape = _Shape.of(problem, group, order)
+    for level in _levels(shape):
+        best: tuple[float, Units] | None = None
+        budget = [STEPS]
+        for totals in level:
+            for placed in _placements(shape, totals, budget):
+                trial = _complete(shape, totals, placed)
+                if best is None or trial[0] < best[0] - 1e-9:
+                    best = trial
+        if best is not None:
+            units.update(best[1])
+            return
+
+
+def _levels(shape: _Shape) -> Iterator[list[tuple[int, ...]]]:
+    """Feasible totals (X per rigid item, then k per split kit), grouped by line units shipped,
+    most first."""
+    items, kits = shape.problem.items, shape.problem.kits
+    rows = shape.problem.cover_rows
+    tops = [min(items[r].quantity, sum(rows[j][r] for j in shape.order)) for r in shape.rigid]
+    tops += [kits[k].quantity for k in shape.kits]
+    scored: dict[int, list[tuple[int, ...]]] = {}
+    for totals in _combinations(tops):
+        got = _line_units(shape, totals)
+        if got is not None:
+            scored.setdefault(got, []).append(totals)
+    for got in sorted(scored, reverse=True):
+        yield scored[got]
+
+
+def _combinations(tops: list[int]) -> Iterator[tuple[int, ...]]:
+    """Every vector of totals up to `tops`, largest first; past COMBOS, only the values near
+    each top (and zero) are kept per dimension."""
+    width = max(tops, default=0) + 1
+    while width > 1 and _count(tops, width) > COMBOS:
+        width -= 1
+    ranges = [sorted({*range(top, max(top - width, -1), -1), 0}, reverse=True) for top in tops]
+    return product(*ranges)
+
+
+def _count(tops: list[int], width: int) -> int:
+    n = 1
+    for top in tops:
+        n *= min(top + 1, width + 1)
+    return n
+
+
+def _consumption(shape: _Shape, totals: tuple[int, ...]) -> dict[str, int]:
+    items, kits = shape.problem.items, shape.problem.kits
+    used = dict.fromkeys(shape.total, 0)
+    for r, x in zip(shape.rigid, totals, strict=False):
+        for p in items[r].parts:
+            used[p.sku_id] += x * p.per_unit
+    for k, made in zip(shape.kits, totals[len(shape.rigid):], strict=True):
+        for c in kits[k].items:
+            used[items[c].parts[0].sku_id] += made * items[c].per_kit
+    return used
+
+
+def _line_units(shape: _Shape, totals: tuple[int, ...]) -> int | None:
+    """Line units shipped with these totals, or None if the set's stock cannot make them."""
+    used = _consumption(shape, totals)
+    if any(used[s] > shape.total[s] for s in used):
+        return None
+    items = shape.problem.items
+    plain = sum(
+        min(sum(items[i].quantity for i in idx), shape.total[s] - used[s]) for s, idx in shape.plain.items()
+    )
+    return sum(totals) + plain
+
+
+Placement = list[tuple[int, int, int]]  # (rigid item, site, units)
+
+
+def _placements(shape: _Shape, totals: tuple[int, ...], budget: list[int]) -> Iterator[Placement]:
+    """Ways to put the rigid totals on the sites (depth first, cheapest sites and the most units
+    first), within budget[0] steps."""
+    stock = [dict(row) for row in shape.supply]
+    placed: Placement = []
+    wanted = list(zip(shape.rigid, totals, strict=False))
+
+    def fits(r: int, t: int) -> int:
+        return min(stock[t][p.sku_id] // p.per_unit for p in shape.problem.items[r].parts)
+
+    def walk(k: int, t: int, need: int) -> Iterator[Placement]:
+        budget[0] -= 1
+        if budget[0] < 0:
+            return
+        if k == len(wanted):
+            yield placed
+            return
+        r = wanted[k][0]
+        if need == 0:
+            yield from walk(k + 1, 0, wanted[k + 1][1] if k + 1 < len(wanted) else 0)
+            return
+        if t == len(stock) or sum(fits(r, u) for u in range(t, len(stock))) < need:
+            return
+        parts = shape.problem.items[r].parts
+        for a in range(min(need, fits(r, t)), -1, -1):
+            for p in parts:
+                stock[t][p.sku_id] -= a * p.per_unit
+            if a:
+                placed.append((r, shape.order[t], a))
+            yield from walk(k, t + 1, need - a)
+            if a:
+                placed.pop()
+            for p in parts:
+                stock[t][p.sku_id] += a * p.per_unit
+
+    return walk(0, 0, wanted[0][1] if wanted else 0)
+
+
+def _complete(shape: _Shape, totals: tuple[int, ...], placed: Placement) -> tuple[float, Units]:
+    """Fill split-kit components and plain lines around the placed rigid units; (cost, units)."""
+    problem, items = shape.problem, shape.problem.items
+    units: Units = {}
+    cost = 0.0
+    left = [dict(row) for row in shape.supply]
+    where = {j: t for t, j in enumerate(shape.order)}
+    for r, j, a in placed:
+        units[(r, j)] = a
+        cost += a * problem.sites[j].unit[r]
+        for p in items[r].parts:
+            left[where[j]][p.sku_id] -= a * p.per_unit
+    fixed: dict[str, list[tuple[int, int]]] = {}
+    for k, made in zip(shape.kits, totals[len(shape.rigid):], strict=True):
+        for c in problem.kits[k].items:
+            fixed.setdefault(items[c].parts[0].sku_id, []).append((c, made * items[c].per_kit))
+    for sku in shape.total:
+        supply = [(j, left[t][sku]) for t, j in enumerate(shape.order) if left[t][sku] > 0]
+        spare = sum(have for _, have in supply) - sum(q for _, q in fixed.get(sku, []))
+        amounts = fixed.get(sku, []) + lightest_first(problem, shape.plain.get(sku, []), spare)
+        cost += monge_fill(problem, amounts, supply, units)
+    used = {j for (_, j) in units}
+    cost += sum(problem.sites[j].fixed for j in used) + problem.split_penalty * max(len(used) - 1, 0)
+    return cost, units

@@ -1,0 +1,172 @@
+"""Price many site sets at once (numpy): a relaxation of fill.allocate() and the bounds built on it.
+
+The items become *columns*: all plain items of one SKU are one column (their summed demand, at
+the lightest item's weight), every other item is its own column. Each column fills from a set's
+sites cheapest rate first as if it had the sites' stock to itself; split kits ship as many whole
+kits as their components' columns allow. So, for the sites of any plan:
+    price(set) <= the cost of any plan that ships from exactly that set,
+and it is exact (equal to allocate()) when no kit shares a SKU with another line and lines
+sharing a SKU weigh the same (`Pricer.exact`). The search ranks sets by price and re-prices the
+best exactly; the optimiser's presolve drops sites no cheap set contains.
+
+Sites are indexed in the pricer by their fill rank (cheapest rate first), and every set is a row
+of ascending indices, so a row's order *is* its fill order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from conveyor.routing.problem import Problem, units_of
+
+
+@dataclass(frozen=True, slots=True)
+class Columns:
+    items: list[list[int]]  # problem items in each column
+    kits: list[tuple[np.ndarray, np.ndarray, int]]  # per split kit: (columns, units per kit, kits wanted)
+    exact: bool  # the relaxation prices every set exactly
+
+
+def columns(problem: Problem) -> Columns:
+    cols: list[list[int]] = []
+    by_sku: dict[str, int] = {}
+    for i, item in enumerate(problem.items):
+        if item.plain:
+            sku = item.parts[0].sku_id
+            if sku in by_sku:
+                cols[by_sku[sku]].append(i)
+                continue
+            by_sku[sku] = len(cols)
+        cols.append([i])
+    col_of = {i: c for c, idx in enumerate(cols) for i in idx}
+    kits = [
+        (
+            np.array([col_of[i] for i in kit.items]),
+            np.array([problem.items[i].per_kit for i in kit.items], dtype=float),
+            kit.quantity,
+        )
+        for kit in problem.kits
+    ]
+    factors = problem.factors or []
+    uniform = all(len({factors[i] for i in idx}) == 1 for idx in cols)
+    exact = uniform and all(g.kind != "mixed" for g in problem.groups)
+    return Columns(cols, kits, exact)
+
+
+class Pricer:
+    """F fixed [n], rate [n], C cover [n, m], q demand [m], factor [m]; sites in fill order."""
+
+    def __init__(self, problem: Problem, useful: Sequence[int]) -> None:
+        self.sites = sorted(useful, key=problem.fill_rank.__getitem__)  # pricer index -> site
+        self.n = len(self.sites)
+        cols = columns(problem)
+        self.exact, self.kits = cols.exact, cols.kits
+        factors = problem.factors or []
+        self.q = np.array([sum(problem.items[i].quantity for i in idx) for idx in cols.items], dtype=float)
+        self.factor = np.array([min(factors[i] for i in idx) for idx in cols.items], dtype=float)
+        self.C = _cover(problem, self.sites, cols.items, self.q)
+        self.Ct = np.ascontiguousarray(self.C.T)  # [column, site]
+        self.F = problem.fixed_vector()[self.sites]
+        self.rate = np.array([problem.sites[j].rate for j in self.sites], dtype=float)
+        self.P, self.S = problem.short_penalty, problem.split_penalty
+        self.line_cols = np.ones(len(self.q), dtype=bool)  # columns counted in line units
+        for idx, _, _ in self.kits:
+            self.line_cols[idx] = False
+        demand, kits = self.demand(self.C.sum(0)[:, None])
+        self.ship = demand[:, 0]  # per column: the most any plan ships
+        self.least_missing = float(self._missing(self.q[:, None] - self.ship[:, None], kits)[0])
+        holds = self.C > 0
+        cheapest = np.where(holds, self.rate[:, None] * self.factor[None, :], np.inf).min(0)
+        cheapest = np.where(np.isfinite(cheapest), cheapest, 0.0)
+        self.least_variable = float((self.ship * cheapest).sum())
+        # Per column, the least one more site charges to ship some of it: the soft price (_soft).
+        reach = np.where(holds, self.F[:, None] + self.S + self.rate[:, None] * self.factor, np.inf).min(0)
+        self.completion = np.where(np.isfinite(reach), reach, self.P)
+        self.sorted_fixed = np.sort(self.F)
+
+    def demand(self, totals: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Units each column wants [m, B] given the sets' total cover [m, B], and kits made per
+        kit [B]: a split kit's components want exactly what makes whole kits."""
+        want = np.repeat(self.q[:, None], totals.shape[1], axis=1)
+        made = []
+        for idx, per, qty in self.kits:
+            k = np.minimum(np.floor(totals[idx] / per[:, None]).min(0), qty)
+            want[idx] = k[None, :] * per[:, None]
+            made.append(k)
+        return np.minimum(want, totals), made
+
+    def _missing(self, short: np.ndarray, made: list[np.ndarray]) -> np.ndarray:
+        missing = short[self.line_cols].sum(0)
+        for (_, _, qty), k in zip(self.kits, made, strict=True):
+            missing = missing + (qty - k)
+        return missing
+
+    # -- prices ---------------------------------------------------------------------------------
+
+    def price(self, sets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Cost and line units missing of each set (rows of ascending pricer indices)."""
+        cost, missing, _, _ = self.price_used(sets)
+        return cost, missing
+
+    def price_used(self, sets: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(cost [B], line units missing [B], units short per column [m, B], site ships [L, B]).
+        Works on [column, position in set, set] arrays so the sums run over short axes."""
+        idx = sets.T  # [L, B]
+        C = self.Ct[:, idx]  # [m, L, B]
+        reach = C.cumsum(1)
+        want, made = self.demand(reach[:, -1, :])
+        take = np.minimum(C, np.maximum(want[:, None, :] - (reach - C), 0.0))
+        used = take.any(0)  # [L, B]
+        short = self.q[:, None] - take.sum(1)
+        missing = self._missing(short, made)
+        variable = self.factor @ (take * self.rate[idx][None, :, :]).sum(1)
+        fixed = (self.F[idx] * used).sum(0) + self.S * np.maximum(used.sum(0) - 1, 0)
+        return fixed + variable + self.P * missing, missing, short, used
+
+    def soft(self, cost: np.ndarray, missing: np.ndarray, short: np.ndarray) -> np.ndarray:
+        """Cost with each column left short priced at the least one more site would charge to ship
+        it: keeps cheap sets that leave something short in a beam, since adding a site to them is
+        often the cheapest way to ship everything."""
+        return cost - self.P * missing + self.completion @ (short > 0.5)
+
+    # -- bounds (valid for every plan, exact or not) ----------------------------------------------
+
+    def with_sites(self, k: int) -> float:
+        """No plan shipping from k sites costs less: units it cannot ship, the least variable cost
+        of what it must ship, the k smallest fixed costs and k - 1 splits."""
+        base = self.P * self.least_missing + self.least_variable
+        return float(base + self.sorted_fixed[:k].sum() + self.S * max(k - 1, 0))
+
+    def most_sites(self, upper: float) -> int:
+        """The most sites a plan cheaper than `upper` can ship from (at least 1)."""
+        base = self.P * self.least_missing + self.least_variable
+        bound = base + np.cumsum(self.sorted_fixed) + self.S * np.arange(self.n)
+        return max(1, int((bound < upper - 1e-6).sum()))
+
+    def fewest_sites(self) -> int:
+        """1 if some site alone could ship what every plan must, else 2."""
+        return 1 if bool((self.C >= self.ship[None, :] - 1e-9).all(1).any()) else 2
+
+    def bound_sites(self, upper: float) -> np.ndarray:
+        """Pricer indices of the sites that can be part of a plan costing less than `upper`."""
+        base = self.P * self.least_missing + self.least_variable
+        alone = (self.C >= self.ship[None, :] - 1e-9).all(1)
+        second = np.where(self.F == self.sorted_fixed[0], self.sorted_fixed[min(1, self.n - 1)], self.sorted_fixed[0])
+        lb = base + self.F + np.where(alone | (self.n == 1), 0.0, self.S + second)
+        return np.flatnonzero(lb < upper - 1e-6)
+
+
+def _cover(problem: Problem, sites: Sequence[int], cols: list[list[int]], q: np.ndarray) -> np.ndarray:
+    """[site, column] units a site could ship of each column on its own (capped at its demand)."""
+    rows = problem.cover_rows
+    if all(len(idx) == 1 for idx in cols):
+        return np.array([rows[j] for j in sites], dtype=float).reshape(len(sites), len(cols))
+    out = np.empty((len(sites), len(cols)))
+    for c, idx in enumerate(cols):
+        item = problem.items[idx[0]]
+        for t, j in enumerate(sites):
+            out[t, c] = units_of(problem.sites[j].candidate.available, item, int(q[c]))
+    return out
