@@ -148,13 +148,13 @@ class Pricer:
 
     def fewest_sites(self) -> int:
         """1 if some site alone could ship what every plan must, else 2."""
-        return 1 if bool((self.C >= self.ship[None, :] - 1e-9).all(1).any()) else 2
+        return 1 if bool((self.ship[None, :] - 1e-9 <= self.C).all(1).any()) else 2
 
     def bound_sites(self, upper: float) -> np.ndarray:
         """Pricer indices of the sites that can be part of a plan costing less than `upper`."""
         base = self.P * self.least_missing + self.least_variable
-        alone = (self.C >= self.ship[None, :] - 1e-9).all(1)
-        second = np.where(self.F == self.sorted_fixed[0], self.sorted_fixed[min(1, self.n - 1)], self.sorted_fixed[0])
+        alone = (self.ship[None, :] - 1e-9 <= self.C).all(1)
+        second = np.where(self.sorted_fixed[0] == self.F, self.sorted_fixed[min(1, self.n - 1)], self.sorted_fixed[0])
         lb = base + self.F + np.where(alone | (self.n == 1), 0.0, self.S + second)
         return np.flatnonzero(lb < upper - 1e-6)
 

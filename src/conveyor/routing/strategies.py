@@ -23,9 +23,9 @@ from operator import mul
 from conveyor.routing import heuristic, optimiser
 from conveyor.routing.cost import DEFAULT_COSTS, CostModel, cost_problem
 from conveyor.routing.explain import build_plan, summarise
+from conveyor.routing.fill import allocate
 from conveyor.routing.geo import distance, locate
 from conveyor.routing.model import Assignment, Candidate, CandidateNote, Plan, RoutingRequest
-from conveyor.routing.fill import allocate
 from conveyor.routing.problem import Allocation, Problem, Site, better, build_items
 
 Strategy = Callable[[RoutingRequest, Sequence[Candidate]], Plan]
