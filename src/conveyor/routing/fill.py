@@ -32,6 +32,31 @@ def allocate(problem: Problem, chosen: Sequence[int]) -> Allocation:
     return finish(problem, units, order)
 
 
+def most_line_units(problem: Problem, chosen: Sequence[int]) -> int:
+    """The most line units the sites `chosen` can ship (what allocate() ships, found faster:
+    without placing anything where it can be avoided)."""
+    order = sorted(chosen, key=problem.fill_rank.__getitem__)
+    rows = problem.cover_rows
+    items = problem.items
+    got = 0
+    for group in problem.groups:
+        if group.kind == "own":
+            i = group.items[0]
+            got += min(items[i].quantity, sum(rows[j][i] for j in order))
+        elif group.kind == "kit":
+            kit = problem.kits[group.kits[0]]
+            got += min([kit.quantity] + [sum(rows[j][c] for j in order) // items[c].per_kit for c in kit.items])
+        elif group.kind == "plain":
+            sku = items[group.items[0]].parts[0].sku_id
+            have = sum(problem.sites[j].candidate.available.get(sku, 0) for j in order)
+            got += min(have, sum(items[i].quantity for i in group.items))
+        else:
+            from conveyor.routing.mixed import most_line_units as mixed_units
+
+            got += mixed_units(problem, group, order)
+    return got
+
+
 def _fill_own(problem: Problem, group: Group, order: Sequence[int], units: Units) -> None:
     i = group.items[0]
     _fill_from_cover(problem, i, problem.items[i].quantity, order, units)

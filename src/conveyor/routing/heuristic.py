@@ -24,13 +24,15 @@ from math import comb
 
 import numpy as np
 
-from conveyor.routing.fill import allocate
-from conveyor.routing.pricer import Pricer
+from conveyor.routing.fill import allocate, most_line_units
+from conveyor.routing.pricer import Priced, Pricer
 from conveyor.routing.problem import Allocation, Problem, better, empty_allocation
 
 BEAM = 4  # sets carried from one size to the next (by price, and as many by soft price)
 ENUMERATE = 600  # up to this many sets of 3+ locations are all priced instead (few locations)
 EXACT_CHECKS = 24  # sets re-priced exactly per batch at most (the price order stops it sooner)
+PATIENCE = 6  # when prices are only bounds: re-pricing stops after this many in a row gain nothing
+GROW_PATIENCE = 2  # the beam stops after this many sizes in a row with nothing promising
 GROWTH = 8  # best single locations the beam tries adding
 GROWTH_PER_ITEM = 2  # and, per item still short, the cheapest ones holding it (plus one per site)
 LOCAL_ROUNDS = 2  # drop/swap rounds on a winner of 3+ locations
@@ -46,23 +48,33 @@ class _Incumbent:
         self.seen: set[tuple[int, ...]] = set()
         self.complete = True  # every set offered so far that could win was re-priced
 
-    def offer(self, sets: np.ndarray, price: np.ndarray) -> None:
-        """Re-price the cheapest of `sets` exactly, cheapest price first, while one could win."""
-        checks = 0
-        for k in np.argsort(price, kind="stable").tolist():
-            if price[k] >= self.alloc.cost - 1e-6:
-                return
+    def offer(self, sets: np.ndarray, priced: Priced) -> None:
+        """Re-price the most promising of `sets` exactly. In price order, a set priced at or above
+        the best exact cost cannot win: with exact prices the first one is the answer, so this
+        stops at once. With prices that are only bounds (kits sharing stock), sets go in order of
+        their likely cost instead, skipping those that cannot win, until PATIENCE of them in a row
+        brought nothing (or EXACT_CHECKS did)."""
+        exact = self.pricer.exact
+        order = priced.order() if exact else np.argsort(priced.rank, kind="stable")
+        checks = idle = 0
+        for k in order.tolist():
+            if priced.cost[k] >= self.alloc.cost - 1e-6:
+                if exact:
+                    return
+                continue
             key = tuple(sets[k].tolist())
             if key in self.seen:
                 continue
-            if checks == EXACT_CHECKS:
+            if checks == EXACT_CHECKS or idle == PATIENCE:
                 self.complete = False
                 return
             checks += 1
             self.seen.add(key)
             trial = allocate(self.problem, [self.pricer.sites[t] for t in key])
             if better(trial, self.alloc):
-                self.alloc = trial
+                self.alloc, idle = trial, 0
+            else:
+                idle += 1
 
     @property
     def cost(self) -> float:
@@ -76,64 +88,72 @@ def search(problem: Problem) -> Allocation:
     pricer = Pricer(problem, useful)
     best = _Incumbent(problem, pricer)
     singles = np.arange(pricer.n)[:, None]
-    single_cost, _, single_short, _ = pricer.price_used(singles)
-    best.offer(singles, single_cost)
+    single = pricer.price(singles)
+    best.offer(singles, single)
     if pricer.n == 1 or (best.complete and best.cost <= pricer.with_sites(2) + 1e-6):
         return best.alloc  # no plan over two or more sites can beat it
-    pairs = _combinations(pricer.n, 2)
-    pair_cost, pair_missing, pair_short, pair_used = pricer.price_used(pairs)
-    best.offer(pairs, pair_cost)
+    pairs = _affordable(pricer, _combinations(pricer.n, 2), best.cost)
+    pair = pricer.price(pairs)
+    best.offer(pairs, pair)
     _ensure_units(problem, pricer, best)
     most = pricer.most_sites(best.cost)
     if most > 2:
         if sum(comb(pricer.n, k) for k in range(3, most + 1)) <= ENUMERATE:
             for size in range(3, most + 1):  # few locations: price every bigger set at once
-                sets = _combinations(pricer.n, size)
-                best.offer(sets, pricer.price(sets)[0])
+                sets = _affordable(pricer, _combinations(pricer.n, size), best.cost)
+                best.offer(sets, pricer.price(sets))
         else:
-            both = pair_used.all(0)  # pairs where one site is idle are singles, seen already
-            soft = pricer.soft(pair_cost, pair_missing, pair_short)
-            beam = pairs[_top_unique(pairs, np.where(both, pair_cost, np.inf), np.where(both, soft, np.inf))]
-            _grow(pricer, best, beam, single_cost, single_short)
+            both = pair.used.all(0)  # pairs where one site is idle are singles, seen already
+            beam = pairs[_top_unique(np.where(both, pair.rank, np.inf), np.where(both, pair.soft, np.inf))]
+            _grow(pricer, best, beam, single.rank)
     if len(best.alloc.sites_used) >= 3:
-        _local_search(pricer, best, single_cost)
+        _local_search(pricer, best, single.rank)
     if best.alloc.missing > pricer.least_missing:
         _fill_everything(problem, pricer, best)
     return best.alloc
 
 
+def _affordable(pricer: Pricer, sets: np.ndarray, upper: float) -> np.ndarray:
+    """The sets whose fixed costs and splits alone leave room to cost less than `upper`."""
+    size = sets.shape[1]
+    floor = pricer.with_sites(0) + pricer.S * (size - 1)
+    return sets[pricer.F[sets].sum(1) + floor < upper - 1e-6]
+
+
 def _ensure_units(problem: Problem, pricer: Pricer, best: _Incumbent) -> None:
     """When the best plan misses line units the relaxation says could ship, learn how many can
-    (the fill of every site): a tighter bound, and a plan that ships them all if none does."""
+    (with every site): a tighter bound for the search."""
     if best.alloc.missing <= pricer.least_missing:
         return
-    everything = allocate(problem, pricer.sites)
-    pricer.least_missing = float(everything.missing)  # no plan ships more than every site can
+    pricer.least_missing = float(problem.wanted - most_line_units(problem, pricer.sites))
 
 
-def _grow(
-    pricer: Pricer, best: _Incumbent, beam: np.ndarray, single_cost: np.ndarray, single_short: np.ndarray
-) -> None:
-    """Grow the beam one location at a time while the bound allows a cheaper bigger set."""
-    ranked = np.argsort(single_cost, kind="stable")[:GROWTH]
-    while len(beam) and beam.shape[1] < min(pricer.most_sites(best.cost), pricer.n):
-        sets = _extend(beam, _growth_sites(pricer, ranked, beam.shape[1]))
+def _grow(pricer: Pricer, best: _Incumbent, beam: np.ndarray, single_rank: np.ndarray) -> None:
+    """Grow the beam one location at a time while the bound allows a cheaper bigger set, and
+    until GROW_PATIENCE sizes in a row held no set that even looked cheaper than the best plan
+    (by price or soft price: the bound alone is loose when variable costs dominate)."""
+    ranked = np.argsort(single_rank, kind="stable")[:GROWTH]
+    per_col = np.where(pricer.C > 0, pricer.F[:, None] + pricer.rate[:, None] * pricer.factor, np.inf)
+    idle = 0
+    while len(beam) and beam.shape[1] < min(pricer.most_sites(best.cost), pricer.n) and idle < GROW_PATIENCE:
+        sets = _extend(beam, _growth_sites(pricer, per_col, ranked, beam.shape[1]), pricer.n)
         if not len(sets):
             return
-        cost, missing, short, used = pricer.price_used(sets)
-        busy = used.all(0)  # a set with an idle site is a smaller set, seen already
-        sets, cost, missing, short = sets[busy], cost[busy], missing[busy], short[:, busy]
-        best.offer(sets, cost)
-        keep = _top_unique(sets, cost, pricer.soft(cost, missing, short))
-        beam = sets[keep]
+        priced = pricer.price(sets)
+        before = best.cost
+        best.offer(sets, priced)
+        busy = priced.used.all(0)  # a set with an idle site is a smaller set, seen already
+        rank, soft = np.where(busy, priced.rank, np.inf), np.where(busy, priced.soft, np.inf)
+        promising = best.cost < before - 1e-6 or min(rank.min(), soft.min()) < best.cost - 1e-6
+        idle = 0 if promising else idle + 1
+        beam = sets[_top_unique(rank, soft)]
 
 
-def _growth_sites(pricer: Pricer, ranked: np.ndarray, size: int) -> np.ndarray:
+def _growth_sites(pricer: Pricer, per_col: np.ndarray, ranked: np.ndarray, size: int) -> np.ndarray:
     """Locations worth adding: the best on their own, and per column the cheapest holding it
     (one more per site already in the set, since those may be among them)."""
     if pricer.n <= GROWTH + size:
         return np.arange(pricer.n)
-    per_col = np.where(pricer.C > 0, pricer.F[:, None] + pricer.rate[:, None] * pricer.factor, np.inf)
     k = min(GROWTH_PER_ITEM + size, pricer.n - 1)
     picks = np.argpartition(per_col, k, axis=0)[:k]
     holds = np.isfinite(np.take_along_axis(per_col, picks, axis=0))
@@ -147,18 +167,23 @@ def _combinations(n: int, size: int) -> np.ndarray:
     return out
 
 
-def _extend(beam: np.ndarray, extra: np.ndarray) -> np.ndarray:
+def _extend(beam: np.ndarray, extra: np.ndarray, n: int) -> np.ndarray:
     """Every set in the beam plus one location of `extra` it lacks, each row sorted, no repeats."""
     b, size = beam.shape
     grown = np.empty((b * len(extra), size + 1), dtype=np.int64)
     grown[:, :size] = np.repeat(beam, len(extra), axis=0)
     grown[:, size] = np.tile(extra, b)
     grown = grown[(grown[:, :size] != grown[:, size:]).all(1)]
+    if not len(grown):
+        return grown
     grown.sort(axis=1)
-    return np.unique(grown, axis=0) if len(grown) else grown
+    if (size + 1) * n.bit_length() > 62:  # rows too long to number: the slower way
+        return np.unique(grown, axis=0)
+    key = grown @ (1 << (n.bit_length() * np.arange(size + 1, dtype=np.int64)))  # a number per set
+    return grown[np.unique(key, return_index=True)[1]]
 
 
-def _top_unique(sets: np.ndarray, cost: np.ndarray, soft: np.ndarray) -> list[int]:
+def _top_unique(cost: np.ndarray, soft: np.ndarray) -> list[int]:
     """Rows of the BEAM cheapest sets and the BEAM cheapest by soft price (finite only)."""
     keep: list[int] = []
     for ranking in (cost, soft):
@@ -172,15 +197,15 @@ def _top_unique(sets: np.ndarray, cost: np.ndarray, soft: np.ndarray) -> list[in
     return keep
 
 
-def _local_search(pricer: Pricer, best: _Incumbent, single_cost: np.ndarray) -> None:
+def _local_search(pricer: Pricer, best: _Incumbent, single_rank: np.ndarray) -> None:
     """Drop and swap moves around the winner, priced at once, the promising ones re-priced."""
-    shortlist = np.argsort(single_cost, kind="stable")[:SHORTLIST]
+    shortlist = np.argsort(single_rank, kind="stable")[:SHORTLIST]
     where = {j: t for t, j in enumerate(pricer.sites)}
     for _ in range(LOCAL_ROUNDS):
         before = best.cost
         current = np.array(sorted(where[j] for j in best.alloc.sites_used), dtype=np.int64)
         for sets in _neighbours(current, shortlist):
-            best.offer(sets, pricer.price(sets)[0])
+            best.offer(sets, pricer.price(sets))
         if best.cost >= before - 1e-6:
             return
 

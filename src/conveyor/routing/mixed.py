@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from itertools import product
+from itertools import accumulate, product
 
 from conveyor.routing.fill import Units, lightest_first, monge_fill
 from conveyor.routing.problem import Group, Problem
@@ -34,35 +34,49 @@ STEPS = 2000  # steps of the placement search per level of line units (then the 
 
 @dataclass(slots=True)
 class _Shape:
+    """The group on the chosen sites, with SKUs as indices (this runs inside the search)."""
+
     problem: Problem
     order: Sequence[int]
     rigid: list[int] = field(default_factory=list)
-    plain: dict[str, list[int]] = field(default_factory=dict)  # SKU -> plain items
     kits: list[int] = field(default_factory=list)
-    supply: list[dict[str, int]] = field(default_factory=list)  # per site of `order`
-    total: dict[str, int] = field(default_factory=dict)
+    skus: list[str] = field(default_factory=list)
+    uses: list[list[tuple[int, int]]] = field(default_factory=list)  # per dimension: (sku, per unit)
+    plain: list[list[int]] = field(default_factory=list)  # per SKU: its plain items
+    demand: list[int] = field(default_factory=list)  # per SKU: what its plain items want
+    supply: list[list[int]] = field(default_factory=list)  # per site of `order`, per SKU
+    total: list[int] = field(default_factory=list)  # per SKU
 
     @classmethod
     def of(cls, problem: Problem, group: Group, order: Sequence[int]) -> _Shape:
+        items = problem.items
         shape = cls(problem, order, kits=list(group.kits))
-        skus: set[str] = set()
+        index: dict[str, int] = {}
         for i in group.items:
-            item = problem.items[i]
-            skus.update(p.sku_id for p in item.parts)
+            for p in items[i].parts:
+                index.setdefault(p.sku_id, len(index))
+        shape.skus = list(index)
+        shape.plain = [[] for _ in index]
+        for i in group.items:
+            item = items[i]
             if item.plain:
-                shape.plain.setdefault(item.parts[0].sku_id, []).append(i)
+                shape.plain[index[item.parts[0].sku_id]].append(i)
             elif item.kit < 0:
                 shape.rigid.append(i)
+                shape.uses.append([(index[p.sku_id], p.per_unit) for p in item.parts])
+        for k in shape.kits:
+            shape.uses.append([(index[items[c].parts[0].sku_id], items[c].per_kit) for c in problem.kits[k].items])
+        shape.demand = [sum(items[i].quantity for i in idx) for idx in shape.plain]
         for j in order:
-            stock = problem.sites[j].candidate.available
-            shape.supply.append({s: stock.get(s, 0) for s in skus})
-        shape.total = {s: sum(row[s] for row in shape.supply) for s in skus}
+            get = problem.sites[j].candidate.available.get
+            shape.supply.append([get(sku, 0) for sku in shape.skus])
+        shape.total = [sum(col) for col in zip(*shape.supply, strict=True)] if order else [0] * len(index)
         return shape
 
 
 def fill_mixed(problem: Problem, group: Group, order: Sequence[int], units: Units) -> None:
     shape = _Shape.of(problem, group, order)
-    for level in _levels(shape):
+    for _, level in _levels(shape):
         best: tuple[float, Units] | None = None
         budget = [STEPS]
         for totals in level:
@@ -75,7 +89,17 @@ def fill_mixed(problem: Problem, group: Group, order: Sequence[int], units: Unit
             return
 
 
-def _levels(shape: _Shape) -> Iterator[list[tuple[int, ...]]]:
+def most_line_units(problem: Problem, group: Group, order: Sequence[int]) -> int:
+    """Line units of the group fill_mixed() ships: the best level with any placement."""
+    shape = _Shape.of(problem, group, order)
+    for got, level in _levels(shape):
+        budget = [STEPS]
+        if any(next(_placements(shape, totals, budget), None) is not None for totals in level):
+            return got
+    return 0
+
+
+def _levels(shape: _Shape) -> Iterator[tuple[int, list[tuple[int, ...]]]]:
     """Feasible totals (X per rigid item, then k per split kit), grouped by line units shipped,
     most first."""
     items, kits = shape.problem.items, shape.problem.kits
@@ -88,7 +112,7 @@ def _levels(shape: _Shape) -> Iterator[list[tuple[int, ...]]]:
         if got is not None:
             scored.setdefault(got, []).append(totals)
     for got in sorted(scored, reverse=True):
-        yield scored[got]
+        yield got, scored[got]
 
 
 def _combinations(tops: list[int]) -> Iterator[tuple[int, ...]]:
@@ -108,28 +132,20 @@ def _count(tops: list[int], width: int) -> int:
     return n
 
 
-def _consumption(shape: _Shape, totals: tuple[int, ...]) -> dict[str, int]:
-    items, kits = shape.problem.items, shape.problem.kits
-    used = dict.fromkeys(shape.total, 0)
-    for r, x in zip(shape.rigid, totals, strict=False):
-        for p in items[r].parts:
-            used[p.sku_id] += x * p.per_unit
-    for k, made in zip(shape.kits, totals[len(shape.rigid):], strict=True):
-        for c in kits[k].items:
-            used[items[c].parts[0].sku_id] += made * items[c].per_kit
-    return used
-
-
 def _line_units(shape: _Shape, totals: tuple[int, ...]) -> int | None:
     """Line units shipped with these totals, or None if the set's stock cannot make them."""
-    used = _consumption(shape, totals)
-    if any(used[s] > shape.total[s] for s in used):
-        return None
-    items = shape.problem.items
-    plain = sum(
-        min(sum(items[i].quantity for i in idx), shape.total[s] - used[s]) for s, idx in shape.plain.items()
-    )
-    return sum(totals) + plain
+    used = [0] * len(shape.skus)
+    for uses, x in zip(shape.uses, totals, strict=True):
+        if x:
+            for s, per in uses:
+                used[s] += x * per
+    got = sum(totals)
+    for s, total in enumerate(shape.total):
+        left = total - used[s]
+        if left < 0:
+            return None
+        got += shape.demand[s] if shape.demand[s] < left else left
+    return got
 
 
 Placement = list[tuple[int, int, int]]  # (rigid item, site, units)
@@ -138,12 +154,16 @@ Placement = list[tuple[int, int, int]]  # (rigid item, site, units)
 def _placements(shape: _Shape, totals: tuple[int, ...], budget: list[int]) -> Iterator[Placement]:
     """Ways to put the rigid totals on the sites (depth first, cheapest sites and the most units
     first), within budget[0] steps."""
-    stock = [dict(row) for row in shape.supply]
+    stock = [list(row) for row in shape.supply]
     placed: Placement = []
-    wanted = list(zip(shape.rigid, totals, strict=False))
+    wanted = list(zip(range(len(shape.rigid)), totals, strict=False))
 
-    def fits(r: int, t: int) -> int:
-        return min(stock[t][p.sku_id] // p.per_unit for p in shape.problem.items[r].parts)
+    def fits(d: int, t: int) -> int:
+        return min(stock[t][s] // per for s, per in shape.uses[d])
+
+    # What the sites from t on could take of each rigid item with all their stock: if that is
+    # less than what is left to place, no placement down this branch exists.
+    room = [list(accumulate([fits(d, t) for t in range(len(stock))][::-1]))[::-1] + [0] for d, _ in wanted]
 
     def walk(k: int, t: int, need: int) -> Iterator[Placement]:
         budget[0] -= 1
@@ -152,23 +172,23 @@ def _placements(shape: _Shape, totals: tuple[int, ...], budget: list[int]) -> It
         if k == len(wanted):
             yield placed
             return
-        r = wanted[k][0]
+        d = wanted[k][0]
         if need == 0:
             yield from walk(k + 1, 0, wanted[k + 1][1] if k + 1 < len(wanted) else 0)
             return
-        if t == len(stock) or sum(fits(r, u) for u in range(t, len(stock))) < need:
+        if room[d][t] < need:
             return
-        parts = shape.problem.items[r].parts
-        for a in range(min(need, fits(r, t)), -1, -1):
-            for p in parts:
-                stock[t][p.sku_id] -= a * p.per_unit
+        uses = shape.uses[d]
+        for a in range(min(need, fits(d, t)), -1, -1):
+            for s, per in uses:
+                stock[t][s] -= a * per
             if a:
-                placed.append((r, shape.order[t], a))
+                placed.append((shape.rigid[d], shape.order[t], a))
             yield from walk(k, t + 1, need - a)
             if a:
                 placed.pop()
-            for p in parts:
-                stock[t][p.sku_id] += a * p.per_unit
+            for s, per in uses:
+                stock[t][s] += a * per
 
     return walk(0, 0, wanted[0][1] if wanted else 0)
 
@@ -178,21 +198,22 @@ def _complete(shape: _Shape, totals: tuple[int, ...], placed: Placement) -> tupl
     problem, items = shape.problem, shape.problem.items
     units: Units = {}
     cost = 0.0
-    left = [dict(row) for row in shape.supply]
+    left = [list(row) for row in shape.supply]
     where = {j: t for t, j in enumerate(shape.order)}
+    index = {sku: s for s, sku in enumerate(shape.skus)}
     for r, j, a in placed:
         units[(r, j)] = a
         cost += a * problem.sites[j].unit[r]
         for p in items[r].parts:
-            left[where[j]][p.sku_id] -= a * p.per_unit
-    fixed: dict[str, list[tuple[int, int]]] = {}
+            left[where[j]][index[p.sku_id]] -= a * p.per_unit
+    fixed: list[list[tuple[int, int]]] = [[] for _ in shape.skus]
     for k, made in zip(shape.kits, totals[len(shape.rigid):], strict=True):
         for c in problem.kits[k].items:
-            fixed.setdefault(items[c].parts[0].sku_id, []).append((c, made * items[c].per_kit))
-    for sku in shape.total:
-        supply = [(j, left[t][sku]) for t, j in enumerate(shape.order) if left[t][sku] > 0]
-        spare = sum(have for _, have in supply) - sum(q for _, q in fixed.get(sku, []))
-        amounts = fixed.get(sku, []) + lightest_first(problem, shape.plain.get(sku, []), spare)
+            fixed[index[items[c].parts[0].sku_id]].append((c, made * items[c].per_kit))
+    for s in range(len(shape.skus)):
+        supply = [(j, row[s]) for j, row in zip(shape.order, left, strict=True) if row[s] > 0]
+        spare = sum(have for _, have in supply) - sum(q for _, q in fixed[s])
+        amounts = fixed[s] + lightest_first(problem, shape.plain[s], spare)
         cost += monge_fill(problem, amounts, supply, units)
     used = {j for (_, j) in units}
     cost += sum(problem.sites[j].fixed for j in used) + problem.split_penalty * max(len(used) - 1, 0)

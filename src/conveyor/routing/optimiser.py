@@ -100,15 +100,15 @@ def _presolve(pricer: Pricer, limit: float, most: int) -> list[int]:
     n = pricer.n
     if most > PRESOLVE_MAX_SITES or n <= most:
         return list(pricer.sites)
-    keep = pricer.price(np.arange(n)[:, None])[0] < limit
+    keep = pricer.price(np.arange(n)[:, None]).cost < limit
     for size in range(2, most + 1):
         sets = _sets(n, size)
         # A set costs at least its fixed costs and splits: price only the others.
         sets = sets[pricer.F[sets].sum(1) + (size - 1) * pricer.S < limit]
         for start in range(0, len(sets), 4096):
             chunk = sets[start : start + 4096]
-            cost, _, _, used = pricer.price_used(chunk)
-            cheap = cost < limit
+            priced = pricer.price(chunk)
+            cheap, used = priced.cost < limit, priced.used
             # A set in which a site ships nothing is priced as the smaller set: it shows nothing
             # about that site. Unless prices are only bounds: then the real plan may need it.
             members = used.T[cheap] if pricer.exact else np.ones((int(cheap.sum()), size), dtype=bool)

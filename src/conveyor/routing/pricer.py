@@ -30,6 +30,36 @@ class Columns:
     exact: bool  # the relaxation prices every set exactly
 
 
+@dataclass(frozen=True, slots=True)
+class Priced:
+    """Prices of B sets."""
+
+    cost: np.ndarray  # [B] never more than a plan shipping from exactly the set costs
+    rank: np.ndarray  # [B] what it likely costs, to order sets by (= cost when Pricer.exact)
+    soft: np.ndarray  # [B] rank with each column left short priced at its cheapest completion
+    missing: np.ndarray  # [B] line units missing (at least)
+    short: np.ndarray  # [column, B] units short
+    used: np.ndarray  # [position, B] the site ships something
+
+    def order(self) -> np.ndarray:
+        """Sets by cost, ties by rank."""
+        return np.lexsort((self.rank, self.cost))
+
+
+@dataclass(frozen=True, slots=True)
+class Scarcity:
+    """SKUs shared within mixed groups, for a bound the per-column relaxation misses: if a set
+    holds `short` units less of a SKU than the lines want, at least short / (most of it one line
+    unit uses) line units stay unshipped, whoever gets the stock."""
+
+    stock: np.ndarray  # [sku, site]
+    demand: np.ndarray  # [sku] units the order's lines want
+    per_line_unit: np.ndarray  # [sku] the most of it one line unit uses
+    group_of_sku: np.ndarray  # [sku] index into the mixed groups
+    line_cols: np.ndarray  # [group, column] the group's columns counted in line units
+    kits: np.ndarray  # [group, kit] the group's split kits
+
+
 def columns(problem: Problem) -> Columns:
     cols: list[list[int]] = []
     by_sku: dict[str, int] = {}
@@ -82,10 +112,13 @@ class Pricer:
         cheapest = np.where(holds, self.rate[:, None] * self.factor[None, :], np.inf).min(0)
         cheapest = np.where(np.isfinite(cheapest), cheapest, 0.0)
         self.least_variable = float((self.ship * cheapest).sum())
-        # Per column, the least one more site charges to ship some of it: the soft price (_soft).
+        # Per column, the least one more site charges to ship some of it: the soft price charges
+        # that for a column left short, which keeps cheap sets that leave something short in a
+        # beam (adding a site to them is often the cheapest way to ship everything).
         reach = np.where(holds, self.F[:, None] + self.S + self.rate[:, None] * self.factor, np.inf).min(0)
         self.completion = np.where(np.isfinite(reach), reach, self.P)
         self.sorted_fixed = np.sort(self.F)
+        self.scarcity = _scarcity(problem, self.sites, cols)
 
     def demand(self, totals: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
         """Units each column wants [m, B] given the sets' total cover [m, B], and kits made per
@@ -106,14 +139,9 @@ class Pricer:
 
     # -- prices ---------------------------------------------------------------------------------
 
-    def price(self, sets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Cost and line units missing of each set (rows of ascending pricer indices)."""
-        cost, missing, _, _ = self.price_used(sets)
-        return cost, missing
-
-    def price_used(self, sets: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """(cost [B], line units missing [B], units short per column [m, B], site ships [L, B]).
-        Works on [column, position in set, set] arrays so the sums run over short axes."""
+    def price(self, sets: np.ndarray) -> Priced:
+        """Price each set (rows of ascending pricer indices). Works on [column, position in set,
+        set] arrays so the sums run over the short axes."""
         idx = sets.T  # [L, B]
         C = self.Ct[:, idx]  # [m, L, B]
         reach = C.cumsum(1)
@@ -124,13 +152,29 @@ class Pricer:
         missing = self._missing(short, made)
         variable = self.factor @ (take * self.rate[idx][None, :, :]).sum(1)
         fixed = (self.F[idx] * used).sum(0) + self.S * np.maximum(used.sum(0) - 1, 0)
-        return fixed + variable + self.P * missing, missing, short, used
+        cost = fixed + variable + self.P * missing
+        rest = fixed + variable
+        soft = rest + self.completion @ (short > 0.5)
+        if self.scarcity is None:
+            return Priced(cost, cost, soft, missing, short, used)
+        # Shared SKUs may run out: more line units go missing than the columns say, and then
+        # what ships (so its variable cost) is unknown: the bound is the penalty alone.
+        missing = self._scarce(missing, short, made, idx)
+        return Priced(np.maximum(cost, self.P * missing), rest + self.P * missing, soft, missing, short, used)
 
-    def soft(self, cost: np.ndarray, missing: np.ndarray, short: np.ndarray) -> np.ndarray:
-        """Cost with each column left short priced at the least one more site would charge to ship
-        it: keeps cheap sets that leave something short in a beam, since adding a site to them is
-        often the cheapest way to ship everything."""
-        return cost - self.P * missing + self.completion @ (short > 0.5)
+    def _scarce(self, missing: np.ndarray, short: np.ndarray, made: list[np.ndarray], idx: np.ndarray) -> np.ndarray:
+        """Line units missing per set, raised where shared SKUs run out (see Scarcity)."""
+        sc = self.scarcity
+        assert sc is not None
+        held = sc.stock[:, idx].sum(1)  # [sku, B]
+        least = np.ceil(np.maximum(sc.demand[:, None] - held, 0.0) / sc.per_line_unit[:, None])
+        floor = np.zeros((sc.line_cols.shape[0], held.shape[1]))
+        np.maximum.at(floor, sc.group_of_sku, least)
+        per_group = sc.line_cols @ short
+        if self.kits:
+            unmade = np.array([qty - k for (_, _, qty), k in zip(self.kits, made, strict=True)])
+            per_group = per_group + sc.kits @ unmade
+        return missing + np.maximum(floor - per_group, 0.0).sum(0)
 
     # -- bounds (valid for every plan, exact or not) ----------------------------------------------
 
@@ -157,6 +201,37 @@ class Pricer:
         second = np.where(self.sorted_fixed[0] == self.F, self.sorted_fixed[min(1, self.n - 1)], self.sorted_fixed[0])
         lb = base + self.F + np.where(alone | (self.n == 1), 0.0, self.S + second)
         return np.flatnonzero(lb < upper - 1e-6)
+
+
+def _scarcity(problem: Problem, sites: Sequence[int], cols: Columns) -> Scarcity | None:
+    mixed = [g for g in problem.groups if g.kind == "mixed"]
+    if not mixed:
+        return None
+    col_of = {i: c for c, idx in enumerate(cols.items) for i in idx}
+    skus: dict[str, int] = {}
+    demand: list[float] = []
+    most: list[float] = []
+    group_of: list[int] = []
+    line_cols = np.zeros((len(mixed), len(cols.items)))
+    kits = np.zeros((len(mixed), len(problem.kits)))
+    for g, group in enumerate(mixed):
+        for i in group.items:
+            item = problem.items[i]
+            if item.kit < 0:
+                line_cols[g, col_of[i]] = 1.0
+            for p in item.parts:  # per line unit: a kit component's per_kit, else per_unit
+                use = item.per_kit if item.kit >= 0 else p.per_unit
+                lines = item.quantity // item.per_kit if item.kit >= 0 else item.quantity
+                s = skus.setdefault(p.sku_id, len(skus))
+                if s == len(demand):
+                    demand.append(0.0), most.append(0.0), group_of.append(g)
+                demand[s] += lines * use
+                most[s] = max(most[s], use)
+        kits[g, list(group.kits)] = 1.0
+    stock = np.array(
+        [[problem.sites[j].candidate.available.get(sku, 0) for j in sites] for sku in skus], dtype=float
+    ).reshape(len(skus), len(sites))
+    return Scarcity(stock, np.array(demand), np.array(most), np.array(group_of), line_cols, kits)
 
 
 def _cover(problem: Problem, sites: Sequence[int], cols: list[list[int]], q: np.ndarray) -> np.ndarray:
