@@ -8,8 +8,8 @@ can beat it, since prices never exceed exact costs.
   1. every single location, then every pair (most orders ship from one or two). A lower bound on
      plans over more sites (Pricer.most_sites) often proves the best of these optimal;
   2. with few locations, every bigger set up to that bound (ENUMERATE); else a beam search
-     growing the best sets one location at a time — by price, and by a "soft" price that charges
-     a short item what one more location would — while the bound says a bigger set can still be
+     growing the best sets one location at a time — by price, and by a "soft" price that lets
+     one more location ship what is short at the cheapest rates — while the bound says a bigger set can still be
      cheaper (there is no fixed limit on the number of locations);
   3. drop/swap moves on the winner when it ships from 3+ locations (LOCAL_ROUNDS);
   4. the guarantee: if the plan still ships fewer line units than the whole candidate set can,
@@ -31,7 +31,10 @@ from conveyor.routing.problem import Allocation, Problem, better, empty_allocati
 BEAM = 4  # sets carried from one size to the next (by price, and as many by soft price)
 ENUMERATE = 600  # up to this many sets of 3+ locations are all priced instead (few locations)
 EXACT_CHECKS = 24  # sets re-priced exactly per batch at most (the price order stops it sooner)
-PATIENCE = 6  # when prices are only bounds: re-pricing stops after this many in a row gain nothing
+PATIENCE = 3  # when prices are only bounds: re-pricing stops after this many in a row gain nothing
+GROW_CHECKS = 1  # the same in the beam and local search, which offer many batches
+REFINE = 32  # with prices that are only bounds, the most likely sets ordered by Pricer.in_turn
+GROW_REFINE = 8  # the same in the beam and local search
 GROW_PATIENCE = 2  # the beam stops after this many sizes in a row with nothing promising
 GROWTH = 8  # best single locations the beam tries adding
 GROWTH_PER_ITEM = 2  # and, per item still short, the cheapest ones holding it (plus one per site)
@@ -48,24 +51,29 @@ class _Incumbent:
         self.seen: set[tuple[int, ...]] = set()
         self.complete = True  # every set offered so far that could win was re-priced
 
-    def offer(self, sets: np.ndarray, priced: Priced) -> None:
+    def offer(self, sets: np.ndarray, priced: Priced, patience: int = PATIENCE, refine: int = REFINE) -> None:
         """Re-price the most promising of `sets` exactly. In price order, a set priced at or above
         the best exact cost cannot win: with exact prices the first one is the answer, so this
-        stops at once. With prices that are only bounds (kits sharing stock), sets go in order of
-        their likely cost instead, skipping those that cannot win, until PATIENCE of them in a row
-        brought nothing (or EXACT_CHECKS did)."""
-        exact = self.pricer.exact
-        order = priced.order() if exact else np.argsort(priced.rank, kind="stable")
+        stops at once. With prices that are only bounds (kits sharing stock), the sets that can
+        still win go in order of a plan each can really ship (Pricer.in_turn, for the REFINE most
+        likely), until PATIENCE in a row brought nothing (or EXACT_CHECKS did)."""
+        if self.pricer.exact:
+            order = priced.order()
+        else:
+            hopeful = np.flatnonzero(priced.cost < self.alloc.cost - 1e-6)
+            order = hopeful[np.argsort(priced.rank[hopeful], kind="stable")[:refine]]
+            if len(order):
+                order = order[np.argsort(self.pricer.in_turn(sets[order]), kind="stable")]
         checks = idle = 0
         for k in order.tolist():
             if priced.cost[k] >= self.alloc.cost - 1e-6:
-                if exact:
+                if self.pricer.exact:
                     return
                 continue
             key = tuple(sets[k].tolist())
             if key in self.seen:
                 continue
-            if checks == EXACT_CHECKS or idle == PATIENCE:
+            if checks == EXACT_CHECKS or idle == patience:
                 self.complete = False
                 return
             checks += 1
@@ -141,7 +149,7 @@ def _grow(pricer: Pricer, best: _Incumbent, beam: np.ndarray, single_rank: np.nd
             return
         priced = pricer.price(sets)
         before = best.cost
-        best.offer(sets, priced)
+        best.offer(sets, priced, GROW_CHECKS, GROW_REFINE)
         busy = priced.used.all(0)  # a set with an idle site is a smaller set, seen already
         rank, soft = np.where(busy, priced.rank, np.inf), np.where(busy, priced.soft, np.inf)
         promising = best.cost < before - 1e-6 or min(rank.min(), soft.min()) < best.cost - 1e-6
@@ -154,7 +162,7 @@ def _growth_sites(pricer: Pricer, per_col: np.ndarray, ranked: np.ndarray, size:
     (one more per site already in the set, since those may be among them)."""
     if pricer.n <= GROWTH + size:
         return np.arange(pricer.n)
-    k = min(GROWTH_PER_ITEM + size, pricer.n - 1)
+    k = min(GROWTH_PER_ITEM + min(size, 2), pricer.n - 1)
     picks = np.argpartition(per_col, k, axis=0)[:k]
     holds = np.isfinite(np.take_along_axis(per_col, picks, axis=0))
     return np.unique(np.concatenate([ranked, picks[holds]]))
@@ -205,7 +213,7 @@ def _local_search(pricer: Pricer, best: _Incumbent, single_rank: np.ndarray) -> 
         before = best.cost
         current = np.array(sorted(where[j] for j in best.alloc.sites_used), dtype=np.int64)
         for sets in _neighbours(current, shortlist):
-            best.offer(sets, pricer.price(sets))
+            best.offer(sets, pricer.price(sets), GROW_CHECKS, GROW_REFINE)
         if best.cost >= before - 1e-6:
             return
 

@@ -20,7 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from conveyor.routing.problem import Problem, units_of
+from conveyor.routing.estimate import fill_in_turn, plan_steps
+from conveyor.routing.problem import Problem
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,8 +36,9 @@ class Priced:
     """Prices of B sets."""
 
     cost: np.ndarray  # [B] never more than a plan shipping from exactly the set costs
-    rank: np.ndarray  # [B] what it likely costs, to order sets by (= cost when Pricer.exact)
-    soft: np.ndarray  # [B] rank with each column left short priced at its cheapest completion
+    rank: np.ndarray  # [B] what it likely costs, to order sets by (= cost when Pricer.exact; with
+    # kits sharing stock, the cost of a plan the set can ship, so never below its exact cost)
+    soft: np.ndarray  # [B] rank with what is short shipped by one more site at the cheapest rates
     missing: np.ndarray  # [B] line units missing (at least)
     short: np.ndarray  # [column, B] units short
     used: np.ndarray  # [position, B] the site ships something
@@ -55,7 +57,7 @@ class Scarcity:
     stock: np.ndarray  # [sku, site]
     demand: np.ndarray  # [sku] units the order's lines want
     per_line_unit: np.ndarray  # [sku] the most of it one line unit uses
-    group_of_sku: np.ndarray  # [sku] index into the mixed groups
+    rows: list[np.ndarray]  # per mixed group: its SKUs' rows
     line_cols: np.ndarray  # [group, column] the group's columns counted in line units
     kits: np.ndarray  # [group, kit] the group's split kits
 
@@ -112,13 +114,15 @@ class Pricer:
         cheapest = np.where(holds, self.rate[:, None] * self.factor[None, :], np.inf).min(0)
         cheapest = np.where(np.isfinite(cheapest), cheapest, 0.0)
         self.least_variable = float((self.ship * cheapest).sum())
-        # Per column, the least one more site charges to ship some of it: the soft price charges
-        # that for a column left short, which keeps cheap sets that leave something short in a
-        # beam (adding a site to them is often the cheapest way to ship everything).
-        reach = np.where(holds, self.F[:, None] + self.S + self.rate[:, None] * self.factor, np.inf).min(0)
-        self.completion = np.where(np.isfinite(reach), reach, self.P)
+        # The soft price completes a set that leaves something short optimistically: one more
+        # site (the cheapest to open) and every missing unit at its cheapest rate. It keeps cheap
+        # sets that are one site away from shipping everything in a beam.
+        self.cheapest_unit = cheapest
+        self.unavoidable = self.q - self.ship
         self.sorted_fixed = np.sort(self.F)
+        self.one_more = float(self.sorted_fixed[0] + self.S) if self.n else 0.0
         self.scarcity = _scarcity(problem, self.sites, cols)
+        self.turns = plan_steps(problem, self.sites, cols.items, self.kits)
 
     def demand(self, totals: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
         """Units each column wants [m, B] given the sets' total cover [m, B], and kits made per
@@ -154,7 +158,8 @@ class Pricer:
         fixed = (self.F[idx] * used).sum(0) + self.S * np.maximum(used.sum(0) - 1, 0)
         cost = fixed + variable + self.P * missing
         rest = fixed + variable
-        soft = rest + self.completion @ (short > 0.5)
+        gap = np.maximum(short - self.unavoidable[:, None], 0.0)  # [m, B] units another site could add
+        soft = rest + self.cheapest_unit @ gap + self.one_more * gap.any(0)
         if self.scarcity is None:
             return Priced(cost, cost, soft, missing, short, used)
         # Shared SKUs may run out: more line units go missing than the columns say, and then
@@ -162,14 +167,32 @@ class Pricer:
         missing = self._scarce(missing, short, made, idx)
         return Priced(np.maximum(cost, self.P * missing), rest + self.P * missing, soft, missing, short, used)
 
+    def in_turn(self, sets: np.ndarray) -> np.ndarray:
+        """Cost of a plan each set can really ship, with the columns of mixed groups filled one
+        after another (routing.estimate): never below the set's exact cost. Slower than price():
+        for the few sets worth ordering precisely."""
+        idx = sets.T
+        C = self.Ct[:, idx]
+        reach = C.cumsum(1)
+        want, made = self.demand(reach[:, -1, :])
+        take = np.minimum(C, np.maximum(want[:, None, :] - (reach - C), 0.0))
+        if self.turns is not None:
+            turn_take, turn_made = fill_in_turn(self.turns, idx, self.q)
+            take[self.turns.cols] = turn_take
+            made = [turn_made.get(k, m) for k, m in enumerate(made)]
+        used = take.any(0)
+        missing = self._missing(self.q[:, None] - take.sum(1), made)
+        variable = self.factor @ (take * self.rate[idx][None, :, :]).sum(1)
+        fixed = (self.F[idx] * used).sum(0) + self.S * np.maximum(used.sum(0) - 1, 0)
+        return fixed + variable + self.P * missing
+
     def _scarce(self, missing: np.ndarray, short: np.ndarray, made: list[np.ndarray], idx: np.ndarray) -> np.ndarray:
         """Line units missing per set, raised where shared SKUs run out (see Scarcity)."""
         sc = self.scarcity
         assert sc is not None
         held = sc.stock[:, idx].sum(1)  # [sku, B]
         least = np.ceil(np.maximum(sc.demand[:, None] - held, 0.0) / sc.per_line_unit[:, None])
-        floor = np.zeros((sc.line_cols.shape[0], held.shape[1]))
-        np.maximum.at(floor, sc.group_of_sku, least)
+        floor = np.stack([least[rows].max(0) for rows in sc.rows])
         per_group = sc.line_cols @ short
         if self.kits:
             unmade = np.array([qty - k for (_, _, qty), k in zip(self.kits, made, strict=True)])
@@ -231,17 +254,18 @@ def _scarcity(problem: Problem, sites: Sequence[int], cols: Columns) -> Scarcity
     stock = np.array(
         [[problem.sites[j].candidate.available.get(sku, 0) for j in sites] for sku in skus], dtype=float
     ).reshape(len(skus), len(sites))
-    return Scarcity(stock, np.array(demand), np.array(most), np.array(group_of), line_cols, kits)
+    rows = [np.flatnonzero(np.array(group_of) == g) for g in range(len(mixed))]
+    return Scarcity(stock, np.array(demand), np.array(most), rows, line_cols, kits)
 
 
 def _cover(problem: Problem, sites: Sequence[int], cols: list[list[int]], q: np.ndarray) -> np.ndarray:
     """[site, column] units a site could ship of each column on its own (capped at its demand)."""
     rows = problem.cover_rows
-    if all(len(idx) == 1 for idx in cols):
-        return np.array([rows[j] for j in sites], dtype=float).reshape(len(sites), len(cols))
-    out = np.empty((len(sites), len(cols)))
+    first = np.array([rows[j] for j in sites], dtype=float).reshape(len(sites), len(problem.items))
+    out = first[:, [idx[0] for idx in cols]]
     for c, idx in enumerate(cols):
-        item = problem.items[idx[0]]
-        for t, j in enumerate(sites):
-            out[t, c] = units_of(problem.sites[j].candidate.available, item, int(q[c]))
+        if len(idx) > 1:  # plain items of one SKU: its stock, up to their summed demand
+            sku = problem.items[idx[0]].parts[0].sku_id
+            have = [problem.sites[j].candidate.available.get(sku, 0) for j in sites]
+            out[:, c] = np.minimum(have, q[c])
     return out

@@ -181,7 +181,20 @@ def _cover_rows(sites: Sequence[Site], items: Sequence[Item]) -> list[list[int]]
             [have if (have := get(sku, 0)) < q else q for sku, q in need]
             for get in [s.candidate.available.get for s in sites]
         ]
-    return [[units_of(s.candidate.available, it, it.quantity) for it in items] for s in sites]
+    shapes = [(it.quantity, [(p.sku_id, p.per_unit) for p in it.parts]) for it in items]
+    out = []
+    for s in sites:
+        get = s.candidate.available.get
+        row = []
+        for q, parts in shapes:
+            units = q
+            for sku, per in parts:
+                have = get(sku, 0) // per
+                if have < units:
+                    units = have
+            row.append(units if units > 0 else 0)
+        out.append(row)
+    return out
 
 
 def units_of(stock: dict[str, int], item: Item, cap: int) -> int:
