@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, fields
 from datetime import date
 from functools import lru_cache
+from typing import Any
 
 from conveyor.routing.geo import GeoDistance, distance, locate
 from conveyor.routing.model import Candidate, Plan, RoutingRequest
@@ -34,7 +35,9 @@ class CostModel:
     @classmethod
     def from_dict(cls, data: dict | None) -> CostModel:
         names = {f.name for f in fields(cls)}
-        clean = {k: (tuple(v) if isinstance(v, list) else v) for k, v in (data or {}).items() if k in names}
+        clean: dict[str, Any] = {
+            k: (tuple(v) if isinstance(v, list) else v) for k, v in (data or {}).items() if k in names
+        }
         return cls(**clean)
 
     def to_dict(self) -> dict:
@@ -116,7 +119,7 @@ def plan_cost(
     kg: dict[str, float] = {}
     for a in plan.assignments:
         line = lines[a.line_id]
-        per_unit = line.weight_grams
+        per_unit = float(line.weight_grams)
         if a.sku_id is not None:  # component units of a split kit: their share of the kit weight
             per_unit = line.weight_grams / sum(c.per_unit for c in line.components)
         kg[a.location_id] = kg.get(a.location_id, 0.0) + per_unit * a.quantity / 1000.0

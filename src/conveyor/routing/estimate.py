@@ -42,13 +42,13 @@ def plan_steps(problem: Problem, sites: list[int], items_of: list[list[int]],
     if not mixed:
         return None
     rows: dict[str, int] = {}
-    col_of = {i: c for c, idx in enumerate(items_of) for i in idx}
 
     def parts(c: int) -> list[tuple[int, float]]:
         item = problem.items[items_of[c][0]]
         return [(rows.setdefault(p.sku_id, len(rows)), float(p.per_unit)) for p in item.parts]
 
-    rigid, plain = [], []
+    rigid: list[int] = []
+    plain: list[int] = []
     for c, idx in enumerate(items_of):
         item = problem.items[idx[0]]
         if idx[0] in mixed and item.kit < 0:

@@ -247,7 +247,9 @@ def _scarcity(problem: Problem, sites: Sequence[int], cols: Columns) -> Scarcity
                 lines = item.quantity // item.per_kit if item.kit >= 0 else item.quantity
                 s = skus.setdefault(p.sku_id, len(skus))
                 if s == len(demand):
-                    demand.append(0.0), most.append(0.0), group_of.append(g)
+                    demand.append(0.0)
+                    most.append(0.0)
+                    group_of.append(g)
                 demand[s] += lines * use
                 most[s] = max(most[s], use)
         kits[g, list(group.kits)] = 1.0
