@@ -43,7 +43,7 @@ def short_reason(problem: Problem, i: int, missing: int) -> str:
     what = "kit" if len(item.parts) > 1 else item.parts[0].sku_id
     if not problem.sites:
         return "no eligible location"
-    total = int(problem.cover[:, i].sum())
+    total = problem.available(i)
     if total == 0 and len(item.parts) > 1 and all(_in_stock_somewhere(problem, p.sku_id) for p in item.parts):
         return "no eligible location holds a whole kit (its components ship together; allow_split is off)"
     if total == 0:
@@ -57,10 +57,10 @@ def short_reason(problem: Problem, i: int, missing: int) -> str:
 def _kit_reason(problem: Problem, comps: tuple[int, ...], wanted: int, missing: int) -> str:
     if not problem.sites:
         return "no eligible location"
-    absent = [problem.items[c].sku_id for c in comps if int(problem.cover[:, c].sum()) == 0]
+    absent = [problem.items[c].sku_id for c in comps if problem.available(c) == 0]
     if absent:
         return f"no eligible location has component {', '.join(str(s) for s in absent)} in stock"
-    makeable = min(int(problem.cover[:, c].sum()) // problem.items[c].per_kit for c in comps)
+    makeable = min(problem.available(c) // problem.items[c].per_kit for c in comps)
     if makeable < wanted:
         return f"only {makeable} of {wanted} kit(s) can be made from the components at eligible locations"
     return f"{missing} kit(s) compete for the same stock as other lines of this order"

@@ -35,7 +35,7 @@ PATIENCE = 3  # when prices are only bounds: re-pricing stops after this many in
 GROW_CHECKS = 1  # the same in the beam and local search, which offer many batches
 REFINE = 32  # with prices that are only bounds, the most likely sets ordered by Pricer.in_turn
 GROW_REFINE = 8  # the same in the beam and local search
-GROW_PATIENCE = 2  # the beam stops after this many sizes in a row with nothing promising
+GROW_PATIENCE = 1  # the beam stops after this many sizes in a row with nothing promising
 GROWTH = 8  # best single locations the beam tries adding
 GROWTH_PER_ITEM = 2  # and, per item still short, the cheapest ones holding it (plus one per site)
 LOCAL_ROUNDS = 2  # drop/swap rounds on a winner of 3+ locations
@@ -62,8 +62,8 @@ class _Incumbent:
         else:
             hopeful = np.flatnonzero(priced.cost < self.alloc.cost - 1e-6)
             order = hopeful[np.argsort(priced.rank[hopeful], kind="stable")[:refine]]
-            if len(order):
-                order = order[np.argsort(self.pricer.in_turn(sets[order]), kind="stable")]
+            if len(order) > patience:  # else all of them are re-priced anyway: no need to order
+                order = order[np.argsort(self.pricer.in_turn(sets, priced, order), kind="stable")]
         checks = idle = 0
         for k in order.tolist():
             if priced.cost[k] >= self.alloc.cost - 1e-6:

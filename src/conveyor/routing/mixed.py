@@ -33,44 +33,66 @@ STEPS = 2000  # steps of the placement search per level of line units (then the 
 
 
 @dataclass(slots=True)
-class _Shape:
-    """The group on the chosen sites, with SKUs as indices (this runs inside the search)."""
+class _Layout:
+    """What a mixed group needs, with SKUs as indices: the same for every set of sites."""
 
-    problem: Problem
-    order: Sequence[int]
     rigid: list[int] = field(default_factory=list)
     kits: list[int] = field(default_factory=list)
     skus: list[str] = field(default_factory=list)
     uses: list[list[tuple[int, int]]] = field(default_factory=list)  # per dimension: (sku, per unit)
     plain: list[list[int]] = field(default_factory=list)  # per SKU: its plain items
     demand: list[int] = field(default_factory=list)  # per SKU: what its plain items want
+
+    @classmethod
+    def of(cls, problem: Problem, group: Group) -> _Layout:
+        found = problem.cache.get(group)
+        if found is not None:
+            return found
+        items = problem.items
+        layout = cls(kits=list(group.kits))
+        index: dict[str, int] = {}
+        for i in group.items:
+            for p in items[i].parts:
+                index.setdefault(p.sku_id, len(index))
+        layout.skus = list(index)
+        layout.plain = [[] for _ in index]
+        for i in group.items:
+            item = items[i]
+            if item.plain:
+                layout.plain[index[item.parts[0].sku_id]].append(i)
+            elif item.kit < 0:
+                layout.rigid.append(i)
+                layout.uses.append([(index[p.sku_id], p.per_unit) for p in item.parts])
+        for k in layout.kits:
+            layout.uses.append([(index[items[c].parts[0].sku_id], items[c].per_kit) for c in problem.kits[k].items])
+        layout.demand = [sum(items[i].quantity for i in idx) for idx in layout.plain]
+        problem.cache[group] = layout
+        return layout
+
+
+@dataclass(slots=True)
+class _Shape:
+    """The group on the chosen sites (this runs inside the search)."""
+
+    problem: Problem
+    order: Sequence[int]
+    rigid: list[int]
+    kits: list[int]
+    skus: list[str]
+    uses: list[list[tuple[int, int]]]
+    plain: list[list[int]]
+    demand: list[int]
     supply: list[list[int]] = field(default_factory=list)  # per site of `order`, per SKU
     total: list[int] = field(default_factory=list)  # per SKU
 
     @classmethod
     def of(cls, problem: Problem, group: Group, order: Sequence[int]) -> _Shape:
-        items = problem.items
-        shape = cls(problem, order, kits=list(group.kits))
-        index: dict[str, int] = {}
-        for i in group.items:
-            for p in items[i].parts:
-                index.setdefault(p.sku_id, len(index))
-        shape.skus = list(index)
-        shape.plain = [[] for _ in index]
-        for i in group.items:
-            item = items[i]
-            if item.plain:
-                shape.plain[index[item.parts[0].sku_id]].append(i)
-            elif item.kit < 0:
-                shape.rigid.append(i)
-                shape.uses.append([(index[p.sku_id], p.per_unit) for p in item.parts])
-        for k in shape.kits:
-            shape.uses.append([(index[items[c].parts[0].sku_id], items[c].per_kit) for c in problem.kits[k].items])
-        shape.demand = [sum(items[i].quantity for i in idx) for idx in shape.plain]
+        lay = _Layout.of(problem, group)
+        shape = cls(problem, order, lay.rigid, lay.kits, lay.skus, lay.uses, lay.plain, lay.demand)
         for j in order:
             get = problem.sites[j].candidate.available.get
             shape.supply.append([get(sku, 0) for sku in shape.skus])
-        shape.total = [sum(col) for col in zip(*shape.supply, strict=True)] if order else [0] * len(index)
+        shape.total = [sum(col) for col in zip(*shape.supply, strict=True)] if order else [0] * len(shape.skus)
         return shape
 
 

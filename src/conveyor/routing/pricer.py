@@ -42,6 +42,8 @@ class Priced:
     missing: np.ndarray  # [B] line units missing (at least)
     short: np.ndarray  # [column, B] units short
     used: np.ndarray  # [position, B] the site ships something
+    take: np.ndarray  # [column, position, B] units each column takes there
+    made: list[np.ndarray]  # per split kit: [B] whole kits made
 
     def order(self) -> np.ndarray:
         """Sets by cost, ties by rank."""
@@ -104,9 +106,9 @@ class Pricer:
         self.F = problem.fixed_vector()[self.sites]
         self.rate = np.array([problem.sites[j].rate for j in self.sites], dtype=float)
         self.P, self.S = problem.short_penalty, problem.split_penalty
-        self.line_cols = np.ones(len(self.q), dtype=bool)  # columns counted in line units
+        self.line_weights = np.ones(len(self.q))  # columns counted in line units (not kit parts)
         for idx, _, _ in self.kits:
-            self.line_cols[idx] = False
+            self.line_weights[idx] = 0.0
         demand, kits = self.demand(self.C.sum(0)[:, None])
         self.ship = demand[:, 0]  # per column: the most any plan ships
         self.least_missing = float(self._missing(self.q[:, None] - self.ship[:, None], kits)[0])
@@ -125,8 +127,11 @@ class Pricer:
         self.turns = plan_steps(problem, self.sites, cols.items, self.kits)
 
     def demand(self, totals: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
-        """Units each column wants [m, B] given the sets' total cover [m, B], and kits made per
-        kit [B]: a split kit's components want exactly what makes whole kits."""
+        """Units each column ships [m, B] given the sets' total cover [m, B] (filling cheapest
+        first, a set ships all it wants or all it has), and kits made per split kit [B]: a split
+        kit's components want exactly what makes whole kits."""
+        if not self.kits:
+            return np.minimum(self.q[:, None], totals), []
         want = np.repeat(self.q[:, None], totals.shape[1], axis=1)
         made = []
         for idx, per, qty in self.kits:
@@ -136,55 +141,62 @@ class Pricer:
         return np.minimum(want, totals), made
 
     def _missing(self, short: np.ndarray, made: list[np.ndarray]) -> np.ndarray:
-        missing = short[self.line_cols].sum(0)
+        missing = self.line_weights @ short
         for (_, _, qty), k in zip(self.kits, made, strict=True):
             missing = missing + (qty - k)
         return missing
 
     # -- prices ---------------------------------------------------------------------------------
 
+    def _fill(self, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+        """Units each column takes at each position [m, L, B] (cheapest sites first), units it
+        ships [m, B], kits made."""
+        C = self.Ct[:, idx]  # [m, L, B]
+        reach = C.cumsum(1)
+        shipped, made = self.demand(reach[:, -1, :])
+        return np.minimum(C, np.maximum(shipped[:, None, :] - (reach - C), 0.0)), shipped, made
+
+    def _rest(self, idx: np.ndarray, take: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Fixed costs, splits and variable cost of each set [B]; which sites ship [L, B]."""
+        m, size, count = take.shape
+        used = take.any(0)
+        per_site = (self.factor @ take.reshape(m, -1)).reshape(size, count)  # item factor shipped
+        variable = (per_site * self.rate[idx]).sum(0)
+        fixed = (self.F[idx] * used).sum(0) + self.S * np.maximum(used.sum(0) - 1, 0)
+        return fixed + variable, used
+
     def price(self, sets: np.ndarray) -> Priced:
         """Price each set (rows of ascending pricer indices). Works on [column, position in set,
         set] arrays so the sums run over the short axes."""
         idx = sets.T  # [L, B]
-        C = self.Ct[:, idx]  # [m, L, B]
-        reach = C.cumsum(1)
-        want, made = self.demand(reach[:, -1, :])
-        take = np.minimum(C, np.maximum(want[:, None, :] - (reach - C), 0.0))
-        used = take.any(0)  # [L, B]
-        short = self.q[:, None] - take.sum(1)
+        take, shipped, made = self._fill(idx)
+        rest, used = self._rest(idx, take)
+        short = self.q[:, None] - shipped
         missing = self._missing(short, made)
-        variable = self.factor @ (take * self.rate[idx][None, :, :]).sum(1)
-        fixed = (self.F[idx] * used).sum(0) + self.S * np.maximum(used.sum(0) - 1, 0)
-        cost = fixed + variable + self.P * missing
-        rest = fixed + variable
+        cost = rest + self.P * missing
         gap = np.maximum(short - self.unavoidable[:, None], 0.0)  # [m, B] units another site could add
         soft = rest + self.cheapest_unit @ gap + self.one_more * gap.any(0)
         if self.scarcity is None:
-            return Priced(cost, cost, soft, missing, short, used)
+            return Priced(cost, cost, soft, missing, short, used, take, made)
         # Shared SKUs may run out: more line units go missing than the columns say, and then
         # what ships (so its variable cost) is unknown: the bound is the penalty alone.
         missing = self._scarce(missing, short, made, idx)
-        return Priced(np.maximum(cost, self.P * missing), rest + self.P * missing, soft, missing, short, used)
+        rank = rest + self.P * missing
+        return Priced(np.maximum(cost, self.P * missing), rank, soft, missing, short, used, take, made)
 
-    def in_turn(self, sets: np.ndarray) -> np.ndarray:
-        """Cost of a plan each set can really ship, with the columns of mixed groups filled one
-        after another (routing.estimate): never below the set's exact cost. Slower than price():
-        for the few sets worth ordering precisely."""
-        idx = sets.T
-        C = self.Ct[:, idx]
-        reach = C.cumsum(1)
-        want, made = self.demand(reach[:, -1, :])
-        take = np.minimum(C, np.maximum(want[:, None, :] - (reach - C), 0.0))
+    def in_turn(self, sets: np.ndarray, priced: Priced, rows: np.ndarray) -> np.ndarray:
+        """Cost of a plan each of sets[rows] can really ship, with the columns of mixed groups
+        filled one after another (routing.estimate): never below the set's exact cost. Slower
+        than price(): for the few sets worth ordering precisely."""
+        idx = sets[rows].T
+        take = priced.take[:, :, rows]
+        made = [k[rows] for k in priced.made]
         if self.turns is not None:
             turn_take, turn_made = fill_in_turn(self.turns, idx, self.q)
             take[self.turns.cols] = turn_take
             made = [turn_made.get(k, m) for k, m in enumerate(made)]
-        used = take.any(0)
-        missing = self._missing(self.q[:, None] - take.sum(1), made)
-        variable = self.factor @ (take * self.rate[idx][None, :, :]).sum(1)
-        fixed = (self.F[idx] * used).sum(0) + self.S * np.maximum(used.sum(0) - 1, 0)
-        return fixed + variable + self.P * missing
+        rest, _ = self._rest(idx, take)
+        return rest + self.P * self._missing(self.q[:, None] - take.sum(1), made)
 
     def _scarce(self, missing: np.ndarray, short: np.ndarray, made: list[np.ndarray], idx: np.ndarray) -> np.ndarray:
         """Line units missing per set, raised where shared SKUs run out (see Scarcity)."""
@@ -192,7 +204,7 @@ class Pricer:
         assert sc is not None
         held = sc.stock[:, idx].sum(1)  # [sku, B]
         least = np.ceil(np.maximum(sc.demand[:, None] - held, 0.0) / sc.per_line_unit[:, None])
-        floor = np.stack([least[rows].max(0) for rows in sc.rows])
+        floor = least.max(0)[None, :] if len(sc.rows) == 1 else np.stack([least[rows].max(0) for rows in sc.rows])
         per_group = sc.line_cols @ short
         if self.kits:
             unmade = np.array([qty - k for (_, _, qty), k in zip(self.kits, made, strict=True)])

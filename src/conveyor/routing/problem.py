@@ -86,11 +86,10 @@ class Problem:
     kits: list[Kit] = field(init=False)
     groups: list[Group] = field(init=False)
     cover_rows: list[list[int]] = field(init=False)  # [site][item] units a site could ship alone
-    cover: np.ndarray = field(init=False)  # the same as an array
-    need: np.ndarray = field(init=False)  # [item] units wanted
     fill_rank: list[int] = field(init=False)  # per site: its place in the cheapest-rate-first order
     short_penalty: float = field(init=False)
     wanted: int = field(init=False)  # line units wanted
+    cache: dict = field(init=False, default_factory=dict)  # per-problem memo for the fill code
 
     def __post_init__(self) -> None:
         if self.factors is None:
@@ -100,18 +99,20 @@ class Problem:
         self.kits = _kits(self.items)
         self.groups = _groups(self.items, self.kits)
         self.cover_rows = _cover_rows(self.sites, self.items)
-        self.cover = np.array(self.cover_rows, dtype=np.int64).reshape(len(self.sites), len(self.items))
-        self.need = np.array([it.quantity for it in self.items], dtype=np.int64)
         order = sorted(range(len(self.sites)), key=lambda j: self.sites[j].rate)
         self.fill_rank = [0] * len(self.sites)
         for rank, j in enumerate(order):
             self.fill_rank[j] = rank
         # Cost per line unit left unshipped: more than the dearest plan could cost, so every
         # strategy ships as many line units as it can before it looks at cost.
-        dearest = sum(it.quantity * max((s.unit[i] for s in self.sites), default=0.0)
-                      for i, it in enumerate(self.items))
+        top_rate = max((s.rate for s in self.sites), default=0.0)
+        dearest = top_rate * sum(it.quantity * f for it, f in zip(self.items, self.factors, strict=True))
         self.short_penalty = sum(s.fixed + self.split_penalty for s in self.sites) + dearest + 1.0
         self.wanted = sum(it.quantity for it in self.items if it.kit < 0) + sum(k.quantity for k in self.kits)
+
+    def available(self, i: int) -> int:
+        """Units of item i all sites could ship, each on its own (shared stock counted twice)."""
+        return sum(row[i] for row in self.cover_rows)
 
     def unit_matrix(self) -> np.ndarray:
         return np.array([s.unit for s in self.sites], dtype=float).reshape(len(self.sites), len(self.items))

@@ -144,7 +144,7 @@ def nearest(
     problem = Problem(items, sites, factors=[1.0] * len(items))
     alloc = None
     for j in range(len(sites)):
-        if problem.cover[j].sum() == problem.need.sum():
+        if sum(problem.cover_rows[j]) == sum(it.quantity for it in items):
             trial = allocate(problem, [j])
             if not trial.missing:  # re-checked: lines may share a SKU
                 alloc = trial
