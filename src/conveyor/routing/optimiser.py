@@ -182,36 +182,27 @@ class _Model:
         rows: list[int] = []
         cols: list[int] = []
         vals: list[float] = []
-        lo: list[float] = []
-        hi: list[float] = []
+
+        def add(row: int, col: int, val: float) -> None:
+            rows.append(row)
+            cols.append(col)
+            vals.append(val)
+
         n_items, n_pairs = len(p.items), len(self.pairs)
         for i, item in enumerate(p.items):
             if item.kit < 0:  # shipped + short = need
-                rows.append(i)
-                cols.append(self.col_s[i])
-                vals.append(1.0)
-                lo.append(item.quantity)
-                hi.append(item.quantity)
+                add(i, self.col_s[i], 1.0)
             else:  # shipped - per_kit x kits = 0
-                rows.append(i)
-                cols.append(self.k0 + item.kit)
-                vals.append(-float(item.per_kit))
-                lo.append(0.0)
-                hi.append(0.0)
+                add(i, self.k0 + item.kit, -float(item.per_kit))
+        lo = [float(it.quantity if it.kit < 0 else 0) for it in p.items]
+        hi = list(lo)
         stock_rows: dict[tuple[int, str], int] = {}
         for k, (i, j) in enumerate(self.pairs):
-            rows.append(i)
-            cols.append(k)
-            vals.append(1.0)
-            link = n_items + k  # x_ij - cap * y_j <= 0
-            rows += [link, link]
-            cols += [k, self.col_y[j]]
-            vals += [1.0, -float(p.cover_rows[j][i])]
+            add(i, k, 1.0)
+            add(n_items + k, k, 1.0)  # x_ij - cap * y_j <= 0
+            add(n_items + k, self.col_y[j], -float(p.cover_rows[j][i]))
             for part in p.items[i].parts:
-                r = stock_rows.setdefault((j, part.sku_id), n_items + n_pairs + len(stock_rows))
-                rows.append(r)
-                cols.append(k)
-                vals.append(float(part.per_unit))
+                add(stock_rows.setdefault((j, part.sku_id), n_items + n_pairs + len(stock_rows)), k, part.per_unit)
         lo += [-np.inf] * (n_pairs + len(stock_rows))
         hi += [0.0] * n_pairs
         hi += [float(p.sites[j].candidate.available.get(sku, 0)) for (j, sku) in stock_rows]
