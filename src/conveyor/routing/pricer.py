@@ -159,7 +159,7 @@ class Pricer:
     def _rest(self, idx: np.ndarray, take: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Fixed costs, splits and variable cost of each set [B]; which sites ship [L, B]."""
         m, size, count = take.shape
-        used: np.ndarray = take.any(0)
+        used = np.any(take, axis=0)
         per_site = (self.factor @ take.reshape(m, -1)).reshape(size, count)  # item factor shipped
         variable = (per_site * self.rate[idx]).sum(0)
         fixed = (self.F[idx] * used).sum(0) + self.S * np.maximum(used.sum(0) - 1, 0)
