@@ -50,10 +50,14 @@ def solve(problem: Problem, time_limit: float = TIME_LIMIT_S, upper: float | Non
     return out.alloc if out.proven else None
 
 
-def run(problem: Problem, time_limit: float = TIME_LIMIT_S, upper: float | None = None) -> Outcome:
-    """`upper`: the cost of a plan already found (the heuristic's), if any. It lets a presolve
-    drop every site that cannot be part of a cheaper plan (see `_presolve`) and bound the number of
-    sites and the objective: the branch and bound then runs on a handful of sites."""
+def run(
+    problem: Problem, time_limit: float = TIME_LIMIT_S, upper: float | None = None, missing: int | None = None
+) -> Outcome:
+    """`upper`: the cost of a plan already found (the heuristic's), if any, and `missing` the line
+    units it leaves unshipped. They let a presolve drop every site that cannot be part of a
+    cheaper plan (see `_presolve`) and bound the number of sites, the objective and the units
+    shipped: the branch and bound then runs on a handful of sites, and its relaxation cannot trade
+    units for cost."""
     rows = problem.cover_rows
     sites = [j for j in range(len(problem.sites)) if any(rows[j])]
     if not sites:
@@ -63,8 +67,8 @@ def run(problem: Problem, time_limit: float = TIME_LIMIT_S, upper: float | None 
     if upper is not None:
         pricer = Pricer(problem, sites)
         kept = [pricer.sites[t] for t in pricer.bound_sites(limit)]
-        if not kept:
-            return Outcome(None, False)  # cannot happen with a true upper bound: let the caller fall back
+        if not kept:  # every plan shipping anything costs more than the known one, which ships nothing
+            return Outcome(empty_allocation(problem), True)
         pricer = Pricer(problem, kept)
         count = (pricer.fewest_sites(), pricer.most_sites(limit))
         sites = _presolve(pricer, limit, count[1])
@@ -72,6 +76,8 @@ def run(problem: Problem, time_limit: float = TIME_LIMIT_S, upper: float | None 
     constraints = model.constraints()
     if count is not None:
         constraints += model.limits(count, limit)
+    if missing is not None:
+        constraints.append(model.at_most_missing(missing))
     try:
         res = milp(
             model.objective(),
@@ -220,6 +226,15 @@ class _Model:
             LinearConstraint(ones[None, :], count[0], count[1]),
             LinearConstraint(self.objective()[None, :], -np.inf, limit - self.offset()),
         ]
+
+    def at_most_missing(self, missing: int) -> LinearConstraint:
+        """sum s_i + sum (q_l - k_l) <= missing: no fewer line units than a known plan ships."""
+        from scipy.optimize import LinearConstraint
+
+        row = np.zeros(self.size)
+        row[self.s0 : self.k0] = 1.0
+        row[self.k0 :] = -1.0
+        return LinearConstraint(row[None, :], -np.inf, missing - sum(k.quantity for k in self.p.kits))
 
     def allocation(self, x: np.ndarray) -> Allocation | None:
         units = {(i, j): int(x[k]) for k, (i, j) in enumerate(self.pairs) if x[k] > 0}

@@ -226,7 +226,10 @@ class Pricer:
         return max(1, int((bound < upper - 1e-6).sum()))
 
     def fewest_sites(self) -> int:
-        """1 if some site alone could ship what every plan must, else 2."""
+        """0 if no plan ships anything (kits no site set can make), else 1 if some site alone
+        could ship what every plan must, else 2."""
+        if not self.ship.any():
+            return 0
         return 1 if bool((self.ship[None, :] - 1e-9 <= self.C).all(1).any()) else 2
 
     def bound_sites(self, upper: float) -> np.ndarray:

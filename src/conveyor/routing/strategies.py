@@ -197,7 +197,7 @@ def optimal(
     # The heuristic's plan bounds the solver's search (see optimiser.solve) and is the answer
     # when the solver proves nothing in time.
     quick = heuristic.search(problem)
-    out = optimiser.run(problem, time_limit, upper=quick.cost)
+    out = optimiser.run(problem, time_limit, upper=quick.cost, missing=quick.missing)
     alloc = quick if out.alloc is None or better(quick, out.alloc) else out.alloc
     if out.proven:
         extra = "proven optimal"
