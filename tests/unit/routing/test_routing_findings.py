@@ -149,3 +149,11 @@ def test_heavier_line_gets_the_cheaper_location_when_lines_share_a_sku():
     plan = lowest_cost(request, cands)
     assert shipped(plan, "NWK") == {"l2": 2}
     assert_matches_reference(plan, request, cands, brute_force(request, cands))
+
+
+def test_optimal_proves_that_shipping_nothing_is_best_when_no_whole_kit_can_be_made():
+    # Components exist, but never enough for one kit: nothing ships, and that is provably optimal.
+    cands = [loc("NY", NYC, {"X": 1}), loc("NWK", NEWARK, {"X": 2})]
+    plan = optimal(order(kit("k1", 1, {"X": 1, "Y": 1}, allow_split=True)), cands)
+    assert not plan.assignments and plan.short == {"k1": 1}
+    assert "proven optimal" in plan.summary and "no eligible location has component Y" in plan.short_reasons["k1"]
