@@ -15,7 +15,8 @@ optimum in % (mean, p95, max). `optimal` must show 0 everywhere; "timeouts" coun
 
 Speed: decision CPU time (time.thread_time of the routing thread, so other processes on a shared
 machine do not count) of `lowest_cost` and `optimal` at 4, 15 and 50 locations, 5 lines ("metro"
-orders); `--repeat N` routes every order N times and keeps the fastest (filters out most of what
+orders; `--speed-family classic` for the original generator, 1-5 lines); `--families ""` skips
+the quality runs; `--repeat N` routes every order N times and keeps the fastest (filters out most of what
 other processes on the same cores add to CPU time: caches, frequency).
 """
 
@@ -92,10 +93,13 @@ def report_quality(family: str, tallies: dict[str, Tally], orders: int, unsolved
         )
 
 
-def speed(locations: int, orders: int, seed: int, repeat: int) -> dict[str, np.ndarray]:
+def speed(family: str, locations: int, orders: int, seed: int, repeat: int) -> dict[str, np.ndarray]:
     rng = random.Random(seed)
     zips = destinations(rng)
-    cases = [metro(rng, zips, locations, 5) for _ in range(orders)]
+    if family == "metro":
+        cases = [metro(rng, zips, locations, 5) for _ in range(orders)]
+    else:
+        cases = [FAMILIES[family](rng, zips, locations) for _ in range(orders)]
     out = {}
     for name in ("lowest_cost", "optimal"):
         times = []
@@ -117,24 +121,28 @@ def main() -> None:
     parser.add_argument("--families", default=",".join(FAMILIES), help="comma-separated family names")
     parser.add_argument("--speed-orders", type=int, default=1000, help="orders per location count (speed)")
     parser.add_argument("--repeat", type=int, default=1, help="route each order N times, keep the fastest")
+    parser.add_argument("--speed-family", default="metro", help="family timed (metro: always 5 lines)")
     args = parser.parse_args()
     warm_up(optimiser=True)
     _warm()
     overall: dict[str, Tally] = {name: Tally() for name in ORDER}
-    for n, family in enumerate(f for f in args.families.split(",") if f):
-        tallies, unsolved = quality(family, args.orders, args.seed + n)
+    families = [f for f in args.families.split(",") if f]
+    for family in families:
+        tallies, unsolved = quality(family, args.orders, args.seed + list(FAMILIES).index(family))
         report_quality(family, tallies, args.orders, unsolved)
         for name, t in tallies.items():
             o = overall[name]
             o.gaps += t.gaps
             o.fewer_units, o.more_units, o.timeouts = (
                 o.fewer_units + t.fewer_units, o.more_units + t.more_units, o.timeouts + t.timeouts)
-    report_quality("all families", overall, 0, 0)
+    if families:
+        report_quality("all families", overall, args.orders * len(families), 0)
     if args.speed_orders:
-        print("\ndecision CPU ms (metro orders, 5 lines)")
+        print(f"\ndecision CPU ms ({args.speed_family} orders{', 5 lines' if args.speed_family == 'metro' else ''})")
         print(f"{'locations':<10}{'strategy':<14}{'p50':>8}{'p99':>8}{'max':>8}")
         for n, locations in enumerate((4, 15, 50)):
-            for name, ms in speed(locations, args.speed_orders, args.seed + 100 + n, max(args.repeat, 1)).items():
+            timed = speed(args.speed_family, locations, args.speed_orders, args.seed + 100 + n, max(args.repeat, 1))
+            for name, ms in timed.items():
                 p50, p99 = np.percentile(ms, 50), np.percentile(ms, 99)
                 print(f"{locations:<10}{name:<14}{p50:>8.3f}{p99:>8.3f}{ms.max():>8.2f}")
 
