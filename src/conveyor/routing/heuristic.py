@@ -9,8 +9,8 @@ can beat it, since prices never exceed exact costs.
      plans over more sites (Pricer.most_sites) often proves the best of these optimal;
   2. with few locations, every bigger set up to that bound (ENUMERATE); else a beam search
      growing the best sets one location at a time — by price, and by a "soft" price that lets
-     one more location ship what is short at the cheapest rates — while the bound says a bigger set can still be
-     cheaper (there is no fixed limit on the number of locations);
+     one more location ship what is short at the cheapest rates — while the bound says a bigger
+     set can still be cheaper and some set still looks it (no fixed limit on locations);
   3. drop/swap moves on the winner when it ships from 3+ locations (LOCAL_ROUNDS);
   4. the guarantee: if the plan still ships fewer line units than the whole candidate set can,
      the fill of every location is pruned to the sites worth their fixed (and late) costs.
@@ -32,12 +32,12 @@ BEAM = 4  # sets carried from one size to the next (by price, and as many by sof
 ENUMERATE = 600  # up to this many sets of 3+ locations are all priced instead (few locations)
 EXACT_CHECKS = 24  # sets re-priced exactly per batch at most (the price order stops it sooner)
 PATIENCE = 3  # when prices are only bounds: re-pricing stops after this many in a row gain nothing
-GROW_CHECKS = 1  # the same in the beam and local search, which offer many batches
+GROW_CHECKS = 1  # PATIENCE in the beam and local search, which offer many batches
 REFINE = 32  # with prices that are only bounds, the most likely sets ordered by Pricer.in_turn
-GROW_REFINE = 8  # the same in the beam and local search
+GROW_REFINE = 8  # REFINE in the beam and local search
 GROW_PATIENCE = 1  # the beam stops after this many sizes in a row with nothing promising
 GROWTH = 8  # best single locations the beam tries adding
-GROWTH_PER_ITEM = 2  # and, per item still short, the cheapest ones holding it (plus one per site)
+GROWTH_PER_ITEM = 2  # and per item the cheapest holding it (one more per site in the set, up to two)
 LOCAL_ROUNDS = 2  # drop/swap rounds on a winner of 3+ locations
 SHORTLIST = 12  # locations tried in swap moves
 
