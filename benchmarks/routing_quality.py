@@ -1,18 +1,23 @@
-"""Routing quality benchmark: how far each strategy's plans are from the exact optimum of the cost
-model, how many parcels they make, and how long they take to decide.
+"""Routing quality and speed benchmark: how far each strategy's plans are from the exact optimum of
+the cost model on hard order families, and how long `lowest_cost` takes to decide.
 
-    .venv/bin/python benchmarks/routing_quality.py [--orders N] [--seed S]
+    .venv/bin/python benchmarks/routing_quality.py [--orders N] [--seed S] [--families a,b]
+                                                   [--speed-orders N] [--repeat N]
 
-Two runs over generated orders (seeded, so results repeat):
-  mixed   4-15 locations at real US ZIPs, 1-4 lines, some kits, some delivery promises
-  large   50 locations, 5 lines
-The reference is `optimal` (HiGHS, proven optimum); every plan is priced by the same cost model
-(routing.cost.plan_cost). The gap is counted over orders where the strategy ships as many units
-as the optimum; orders where it ships fewer are counted separately ("fewer units").
-Decision times are CPU time of the routing thread (time.thread_time), so that other work on a
-shared machine does not count; "wall p99" is the wall-clock p99 for comparison. CPU time still
-swells when other processes share the cores (caches, frequency); `--repeat N` routes every order
-N times and keeps the fastest decision, which filters most of that out (default 1: one run).
+Quality: N orders per family (benchmarks/routing_families.py: shared SKUs across lines, split and
+non-split kits, fragmented stock, near-but-one, two far locations beating one near, late traps,
+heavy items, the issue's "metro" shape and the original "classic" generator), each with 4-50
+locations at real US metro coordinates, destinations at real ZIPs. The reference is an exact
+two-stage integer program written without the strategies' code (tests/unit/routing/
+routing_reference.py): most line units first, then least cost. For every strategy: orders where it
+ships fewer line units than possible ("fewer units"), and over the others the cost gap to the
+optimum in % (mean, p95, max). `optimal` must show 0 everywhere; "timeouts" counts its time limits.
+
+Speed: decision CPU time (time.thread_time of the routing thread, so other processes on a shared
+machine do not count) of `lowest_cost` and `optimal` at 4, 15 and 50 locations, 5 lines ("metro"
+orders; `--speed-family classic` for the original generator, 1-5 lines); `--families ""` skips
+the quality runs; `--repeat N` routes every order N times and keeps the fastest (filters out most of what
+other processes on the same cores add to CPU time: caches, frequency).
 """
 
 from __future__ import annotations
@@ -22,190 +27,132 @@ import random
 import sys
 import time
 from dataclasses import dataclass, field
-from datetime import date, timedelta
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "unit" / "routing"))  # the reference
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 try:
     import conveyor  # noqa: F401
 except ImportError:  # run from a checkout without installing
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 import numpy as np
-import zipcodes
+from routing_families import FAMILIES, destinations, metro
+from routing_reference import line_units, milp_reference
 
+from conveyor.routing import warm_up
 from conveyor.routing.cost import plan_cost
-from conveyor.routing.model import Candidate, Component, Destination, RequestLine, RoutingRequest
 from conveyor.routing.strategies import STRATEGIES
 
-TODAY = date(2026, 3, 2)
 ORDER = ["priority", "nearest", "fewest_splits", "lowest_cost", "optimal"]
-
-
-@dataclass
-class Scenario:
-    name: str
-    locations: tuple[int, int]
-    lines: tuple[int, int]
+LOCATIONS = (4, 6, 10, 15, 25, 50)  # locations per order in the quality runs (drawn per order)
 
 
 @dataclass
 class Tally:
     gaps: list[float] = field(default_factory=list)
-    shipments: list[int] = field(default_factory=list)
-    micros: list[float] = field(default_factory=list)  # CPU time of the deciding thread
-    wall: list[float] = field(default_factory=list)
     fewer_units: int = 0
-    fallbacks: int = 0
+    more_units: int = 0  # more than the reference: a bug in one of the two
+    timeouts: int = 0
 
 
-def zip_pool(rng: random.Random) -> list[tuple[str, float, float]]:
-    rows = [
-        (z["zip_code"], float(z["lat"]), float(z["long"]))
-        for z in zipcodes.list_all()
-        if z["zip_code_type"] == "STANDARD" and z["lat"] and z["state"] not in ("AK", "HI", "PR")
-    ]
-    return rng.sample(rows, 3000)
+def quality(family: str, orders: int, seed: int) -> tuple[dict[str, Tally], int]:
+    rng = random.Random(seed)
+    zips = destinations(rng)
+    tallies = {name: Tally() for name in ORDER}
+    unsolved = 0
+    for _ in range(orders):
+        request, cands = FAMILIES[family](rng, zips, rng.choice(LOCATIONS))
+        best = milp_reference(request, cands)
+        if best is None:
+            unsolved += 1
+            continue
+        for name in ORDER:
+            plan = STRATEGIES[name](request, cands)
+            t = tallies[name]
+            t.timeouts += "time limit" in plan.summary
+            units = line_units(plan, request)
+            if units < best.units:
+                t.fewer_units += 1
+            elif units > best.units:
+                t.more_units += 1
+            elif best.cost > 0:
+                t.gaps.append(100.0 * (plan_cost(plan, request, cands) - best.cost) / best.cost)
+    return tallies, unsolved
 
 
-def catalog(rng: random.Random) -> list[tuple[str, int, int]]:
-    """(sku, grams, price minor): mostly light items, some heavy ones."""
-    return [
-        (f"SKU{n:03d}", int(min(rng.lognormvariate(7.0, 1.0), 30_000)), rng.randrange(500, 20_000))
-        for n in range(40)
-    ]
-
-
-def make_candidates(rng, zips, skus, count: int) -> list[Candidate]:
-    out = []
-    for n, (_, lat, lon) in enumerate(rng.sample(zips, count)):
-        stock = {sku: rng.randrange(0, 7) for sku, _, _ in skus if rng.random() < 0.5}
-        scale = rng.uniform(0.8, 1.25)
-        out.append(
-            Candidate(
-                f"loc_{n}",
-                f"L{n}",
-                n,
-                stock,
-                lat,
-                lon,
-                type="store" if rng.random() < 0.1 else "warehouse",
-                capacity_left=0 if rng.random() < 0.05 else None,
-                package_base_minor=rng.randrange(450, 750),
-                rate_per_kg_minor=tuple(int(r * scale) for r in (90, 140, 200, 270, 350)),
-                handling_minor=rng.randrange(100, 250),
-            )
+def report_quality(family: str, tallies: dict[str, Tally], orders: int, unsolved: int) -> None:
+    print(f"\n{family} ({orders} orders{f', {unsolved} without a reference' if unsolved else ''})")
+    head = f"{'strategy':<14}{'gap mean %':>11}{'gap p95 %':>10}{'gap max %':>10}{'fewer units':>12}"
+    print(head + f"{'more units':>11}{'timeouts':>9}")
+    for name, t in tallies.items():
+        gaps = np.array(t.gaps or [0.0])
+        print(
+            f"{name:<14}{gaps.mean():>11.2f}{np.percentile(gaps, 95):>10.2f}{gaps.max():>10.2f}"
+            f"{t.fewer_units:>12}{t.more_units:>11}{t.timeouts:>9}"
         )
+
+
+def speed(family: str, locations: int, orders: int, seed: int, repeat: int) -> dict[str, np.ndarray]:
+    rng = random.Random(seed)
+    zips = destinations(rng)
+    if family == "metro":
+        cases = [metro(rng, zips, locations, 5) for _ in range(orders)]
+    else:
+        cases = [FAMILIES[family](rng, zips, locations) for _ in range(orders)]
+    out = {}
+    for name in ("lowest_cost", "optimal"):
+        times = []
+        for request, cands in cases:
+            cpu = float("inf")
+            for _ in range(repeat):
+                start = time.thread_time()
+                STRATEGIES[name](request, cands)
+                cpu = min(cpu, time.thread_time() - start)
+            times.append(cpu * 1000)
+        out[name] = np.array(times)
     return out
 
 
-def make_line(rng, skus, n: int) -> RequestLine:
-    qty = rng.choice((1, 1, 1, 2, 3))
-    if rng.random() < 0.1:  # a kit of 2-3 components
-        parts = rng.sample(skus, rng.randrange(2, 4))
-        comps = tuple(Component(sku, rng.choice((1, 1, 2))) for sku, _, _ in parts)
-        return RequestLine(
-            f"l{n}",
-            f"KIT{n}",
-            qty,
-            comps,
-            sum(g for _, g, _ in parts),
-            sum(p for _, _, p in parts),
-            allow_split=rng.random() < 0.3,
-        )
-    sku, grams, price = rng.choice(skus)
-    return RequestLine(f"l{n}", sku, qty, (Component(sku),), grams, price)
-
-
-def make_order(rng, zips, skus, lines: int) -> RoutingRequest:
-    zip_code = rng.choice(zips)[0]
-    promised = TODAY + timedelta(days=rng.randrange(1, 6)) if rng.random() < 0.3 else None
-    return RoutingRequest(
-        tuple(make_line(rng, skus, n) for n in range(lines)),
-        Destination(postal_code=zip_code),
-        "web",
-        promised,
-        TODAY,
-    )
-
-
-def run(scenario: Scenario, orders: int, seed: int, repeat: int = 1) -> dict[str, Tally]:
-    rng = random.Random(seed)
-    zips, skus = zip_pool(rng), catalog(rng)
-    tallies = {name: Tally() for name in ORDER}
-    for _ in range(orders):
-        cands = make_candidates(rng, zips, skus, rng.randint(*scenario.locations))
-        request = make_order(rng, zips, skus, rng.randint(*scenario.lines))
-        plans = {}
-        for name in ORDER:
-            cpu, elapsed = float("inf"), float("inf")
-            for _ in range(repeat):
-                start, wall = time.thread_time(), time.perf_counter()
-                plans[name] = STRATEGIES[name](request, cands)
-                cpu = min(cpu, time.thread_time() - start)
-                elapsed = min(elapsed, time.perf_counter() - wall)
-            tallies[name].micros.append(cpu * 1e6)
-            tallies[name].wall.append(elapsed * 1e6)
-        score(request, cands, plans, tallies)
-    return tallies
-
-
-def score(request, cands, plans, tallies) -> None:
-    best = plans["optimal"]
-    best_cost, best_units = plan_cost(best, request, cands), shipped_units(best)
-    for name, plan in plans.items():
-        t = tallies[name]
-        t.shipments.append(len(plan.locations))
-        t.fallbacks += "used lowest_cost" in plan.summary
-        if shipped_units(plan) < best_units:
-            t.fewer_units += 1
-        elif best_cost > 0:
-            t.gaps.append(100.0 * (plan_cost(plan, request, cands) - best_cost) / best_cost)
-
-
-def shipped_units(plan) -> int:
-    # Component units of split kits are counted per SKU unit; both sides count them the same way.
-    return sum(a.quantity for a in plan.assignments)
-
-
-def report(title: str, tallies: dict[str, Tally], orders: int) -> None:
-    print(f"\n{title} ({orders} orders)")
-    head = f"{'strategy':<14}{'gap mean %':>11}{'gap p95 %':>10}{'ships/order':>12}{'p50 ms':>9}{'p99 ms':>9}"
-    print(head + f"{'wall p99':>9}{'fewer units':>12}{'fallbacks':>10}")
-    print("-" * (len(head) + 31))
-    for name, t in tallies.items():
-        gaps = np.array(t.gaps or [0.0])
-        ms = np.array(t.micros) / 1000.0
-        print(
-            f"{name:<14}{gaps.mean():>11.2f}{np.percentile(gaps, 95):>10.2f}{np.mean(t.shipments):>12.2f}"
-            f"{np.percentile(ms, 50):>9.3f}{np.percentile(ms, 99):>9.3f}"
-            f"{np.percentile(np.array(t.wall) / 1000.0, 99):>9.3f}{t.fewer_units:>12}{t.fallbacks:>10}"
-        )
-
-
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--orders", type=int, default=1000)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--orders", type=int, default=300, help="orders per family (quality)")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--families", default=",".join(FAMILIES), help="comma-separated family names")
+    parser.add_argument("--speed-orders", type=int, default=1000, help="orders per location count (speed)")
     parser.add_argument("--repeat", type=int, default=1, help="route each order N times, keep the fastest")
+    parser.add_argument("--speed-family", default="metro", help="family timed (metro: always 5 lines)")
     args = parser.parse_args()
-    warm_up()
-    for n, scenario in enumerate(
-        [
-            Scenario("mixed: 4-15 locations, 1-4 lines", (4, 15), (1, 4)),
-            Scenario("large: 50 locations, 5 lines", (50, 50), (5, 5)),
-        ]
-    ):
-        report(scenario.name, run(scenario, args.orders, args.seed + n, max(args.repeat, 1)), args.orders)
+    warm_up(optimiser=True)
+    _warm()
+    overall: dict[str, Tally] = {name: Tally() for name in ORDER}
+    families = [f for f in args.families.split(",") if f]
+    for family in families:
+        tallies, unsolved = quality(family, args.orders, args.seed + list(FAMILIES).index(family))
+        report_quality(family, tallies, args.orders, unsolved)
+        for name, t in tallies.items():
+            o = overall[name]
+            o.gaps += t.gaps
+            o.fewer_units, o.more_units, o.timeouts = (
+                o.fewer_units + t.fewer_units, o.more_units + t.more_units, o.timeouts + t.timeouts)
+    if families:
+        report_quality("all families", overall, args.orders * len(families), 0)
+    if args.speed_orders:
+        print(f"\ndecision CPU ms ({args.speed_family} orders{', 5 lines' if args.speed_family == 'metro' else ''})")
+        print(f"{'locations':<10}{'strategy':<14}{'p50':>8}{'p99':>8}{'max':>8}")
+        for n, locations in enumerate((4, 15, 50)):
+            timed = speed(args.speed_family, locations, args.speed_orders, args.seed + 100 + n, max(args.repeat, 1))
+            for name, ms in timed.items():
+                p50, p99 = np.percentile(ms, 50), np.percentile(ms, 99)
+                print(f"{locations:<10}{name:<14}{p50:>8.3f}{p99:>8.3f}{ms.max():>8.2f}")
 
 
-def warm_up() -> None:
-    """Load the ZIP index and let numpy/scipy import, so timings measure routing, not start-up."""
+def _warm() -> None:
+    """Let numpy, scipy and the caches settle, so timings measure routing, not start-up."""
     rng = random.Random(0)
-    zips, skus = zip_pool(rng), catalog(rng)
-    for _ in range(20):
-        cands, request = make_candidates(rng, zips, skus, 10), make_order(rng, zips, skus, 3)
+    zips = destinations(rng)
+    for _ in range(30):
+        request, cands = metro(rng, zips, 15)
         for name in ORDER:
             STRATEGIES[name](request, cands)
 

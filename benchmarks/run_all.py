@@ -13,7 +13,8 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SCRIPTS = ["placement.py", "routing_quality.py", "order_csv_import.py", "labels.py", "money_documents.py"]
+SCRIPTS = ["placement.py", "routing_quality.py", "order_csv_import.py", "labels.py", "money_documents.py",
+           "routing_geo.py"]
 
 
 def main() -> int:

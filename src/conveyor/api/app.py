@@ -110,7 +110,6 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 
 def warm_up() -> None:
-    from conveyor.routing import geo
+    from conveyor import routing
 
-    if hasattr(geo, "warm_up"):
-        geo.warm_up()
+    routing.warm_up(optimiser=False)  # ZIP and region tables, the search code; scipy loads on first `optimal`

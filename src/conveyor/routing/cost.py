@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, fields
 from datetime import date
 from functools import lru_cache
+from typing import Any
 
 from conveyor.routing.geo import GeoDistance, distance, locate
 from conveyor.routing.model import Candidate, Plan, RoutingRequest
@@ -34,7 +35,9 @@ class CostModel:
     @classmethod
     def from_dict(cls, data: dict | None) -> CostModel:
         names = {f.name for f in fields(cls)}
-        clean = {k: (tuple(v) if isinstance(v, list) else v) for k, v in (data or {}).items() if k in names}
+        clean: dict[str, Any] = {
+            k: (tuple(v) if isinstance(v, list) else v) for k, v in (data or {}).items() if k in names
+        }
         return cls(**clean)
 
     def to_dict(self) -> dict:
@@ -74,7 +77,7 @@ def cost_site(
     rate = rate_per_kg(cand, band)
     fixed = cand.package_base_minor + cand.handling_minor + (model.late_penalty_minor if late else 0)
     unit = [rate * it.weight_g / 1000.0 for it in items]
-    return Site(cand, dist, float(fixed), unit, late, _detail(band, rate, days, late))
+    return Site(cand, dist, float(fixed), unit, late, _detail(band, rate, days, late), float(rate))
 
 
 @lru_cache(maxsize=4096)
@@ -89,7 +92,6 @@ def cost_problem(
     out once: this runs for every order placed."""
     items = build_items(request)
     point = locate(request.destination)
-    grams = [it.weight_g for it in items]
     slack = None if request.promised_by is None else (request.promised_by - today_of(request)).days
     transit, last_transit = model.transit_days, len(model.transit_days) - 1
     limits, unknown = model.band_limits_km, model.unknown_band
@@ -103,8 +105,8 @@ def cost_problem(
         rates = c.rate_per_kg_minor
         rate = (rates[band] if band < len(rates) else rates[-1]) if rates else 0
         fixed = c.package_base_minor + c.handling_minor + (late_penalty if late else 0)
-        unit = [rate * g / 1000.0 for g in grams]
-        sites.append(Site(c, dist, float(fixed), unit, late, _detail(band, rate, days, late)))
+        # Unit costs are rate x kg of each item: Problem fills them in.
+        sites.append(Site(c, dist, float(fixed), [], late, _detail(band, rate, days, late), float(rate)))
     return Problem(items, sites, float(model.split_penalty_minor))
 
 
@@ -117,7 +119,7 @@ def plan_cost(
     kg: dict[str, float] = {}
     for a in plan.assignments:
         line = lines[a.line_id]
-        per_unit = line.weight_grams
+        per_unit = float(line.weight_grams)
         if a.sku_id is not None:  # component units of a split kit: their share of the kit weight
             per_unit = line.weight_grams / sum(c.per_unit for c in line.components)
         kg[a.location_id] = kg.get(a.location_id, 0.0) + per_unit * a.quantity / 1000.0

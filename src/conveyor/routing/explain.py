@@ -1,5 +1,8 @@
 """Turn a solver allocation into a Plan a person can read: assignments, short lines with a reason
-each, one note per candidate (kept or dropped, why, score) and a one-line summary."""
+each, one note per candidate (kept or dropped, why, score) and a one-line summary.
+
+Allocations already ship whole kits only (fill.allocate, optimiser), so what is shown is what was
+priced: nothing is trimmed here."""
 
 from __future__ import annotations
 
@@ -13,65 +16,34 @@ Score = Callable[[int], float | None]
 
 def build_plan(plan: Plan, problem: Problem, alloc: Allocation, score: Score, unused_reason: str) -> Plan:
     """Fill `plan` (which already holds the notes of candidates dropped as ineligible)."""
-    units = _trim_split_kits(problem, dict(alloc.units))
-    for (i, j), qty in sorted(units.items(), key=lambda kv: (kv[0][0], alloc.sites_used.index(kv[0][1]))):
+    rank = {j: n for n, j in enumerate(alloc.sites_used)}
+    for (i, j), qty in sorted(alloc.units.items(), key=lambda kv: (kv[0][0], rank.get(kv[0][1], 0))):
         item, site = problem.items[i], problem.sites[j]
         plan.assignments.append(Assignment(item.line_id, site.candidate.location_id, qty, item.sku_id))
-    _fill_short(plan, problem, units)
-    _site_notes(plan, problem, units, score, unused_reason)
+    _fill_short(plan, problem, alloc)
+    _site_notes(plan, problem, alloc.units, score, unused_reason)
     return plan
 
 
-def _trim_split_kits(problem: Problem, units: dict[tuple[int, int], int]) -> dict[tuple[int, int], int]:
-    """A split kit ships only whole kits: cut every component down to the scarcest one."""
-    for idx in _split_kit_items(problem).values():
-        kits = min(sum(q for (i, _), q in units.items() if i == k) // problem.items[k].per_kit for k in idx)
-        for k in idx:
-            excess = sum(q for (i, _), q in units.items() if i == k) - kits * problem.items[k].per_kit
-            # Cut the dearest units first: what stays is the cheapest way to ship whole kits.
-            mine = [key for key in units if key[0] == k]
-            for key in sorted(mine, key=lambda key: -problem.sites[key[1]].unit[key[0]]):
-                cut = min(excess, units[key])
-                units[key] -= cut
-                excess -= cut
-                if units[key] == 0:
-                    del units[key]
-    return units
-
-
-def _split_kit_items(problem: Problem) -> dict[str, list[int]]:
-    groups: dict[str, list[int]] = {}
+def _fill_short(plan: Plan, problem: Problem, alloc: Allocation) -> None:
     for i, item in enumerate(problem.items):
-        if item.sku_id is not None:
-            groups.setdefault(item.line_id, []).append(i)
-    return groups
-
-
-def _fill_short(plan: Plan, problem: Problem, units: dict[tuple[int, int], int]) -> None:
-    shipped = [0] * len(problem.items)
-    for (i, _), q in units.items():
-        shipped[i] += q
-    for i, item in enumerate(problem.items):
-        missing = item.quantity - shipped[i]
-        if missing <= 0:
-            continue
-        # Split kits are counted in whole kits on the line, not in component units.
-        line_short = -(-missing // item.per_kit)
-        if plan.short.get(item.line_id, 0) < line_short:
-            plan.short[item.line_id] = line_short
-            plan.short_reasons[item.line_id] = short_reason(problem, i, missing)
+        if item.kit < 0 and alloc.short[i] > 0:
+            plan.short[item.line_id] = alloc.short[i]
+            plan.short_reasons[item.line_id] = short_reason(problem, i, alloc.short[i])
+    for kit in problem.kits:
+        first = kit.items[0]
+        missing = alloc.short[first] // problem.items[first].per_kit  # whole kits not shipped
+        if missing > 0:
+            plan.short[kit.line_id] = missing
+            plan.short_reasons[kit.line_id] = _kit_reason(problem, kit.items, kit.quantity, missing)
 
 
 def short_reason(problem: Problem, i: int, missing: int) -> str:
     item: Item = problem.items[i]
-    what = (
-        f"component {item.sku_id}"
-        if item.sku_id
-        else ("kit" if len(item.parts) > 1 else item.parts[0].sku_id)
-    )
-    total = int(problem.cover[:, i].sum()) if problem.sites else 0
+    what = "kit" if len(item.parts) > 1 else item.parts[0].sku_id
     if not problem.sites:
         return "no eligible location"
+    total = problem.available(i)
     if total == 0 and len(item.parts) > 1 and all(_in_stock_somewhere(problem, p.sku_id) for p in item.parts):
         return "no eligible location holds a whole kit (its components ship together; allow_split is off)"
     if total == 0:
@@ -80,6 +52,18 @@ def short_reason(problem: Problem, i: int, missing: int) -> str:
         whole = " as whole kits (components ship together)" if len(item.parts) > 1 else ""
         return f"only {total} of {item.quantity} unit(s) of {what} available across eligible locations{whole}"
     return f"{missing} unit(s) of {what} compete for the same stock as other lines of this order"
+
+
+def _kit_reason(problem: Problem, comps: tuple[int, ...], wanted: int, missing: int) -> str:
+    if not problem.sites:
+        return "no eligible location"
+    absent = [problem.items[c].sku_id for c in comps if problem.available(c) == 0]
+    if absent:
+        return f"no eligible location has component {', '.join(str(s) for s in absent)} in stock"
+    makeable = min(problem.available(c) // problem.items[c].per_kit for c in comps)
+    if makeable < wanted:
+        return f"only {makeable} of {wanted} kit(s) can be made from the components at eligible locations"
+    return f"{missing} kit(s) compete for the same stock as other lines of this order"
 
 
 def _in_stock_somewhere(problem: Problem, sku: str) -> bool:

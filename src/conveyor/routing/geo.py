@@ -2,13 +2,14 @@
 
 Where the destination point comes from, best first:
   1. coordinates given on the destination           -> precision "coordinates"
-  2. US ZIP centroid from the `zipcodes` package     -> precision "postal_code"
+  2. US ZIP centroid (routing.ziptable, from the `zipcodes` package) -> precision "postal_code"
   3. US state / Canadian province centroid (shipped) -> precision "region"
   4. country centroid (shipped table)                -> precision "country"
   5. nothing known                                   -> precision "unknown" (no distance)
 
 Never calls a network geocoder: routing runs on the hot path of order placement and must work
-offline, so coarse-but-local beats precise-but-remote.
+offline, so coarse-but-local beats precise-but-remote. The tables load on first use; call
+`warm_up()` at process start-up to load them before the first order instead.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from math import asin, cos, radians, sin, sqrt
 
 from haversine import Unit, haversine
 
+from conveyor.routing import ziptable
 from conveyor.routing.model import Candidate, Destination
 
 PRECISIONS = ("coordinates", "postal_code", "region", "country", "unknown")
@@ -51,28 +53,24 @@ def _centroids() -> dict:
     return json.loads(text)
 
 
-@lru_cache(maxsize=1)
-def _zip_index() -> dict[str, tuple[float, float]]:
-    """All US ZIP centroids in a dict, built once.
-
-    `zipcodes.matching()` scans its whole list (~1 ms a call, 0.3 s for the first); one pass to
-    index it makes every later lookup a dict hit, which keeps routing within its time budget."""
-    import zipcodes  # imported lazily: loading its data costs ~0.5 s
-
-    index = {}
-    for z in zipcodes.list_all():
-        if z.get("lat") and z.get("long"):
-            index[z["zip_code"]] = (float(z["lat"]), float(z["long"]))
-    return index
-
-
-@lru_cache(maxsize=65536)
 def zip_point(postal_code: str) -> tuple[float, float] | None:
     """Centroid of a US ZIP ("10001" or "10001-1234"), or None if unknown."""
     zip5 = postal_code.strip()[:5]
     if len(zip5) != 5 or not zip5.isdigit():
         return None
-    return _zip_index().get(zip5)
+    return ziptable.table().point(zip5)
+
+
+def zip_table() -> ziptable.ZipTable:
+    """Every known US ZIP centroid: iterate for (zip, latitude, longitude)."""
+    return ziptable.table()
+
+
+def warm_up() -> None:
+    """Load the ZIP and region tables now (thread-safe, once): for process start-up, so the
+    first order does not pay for it."""
+    ziptable.table()
+    _centroids()
 
 
 def region_point(country: str, region: str) -> tuple[float, float] | None:

@@ -1,14 +1,19 @@
-"""The routing problem in solver form, shared by the cost-based strategies.
+"""The routing problem in solver form, shared by the strategies that build one.
 
 A request becomes *items* (what must ship) and the eligible candidates become *sites* (who may
-ship it, with a fixed cost for being used at all and a cost per unit of each item). Every
-strategy except `priority` builds one of these, picks a set of sites (its own way), and lets
-`allocate()` fill the items from that set — so stock is tracked in one place and no strategy can
-ship more than a location has.
+ship it, with a fixed cost for being used at all and a cost per unit of each item). A strategy
+picks a set of sites (its own way) and `routing.fill.allocate()` fills the items from that set —
+so stock is tracked in one place and no strategy can ship more than a location has.
 
-Kits: a line whose `allow_split` is False is one item whose unit consumes all its components (a
-kit unit ships whole from one site). A split kit becomes one item per component SKU, counted in
-SKU units; `build_plan()` trims the result back to whole kits.
+Units: a plan is judged first by the *line units* it ships, then by cost. A kit unit is one unit
+of its line whether or not it may split. A kit that may not split is one item whose unit consumes
+all its components at one site. A split kit (`allow_split`) becomes one item per component SKU,
+counted in SKU units and tied together by a `Kit`: it ships k whole kits, i.e. exactly k x
+per_unit of every component, never a component that cannot complete a kit.
+
+Every unit cost is `site.rate x factor(item)` (per kg rate x kg for the cost model), so the same
+order of sites — cheapest rate first — is the cheapest for every item. Filling and pricing rely on
+that (see fill.py).
 """
 
 from __future__ import annotations
@@ -27,10 +32,36 @@ class Item:
     line_id: str
     sku_id: str | None  # set when the item is one component of a split kit
     parts: tuple[Component, ...]
-    quantity: int
+    quantity: int  # in this item's units (split kit component: SKU units = kits x per_kit)
     weight_g: float  # per unit of this item
     value_minor: float  # per unit of this item
     per_kit: int = 1  # split kit component: SKU units per kit unit
+    kit: int = -1  # split kit component: index into Problem.kits
+
+    @property
+    def plain(self) -> bool:
+        """One SKU, one of it per unit: units of it can come from any mix of sites."""
+        return self.kit < 0 and len(self.parts) == 1 and self.parts[0].per_unit == 1
+
+
+@dataclass(frozen=True, slots=True)
+class Kit:
+    """A split kit: `quantity` kits wanted, each needing `per_kit` units of every component item."""
+
+    line_id: str
+    quantity: int
+    items: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    """Items whose stock is tied together (they share a SKU, or are components of one kit).
+    kind: "own" (one item, stock its own), "kit" (one split kit, components not shared),
+    "plain" (plain items of one SKU), "mixed" (anything else: see fill.fill_mixed)."""
+
+    kind: str
+    items: tuple[int, ...]
+    kits: tuple[int, ...] = ()
 
 
 @dataclass(slots=True)
@@ -38,9 +69,10 @@ class Site:
     candidate: Candidate
     distance: GeoDistance
     fixed: float = 0.0  # cost of shipping anything at all from here
-    unit: list[float] = field(default_factory=list)  # cost per unit of each item
+    unit: list[float] = field(default_factory=list)  # cost per unit of each item (rate x factor)
     late: bool = False  # cannot meet the delivery promise
     detail: str = ""  # why it costs what it costs, for the explanation
+    rate: float = 0.0  # cost per unit of item factor (per kg for the cost model)
 
 
 @dataclass(slots=True)
@@ -48,30 +80,99 @@ class Problem:
     items: list[Item]
     sites: list[Site]
     split_penalty: float = 0.0
-    # Filled in from the above (build sites completely before making the Problem):
-    cover: np.ndarray = field(init=False)  # [site, item] units a site could ship alone (capped)
-    need: np.ndarray = field(init=False)  # [item] units wanted
+    # Per item, what a unit costs per unit of site rate; None: its weight in kg.
+    factors: list[float] | None = None
+    # Filled in from the above:
+    kits: list[Kit] = field(init=False)
+    groups: list[Group] = field(init=False)
+    cover_rows: list[list[int]] = field(init=False)  # [site][item] units a site could ship alone
+    fill_rank: list[int] = field(init=False)  # per site: its place in the cheapest-rate-first order
     short_penalty: float = field(init=False)
-
-    # The same cover as plain lists ([site][item]): the pure-Python paths read it element by
-    # element, which is much cheaper than indexing a numpy array.
-    cover_rows: list[list[int]] = field(init=False)
+    wanted: int = field(init=False)  # line units wanted
+    cache: dict = field(init=False, default_factory=dict)  # per-problem memo for the fill code
 
     def __post_init__(self) -> None:
-        n, m = len(self.sites), len(self.items)
+        if self.factors is None:
+            self.factors = [it.weight_g / 1000.0 for it in self.items]
+        for s in self.sites:
+            s.unit = [s.rate * f for f in self.factors]
+        self.kits = _kits(self.items)
+        self.groups = _groups(self.items, self.kits)
         self.cover_rows = _cover_rows(self.sites, self.items)
-        self.cover = np.array(self.cover_rows, dtype=np.int64).reshape(n, m)
-        self.need = np.array([it.quantity for it in self.items], dtype=np.int64)
-        # Cost per unit left unshipped: more than opening every site could ever cost, so every
-        # strategy fills as many units as it can before it looks at cost.
-        worst_unit = max((max(s.unit, default=0.0) for s in self.sites), default=0.0)
-        self.short_penalty = sum(s.fixed + self.split_penalty for s in self.sites) + worst_unit + 1.0
+        order = sorted(range(len(self.sites)), key=lambda j: self.sites[j].rate)
+        self.fill_rank = [0] * len(self.sites)
+        for rank, j in enumerate(order):
+            self.fill_rank[j] = rank
+        # Cost per line unit left unshipped: more than the dearest plan could cost, so every
+        # strategy ships as many line units as it can before it looks at cost.
+        top_rate = max((s.rate for s in self.sites), default=0.0)
+        dearest = top_rate * sum(it.quantity * f for it, f in zip(self.items, self.factors, strict=True))
+        self.short_penalty = sum(s.fixed + self.split_penalty for s in self.sites) + dearest + 1.0
+        self.wanted = sum(it.quantity for it in self.items if it.kit < 0) + sum(k.quantity for k in self.kits)
+
+    def available(self, i: int) -> int:
+        """Units of item i all sites could ship, each on its own (shared stock counted twice)."""
+        return sum(row[i] for row in self.cover_rows)
 
     def unit_matrix(self) -> np.ndarray:
         return np.array([s.unit for s in self.sites], dtype=float).reshape(len(self.sites), len(self.items))
 
     def fixed_vector(self) -> np.ndarray:
         return np.array([s.fixed for s in self.sites], dtype=float)
+
+    def line_missing(self, short: Sequence[int]) -> int:
+        """Line units left unshipped, from the units short of each item."""
+        missing = sum(q for i, q in enumerate(short) if self.items[i].kit < 0)
+        for kit in self.kits:
+            first = self.items[kit.items[0]]
+            missing += -(-short[kit.items[0]] // first.per_kit)
+        return missing
+
+
+def _kits(items: Sequence[Item]) -> list[Kit]:
+    members: dict[int, list[int]] = {}
+    for i, it in enumerate(items):
+        if it.kit >= 0:
+            members.setdefault(it.kit, []).append(i)
+    return [
+        Kit(items[idx[0]].line_id, items[idx[0]].quantity // items[idx[0]].per_kit, tuple(idx))
+        for _, idx in sorted(members.items())
+    ]
+
+
+def _groups(items: Sequence[Item], kits: Sequence[Kit]) -> list[Group]:
+    """Union items that share a SKU or a kit; classify each group (see Group)."""
+    parent = list(range(len(items)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    first_of: dict[str, int] = {}
+    for i, it in enumerate(items):
+        for p in it.parts:
+            parent[root(i)] = root(first_of.setdefault(p.sku_id, i))
+    for kit in kits:
+        for i in kit.items[1:]:
+            parent[root(i)] = root(kit.items[0])
+    members: dict[int, list[int]] = {}
+    for i in range(len(items)):
+        members.setdefault(root(i), []).append(i)
+    return [_classify(tuple(idx), items) for idx in members.values()]
+
+
+def _classify(idx: tuple[int, ...], items: Sequence[Item]) -> Group:
+    kits = tuple(sorted({items[i].kit for i in idx if items[i].kit >= 0}))
+    skus = [p.sku_id for i in idx for p in items[i].parts]
+    if len(idx) == 1 and not kits:
+        return Group("own", idx)
+    if len(kits) == 1 and all(items[i].kit >= 0 for i in idx) and len(skus) == len(set(skus)):
+        return Group("kit", idx, kits)
+    if not kits and all(items[i].plain for i in idx):
+        return Group("plain", idx)
+    return Group("mixed", idx, kits)
 
 
 def _cover_rows(sites: Sequence[Site], items: Sequence[Item]) -> list[list[int]]:
@@ -81,29 +182,28 @@ def _cover_rows(sites: Sequence[Site], items: Sequence[Item]) -> list[list[int]]
             [have if (have := get(sku, 0)) < q else q for sku, q in need]
             for get in [s.candidate.available.get for s in sites]
         ]
-    return [_cover_row(s.candidate.available, items) for s in sites]
-
-
-def _cover_row(stock: dict[str, int], items: Sequence[Item]) -> list[int]:
-    row = []
-    for it in items:
-        parts = it.parts
-        if len(parts) == 1:
-            p = parts[0]
-            have = stock.get(p.sku_id, 0)
-            units = have if p.per_unit == 1 else have // p.per_unit
-        else:
-            units = min([stock.get(p.sku_id, 0) // p.per_unit for p in parts])
-        row.append(it.quantity if units > it.quantity else units)
-    return row
+    shapes = [(it.quantity, [(p.sku_id, p.per_unit) for p in it.parts]) for it in items]
+    out = []
+    for s in sites:
+        get = s.candidate.available.get
+        row = []
+        for q, parts in shapes:
+            units = q
+            for sku, per in parts:
+                have = get(sku, 0) // per
+                if have < units:
+                    units = have
+            row.append(units if units > 0 else 0)
+        out.append(row)
+    return out
 
 
 def units_of(stock: dict[str, int], item: Item, cap: int) -> int:
-    """Whole units of `item` that `stock` covers, at most `cap`."""
+    """Whole units of `item` that `stock` covers, at most `cap` (never below 0)."""
     if len(item.parts) == 1:  # the common case, on the hot path
         part = item.parts[0]
-        return min(cap, stock.get(part.sku_id, 0) // part.per_unit)
-    return min([cap] + [stock.get(p.sku_id, 0) // p.per_unit for p in item.parts])
+        return max(0, min(cap, stock.get(part.sku_id, 0) // part.per_unit))
+    return max(0, min([cap] + [stock.get(p.sku_id, 0) // p.per_unit for p in item.parts]))
 
 
 def line_parts(line: RequestLine) -> tuple[Component, ...]:
@@ -115,15 +215,14 @@ def line_parts(line: RequestLine) -> tuple[Component, ...]:
 
 
 def build_items(request: RoutingRequest) -> list[Item]:
-    items = []
+    items: list[Item] = []
+    kits = 0
     for line in request.lines:
         if line.quantity <= 0:
             continue
         parts = line_parts(line)
         if not line.allow_split or len(parts) == 1:
-            items.append(
-                Item(line.line_id, None, parts, line.quantity, line.weight_grams, line.unit_price_minor)
-            )
+            items.append(Item(line.line_id, None, parts, line.quantity, line.weight_grams, line.unit_price_minor))
             continue
         # Spread the kit's weight and value over its component units so costs and minimum
         # shipment values still add up to the kit's.
@@ -138,134 +237,50 @@ def build_items(request: RoutingRequest) -> list[Item]:
                     line.weight_grams / per_kit,
                     line.unit_price_minor / per_kit,
                     p.per_unit,
+                    kits,
                 )
             )
+        kits += 1
     return items
 
 
 @dataclass(slots=True)
 class Allocation:
     units: dict[tuple[int, int], int]  # (item, site) -> units
-    short: list[int]  # per item
-    cost: float
+    short: list[int]  # per item, in the item's units
+    cost: float  # fixed + splits + variable + short_penalty x missing
     sites_used: list[int]
-
-
-def allocate(problem: Problem, chosen: Sequence[int], reverse: bool = False) -> Allocation:
-    """Fill every item from the chosen sites, cheapest per unit first, tracking shared stock.
-    Items go in request order (or reversed: when lines share a SKU, who goes first matters)."""
-    stock = {j: dict(problem.sites[j].candidate.available) for j in chosen}
-    units: dict[tuple[int, int], int] = {}
-    short, variable = [0] * len(problem.items), 0.0
-    order = range(len(problem.items) - 1, -1, -1) if reverse else range(len(problem.items))
-    for i in order:
-        item = problem.items[i]
-        need = item.quantity
-        for j in sorted(chosen, key=lambda j: problem.sites[j].unit[i]):
-            take = units_of(stock[j], item, need)
-            if take <= 0:
-                continue
-            for p in item.parts:
-                stock[j][p.sku_id] -= take * p.per_unit
-            units[(i, j)] = take
-            variable += take * problem.sites[j].unit[i]
-            need -= take
-            if need == 0:
-                break
-        short[i] = need
-    used = sorted({j for (_, j) in units}, key=list(chosen).index)
-    return Allocation(units, short, allocation_cost(problem, used, variable, short), used)
+    missing: int = 0  # line units not shipped
 
 
 def empty_allocation(problem: Problem) -> Allocation:
     short = [it.quantity for it in problem.items]
-    return Allocation({}, short, allocation_cost(problem, [], 0.0, short), [])
+    return Allocation({}, short, problem.short_penalty * problem.wanted, [], problem.wanted)
 
 
-def allocation_cost(problem: Problem, used: Sequence[int], variable: float, short: Sequence[int]) -> float:
+def finish(problem: Problem, units: dict[tuple[int, int], int], used_order: Sequence[int]) -> Allocation:
+    """An Allocation from (item, site) units: short per item, missing line units, cost."""
+    shipped = [0] * len(problem.items)
+    variable = 0.0
+    sites = problem.sites
+    for (i, j), q in units.items():
+        shipped[i] += q
+        variable += q * sites[j].unit[i]
+    short = [it.quantity - shipped[i] for i, it in enumerate(problem.items)]
+    used_set = {j for (_, j) in units}
+    used = [j for j in used_order if j in used_set]
+    missing = problem.line_missing(short)
+    return Allocation(units, short, allocation_cost(problem, used, variable, missing), used, missing)
+
+
+def allocation_cost(problem: Problem, used: Sequence[int], variable: float, missing: int) -> float:
     fixed = sum(problem.sites[j].fixed for j in used)
     splits = max(len(used) - 1, 0) * problem.split_penalty
-    return fixed + splits + variable + problem.short_penalty * sum(short)
+    return fixed + splits + variable + problem.short_penalty * missing
 
 
-def independent_items(problem: Problem) -> list[bool]:
-    """Per item: True when no other item draws on any of its SKUs (its stock is its own)."""
-    count: dict[str, int] = {}
-    for it in problem.items:
-        for p in it.parts:
-            count[p.sku_id] = count.get(p.sku_id, 0) + 1
-    return [all(count[p.sku_id] == 1 for p in it.parts) for it in problem.items]
-
-
-@dataclass(slots=True)
-class Bounds:
-    """Lower bounds on the cost of plans over some sites (see bound_sites)."""
-
-    base: float  # short units no plan avoids + the variable cost every plan pays at least
-    ship: list[int]  # per item: units every cheapest plan ships (0 where stock is shared)
-    fixed: list[float]  # fixed costs of the sites, ascending
-
-    def with_sites(self, problem: Problem, k: int) -> float:
-        """No plan shipping from k sites costs less."""
-        return self.base + sum(self.fixed[:k]) + problem.split_penalty * max(k - 1, 0)
-
-
-def lower_bounds(problem: Problem, sites: Sequence[int]) -> Bounds:
-    m = len(problem.items)
-    rows = problem.cover_rows
-    tot = [0] * m
-    for j in sites:
-        r = rows[j]
-        for i in range(m):
-            tot[i] += r[i]
-    own = independent_items(problem)
-    least_short = 0
-    ship = [0] * m
-    variable = 0.0
-    for i, it in enumerate(problem.items):
-        q = it.quantity
-        if tot[i] < q:
-            least_short += q - tot[i]
-        if own[i]:
-            ship[i] = min(q, tot[i])
-            if ship[i]:
-                variable += ship[i] * min(problem.sites[j].unit[i] for j in sites if rows[j][i] > 0)
-    fixed = sorted(problem.sites[j].fixed for j in sites)
-    return Bounds(problem.short_penalty * least_short + variable, ship, fixed)
-
-
-def site_count_range(problem: Problem, sites: Sequence[int], upper: float) -> tuple[int, int]:
-    """(fewest, most) sites a plan over `sites` costing less than `upper` can ship from."""
-    b = lower_bounds(problem, sites)
-    rows = problem.cover_rows
-    m = len(problem.items)
-    alone = any(all(rows[j][i] >= b.ship[i] for i in range(m)) for j in sites)
-    fewest = 1 if alone else 2
-    most = fewest
-    while most < len(sites) and b.with_sites(problem, most + 1) < upper - 1e-6:
-        most += 1
-    return fewest, most
-
-
-def bound_sites(problem: Problem, sites: Sequence[int], upper: float) -> list[int]:
-    """The sites of `sites` that can be part of a plan costing less than `upper` (a plan's
-    cost found already): exact pruning, shared by the heuristic and the solver.
-
-    For a plan that ships from site j, cost >= short_penalty x (units no site set can ship)
-    + fixed_j + (each item whose stock is its own ships all it can, at the cheapest unit cost
-    anywhere) + (another site's fixed cost and a split, when j alone cannot ship those items).
-    """
-    m = len(problem.items)
-    rows = problem.cover_rows
-    b = lower_bounds(problem, sites)
-    ship, fixed = b.ship, b.fixed
-    kept = []
-    for j in sites:
-        lb = b.base + problem.sites[j].fixed
-        r = rows[j]
-        if any(r[i] < ship[i] for i in range(m)):  # needs at least one more site
-            other = fixed[1] if fixed[0] == problem.sites[j].fixed and len(fixed) > 1 else fixed[0]
-            lb += problem.split_penalty + other
-        if lb < upper - 1e-6:
-            kept.append(j)
-    return kept
+def better(a: Allocation, b: Allocation) -> bool:
+    """Is `a` a better plan than `b`: cheaper (so more line units first), then fewer locations?"""
+    if abs(a.cost - b.cost) > 1e-6:
+        return a.cost < b.cost
+    return len(a.sites_used) < len(b.sites_used)

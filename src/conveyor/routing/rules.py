@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, fields, replace
+from typing import Any
 
 from conveyor.routing.cost import DEFAULT_COSTS, CostModel
 from conveyor.routing.model import Candidate, CandidateNote, Plan, RoutingRequest
@@ -113,7 +114,7 @@ def _strategy(name: object, where: str) -> str:
 def _rule_set(data: dict, where: str) -> RuleSet:
     names = {f.name for f in fields(RuleSet)}
     _only(data, names, where)
-    values = {k: (tuple(v) if isinstance(v, list) else v) for k, v in data.items()}
+    values: dict[str, Any] = {k: (tuple(v) if isinstance(v, list) else v) for k, v in data.items()}
     if values.get("strategy") is not None:
         _strategy(values["strategy"], where)
     for key in ("safety_stock", "min_split_shipment_minor"):
@@ -144,7 +145,9 @@ def plan_order(request: RoutingRequest, candidates: Sequence[Candidate], config:
             return plan
         first = first or plan
         # Only a plan that broke no rule may be shipped as a backorder.
-        if isinstance(plan, Plan) and plan.short and plan.assignments and (best is None or _units(plan) > _units(best)):
+        if isinstance(plan, Plan) and plan.short and plan.assignments and (
+            best is None or _units(plan, request) > _units(best, request)
+        ):
             best = plan
     if callable(first):  # its explanation is shown only when no rule set shipped anything
         first = first() if best is None else None
@@ -205,7 +208,8 @@ def _hold_back(c: Candidate, safety_stock: int) -> Candidate:
 def _run(name: str, request: RoutingRequest, candidates: list[Candidate], costs: CostModel) -> Plan:
     if name == "priority":  # the baseline keeps its two-argument signature
         return STRATEGIES[name](request, candidates)
-    return STRATEGIES[name](request, candidates, costs=costs)
+    strategy: Callable[..., Plan] = STRATEGIES[name]
+    return strategy(request, candidates, costs=costs)
 
 
 def _tag(plan: Plan, rule_set: RuleSet, dropped: list[CandidateNote]) -> Plan:
@@ -223,7 +227,7 @@ def _small_split_shipment(plan: Plan, request: RoutingRequest, rule_set: RuleSet
     value: dict[str, float] = {}
     for a in plan.assignments:
         line = lines[a.line_id]
-        per = line.unit_price_minor
+        per = float(line.unit_price_minor)
         if a.sku_id is not None:
             per = line.unit_price_minor / sum(c.per_unit for c in line.components)
         value[a.location_id] = value.get(a.location_id, 0.0) + per * a.quantity
@@ -236,8 +240,9 @@ def _small_split_shipment(plan: Plan, request: RoutingRequest, rule_set: RuleSet
     return None
 
 
-def _units(plan: Plan) -> int:
-    return sum(a.quantity for a in plan.assignments)
+def _units(plan: Plan, request: RoutingRequest) -> int:
+    """Line units the plan ships (a kit unit is one unit of its line, split or not)."""
+    return sum(max(line.quantity, 0) for line in request.lines) - sum(plan.short.values())
 
 
 def _fallback(

@@ -9,8 +9,10 @@ pick the set of sites to ship from:
   nearest        nearest single site that ships it all, else fill nearest-first
   fewest_splits  fewest sites, then shortest total distance (heuristic set search)
   lowest_cost    lowest estimated shipping cost (routing.cost) by a fast set search
-  optimal        the same cost, solved exactly by HiGHS; falls back to lowest_cost on timeout
-All of them keep `available`, skip inactive / non-shipping / full-capacity sites, honour
+  optimal        the same cost, solved exactly by HiGHS, never worse than lowest_cost's plan (which
+                 seeds it); says so when the solver stops at its time limit
+All of them ship as many line units as the candidates allow (a kit unit is one unit of its line),
+keep `available`, skip inactive / non-shipping / full-capacity sites, honour
 `allow_split` kits and explain every candidate."""
 
 from __future__ import annotations
@@ -21,9 +23,10 @@ from operator import mul
 from conveyor.routing import heuristic, optimiser
 from conveyor.routing.cost import DEFAULT_COSTS, CostModel, cost_problem
 from conveyor.routing.explain import build_plan, summarise
+from conveyor.routing.fill import allocate
 from conveyor.routing.geo import distance, locate
 from conveyor.routing.model import Assignment, Candidate, CandidateNote, Plan, RoutingRequest
-from conveyor.routing.problem import Allocation, Problem, Site, allocate, build_items
+from conveyor.routing.problem import Allocation, Problem, Site, better, build_items
 
 Strategy = Callable[[RoutingRequest, Sequence[Candidate]], Plan]
 
@@ -137,13 +140,13 @@ def nearest(
     items = build_items(request)
     sites = _distance_sites(request, eligible(candidates, plan))
     for rank, site in enumerate(sites):  # the fill order is the distance order
-        site.unit = [float(rank)] * len(items)
-    problem = Problem(items, sites)
+        site.rate = float(rank)
+    problem = Problem(items, sites, factors=[1.0] * len(items))
     alloc = None
     for j in range(len(sites)):
-        if problem.cover[j].sum() == problem.need.sum():
+        if sum(problem.cover_rows[j]) == sum(it.quantity for it in items):
             trial = allocate(problem, [j])
-            if not any(trial.short):  # re-checked: lines may share a SKU
+            if not trial.missing:  # re-checked: lines may share a SKU
                 alloc = trial
                 break
     extra = "nearest location that ships it all"
@@ -167,8 +170,8 @@ def fewest_splits(
     sites = _distance_sites(request, eligible(candidates, plan))
     for site in sites:
         km = _UNKNOWN_KM if site.distance.km is None else site.distance.km
-        site.fixed, site.unit = _SITE + km, [0.0] * len(items)
-    problem = Problem(items, sites)
+        site.fixed = _SITE + km
+    problem = Problem(items, sites, factors=[0.0] * len(items))
     alloc = heuristic.search(problem)
     build_plan(plan, problem, alloc, lambda j: _km(sites[j]), "not needed: fewer or nearer locations suffice")
     plan.summary = summarise(plan, f"{len(alloc.sites_used)} shipment(s)")
@@ -194,12 +197,15 @@ def optimal(
     # The heuristic's plan bounds the solver's search (see optimiser.solve) and is the answer
     # when the solver proves nothing in time.
     quick = heuristic.search(problem)
-    alloc, extra = optimiser.solve(problem, time_limit, upper=quick.cost), "proven optimal"
-    if alloc is None:
-        # Timeout, solver failure or nothing to ship: the heuristic is never worse than nothing.
-        alloc, extra = quick, "solver gave no proven optimum; used lowest_cost"
-    elif quick.cost < alloc.cost:  # within the solver's tolerance: the heuristic's plan is optimal too
-        alloc = quick
+    out = optimiser.run(problem, time_limit, upper=quick.cost, missing=quick.missing)
+    alloc = quick if out.alloc is None or better(quick, out.alloc) else out.alloc
+    if out.proven:
+        extra = "proven optimal"
+    elif out.timed_out:
+        extra = f"time limit ({time_limit:g} s) reached before an optimum was proven; best plan found"
+        extra += "; used lowest_cost" if alloc is quick else ""
+    else:
+        extra = "solver gave no proven optimum; used lowest_cost"
     return _cost_plan(plan, problem, alloc, extra)
 
 
@@ -218,7 +224,7 @@ def _cost_plan(plan: Plan, problem: Problem, alloc: Allocation, extra: str) -> P
         return round(site.fixed + variable, 1)
 
     build_plan(plan, problem, alloc, score, "not used: a cheaper plan was found")
-    plan.cost_minor = round(alloc.cost - problem.short_penalty * sum(alloc.short))
+    plan.cost_minor = round(alloc.cost - problem.short_penalty * alloc.missing)
     text = f"est. shipping cost {plan.cost_minor} (minor units)"
     plan.summary = summarise(plan, f"{text}; {extra}" if extra else text)
     return plan

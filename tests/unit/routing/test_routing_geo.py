@@ -1,5 +1,12 @@
+import subprocess
+import sys
+import threading
+import time
+from importlib import resources
+
 from routing_helpers import CHICAGO, LA, loc
 
+from conveyor.routing import geo, ziptable
 from conveyor.routing.geo import country_point, distance, locate, region_point, zip_point
 from conveyor.routing.model import Destination
 
@@ -37,3 +44,71 @@ def test_unknown_country_or_location_without_coordinates_gives_no_distance():
     assert distance(Destination(country="ZZ"), loc("CHI", CHICAGO, {})).km is None
     d = distance(Destination(postal_code="10001"), loc("NOWHERE", None, {}))
     assert (d.km, d.precision) == (None, "unknown")
+
+
+# The compact ZIP table (routing.ziptable): same data as `zipcodes`, built once, loaded lazily.
+
+
+def test_shipped_zip_table_holds_exactly_the_zipcodes_package_centroids():
+    shipped = ziptable.decode(resources.files("conveyor.routing").joinpath(ziptable.DATA).read_bytes())
+    assert shipped == ziptable.from_zipcodes()
+    assert len(shipped) > 40_000
+    assert ziptable.decode(ziptable.encode(shipped)) == shipped
+
+
+def test_zip_table_is_built_once_when_threads_race_for_it(monkeypatch):
+    monkeypatch.setattr(ziptable, "_table", None)
+    monkeypatch.setattr(ziptable, "builds", 0)
+    real_load, calls = ziptable._load, []
+
+    def slow_load():
+        calls.append(threading.get_ident())
+        time.sleep(0.05)  # widen the window in which the other threads arrive
+        return real_load()
+
+    monkeypatch.setattr(ziptable, "_load", slow_load)
+    results: list = []
+    threads = [threading.Thread(target=lambda: results.append(geo.zip_point("60601"))) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(calls) == 1 and ziptable.builds == 1
+    assert len(results) == 8 and len(set(results)) == 1 and results[0] is not None
+
+
+def test_damaged_zip_table_file_falls_back_to_the_zipcodes_package(monkeypatch):
+    def damaged(data: bytes) -> ziptable.ZipTable:
+        raise ValueError("not a ZIP centroid table")
+
+    monkeypatch.setattr(ziptable, "decode", damaged)
+    table = ziptable._load()
+    assert table.point("10001") == (40.7484, -73.9967)
+
+
+def test_warm_up_loads_the_tables_before_the_first_order(monkeypatch):
+    monkeypatch.setattr(ziptable, "_table", None)
+    geo.warm_up()
+    assert ziptable._table is not None
+
+
+def test_importing_rules_and_strategies_loads_neither_scipy_nor_zipcodes():
+    code = (
+        "import sys\n"
+        "import conveyor.routing.rules, conveyor.routing.strategies\n"
+        "assert 'scipy' not in sys.modules and 'zipcodes' not in sys.modules, 'imported too early'\n"
+        "from conveyor.routing.geo import locate\n"
+        "from conveyor.routing.model import Candidate, Component, Destination, RequestLine, RoutingRequest\n"
+        "assert locate(Destination(postal_code='10001')).precision == 'postal_code'\n"
+        "assert 'zipcodes' not in sys.modules, 'the shipped table needs no zipcodes'\n"
+        "from conveyor.routing.strategies import lowest_cost, optimal\n"
+        "req = RoutingRequest((RequestLine('l1', 'A', 1, (Component('A'),), 500),), Destination(postal_code='10001'))\n"
+        "cands = [Candidate('loc_1', 'NY', 1, {'A': 2}, 40.75, -73.99),\n"
+        "         Candidate('loc_2', 'LA', 1, {'A': 2}, 34.05, -118.24)]\n"
+        "lowest_cost(req, cands)\n"
+        "assert 'scipy' not in sys.modules, 'lowest_cost needs no scipy'\n"
+        "optimal(req, cands)\n"
+        "assert 'scipy' in sys.modules\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
