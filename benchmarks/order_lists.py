@@ -153,7 +153,7 @@ def main() -> None:
     args = parser.parse_args()
     url = database_url(args.orders)
     upgrade(url)
-    c = build(Settings(database_url=url))
+    c = build(Settings(database_url=url, db_statement_timeout_ms=3_600_000))  # generating takes minutes
     channels, seconds = generate(c, args.orders)
     print(f"generated {args.orders:,} orders with their lines in {seconds:.0f} s")
     everything: list[float] = []

@@ -22,6 +22,10 @@ class Violation:
 # How many parts one unit of the line's SKU has (1 for a plain SKU), for a row aliased `s`.
 _PARTS = "(CASE WHEN s.is_kit THEN (SELECT COUNT(*) FROM kit_components k WHERE k.kit_sku_id = s.id) ELSE 1 END)"
 
+# What a pair holds in hot-SKU mode besides its level row (inventory/hot.py), to add to it.
+_BUCKETS = """LEFT JOIN (SELECT sku_id, location_id, SUM(on_hand) oh, SUM(allocated) al FROM stock_level_buckets
+                   GROUP BY sku_id, location_id) b ON b.sku_id = l.sku_id AND b.location_id = l.location_id"""
+
 CHECKS: dict[str, str] = {
     "levels_equal_ledger": """
         SELECT l.sku_id, l.location_id FROM stock_levels l
@@ -29,8 +33,13 @@ CHECKS: dict[str, str] = {
                           SUM(d_incoming) inc
                    FROM stock_ledger GROUP BY sku_id, location_id) g
           ON g.sku_id = l.sku_id AND g.location_id = l.location_id
-        WHERE l.on_hand <> COALESCE(g.oh, 0) OR l.allocated <> COALESCE(g.al, 0)
+        """ + _BUCKETS + """
+        WHERE l.on_hand + COALESCE(b.oh, 0) <> COALESCE(g.oh, 0) OR l.allocated + COALESCE(b.al, 0) <> COALESCE(g.al, 0)
            OR l.reserved <> COALESCE(g.re, 0) OR l.incoming <> COALESCE(g.inc, 0)""",
+    "buckets_without_level": """
+        SELECT b.sku_id, b.location_id FROM stock_level_buckets b
+        LEFT JOIN stock_levels l ON l.sku_id = b.sku_id AND l.location_id = b.location_id
+        WHERE l.id IS NULL""",
     "ledger_without_level": """
         SELECT g.sku_id, g.location_id FROM (SELECT DISTINCT sku_id, location_id FROM stock_ledger) g
         LEFT JOIN stock_levels l ON l.sku_id = g.sku_id AND l.location_id = g.location_id
@@ -44,7 +53,8 @@ CHECKS: dict[str, str] = {
         SELECT l.sku_id, l.location_id FROM stock_levels l
         LEFT JOIN (SELECT sku_id, location_id, SUM(quantity) q FROM allocations
                    GROUP BY sku_id, location_id) a ON a.sku_id = l.sku_id AND a.location_id = l.location_id
-        WHERE l.allocated <> COALESCE(a.q, 0)
+        """ + _BUCKETS + """
+        WHERE l.allocated + COALESCE(b.al, 0) <> COALESCE(a.q, 0)
         UNION ALL
         SELECT a.sku_id, a.location_id FROM (SELECT sku_id, location_id, SUM(quantity) q FROM allocations
                                              GROUP BY sku_id, location_id) a

@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     # How long a process trusts what it cached (channels, locations, routing configuration, SKUs):
     # a change made in another process is seen within this time. See shared/cache.py.
     cache_seconds: float = Field(default=10.0, ge=0)
+    # How often the worker evens out hot-SKU buckets (inventory/hot.py); 0 = never.
+    hot_sku_refill_seconds: int = Field(default=5, ge=0, le=3600)
     # Tests only: PostgreSQL commits without waiting for the disk flush (never in production).
     db_durable_commits: bool = True
     # Encrypts channel credentials at rest. The default is for development only: anyone with the

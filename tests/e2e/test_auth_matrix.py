@@ -49,6 +49,7 @@ ENDPOINTS: dict[tuple[str, str], str | None] = {
     ("PUT", "/api/v1/inventory/safety-stock"): "inventory:write",
     ("POST", "/api/v1/inventory/reservations"): "inventory:write",
     ("DELETE", "/api/v1/inventory/reservations/{reservation_id}"): "inventory:write",
+    ("PUT", "/api/v1/inventory/hot-skus"): "inventory:write",
     ("POST", "/api/v1/orders"): "orders:create",
     ("GET", "/api/v1/orders"): "orders:read",
     ("GET", "/api/v1/orders/{order_id}"): "orders:read",

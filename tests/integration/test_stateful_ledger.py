@@ -134,13 +134,24 @@ def machine_for(url_factory):
             if (order_id := self._order(which)) and self._try(lambda: orders.hold_order(self.c, order_id, "x", "t")):
                 self._try(lambda: orders.release_hold(self.c, order_id, "t"))
 
+        @rule(sku=st.sampled_from(PLAIN), location=st.sampled_from(LOCATIONS), buckets=st.sampled_from([None, 2, 4]))
+        def hot_mode(self, sku, location, buckets):
+            """Hot-SKU mode on and off under everything else: totals never change by it."""
+            self._try(lambda: inventory.set_hot_mode(self.c, sku, location, buckets, "t"))
+
+        @rule()
+        def refill_hot(self):
+            inventory.refill_hot_skus(self.c)
+
         @rule(sku=st.sampled_from(PLAIN), location=st.sampled_from(LOCATIONS), counted=st.integers(0, 12))
         def count(self, sku, location, counted):
             with self.c.reader() as uow:
                 row = uow.session.execute(text(
-                    "SELECT l.on_hand FROM stock_levels l JOIN skus s ON s.id = l.sku_id JOIN locations c"
-                    " ON c.id = l.location_id WHERE s.code = :s AND c.code = :l"), {"s": sku, "l": location}).first()
-            old = row.on_hand if row else 0
+                    "SELECT SUM(x.on_hand) FROM (SELECT sku_id, location_id, on_hand FROM stock_levels UNION ALL"
+                    " SELECT sku_id, location_id, on_hand FROM stock_level_buckets) x JOIN skus s ON s.id = x.sku_id"
+                    " JOIN locations c ON c.id = x.location_id WHERE s.code = :s AND c.code = :l"),
+                    {"s": sku, "l": location}).scalar()
+            old = row or 0
             if self._try(lambda: inventory.cycle_count(self.c, location, {sku: counted}, "t")) is not None:
                 self.expected_on_hand[sku] += counted - old
 
@@ -171,8 +182,9 @@ def machine_for(url_factory):
             with self.c.reader() as uow:
                 assert run_audit(uow) == []
                 totals = dict(uow.session.execute(text(
-                    "SELECT s.code, COALESCE(SUM(l.on_hand), 0) FROM skus s JOIN stock_levels l"
-                    " ON l.sku_id = s.id GROUP BY s.code")).all())
+                    "SELECT s.code, SUM(x.on_hand) FROM skus s JOIN (SELECT sku_id, on_hand FROM stock_levels"
+                    " UNION ALL SELECT sku_id, on_hand FROM stock_level_buckets) x ON x.sku_id = s.id"
+                    " GROUP BY s.code")).all())
             assert totals == self.expected_on_hand
 
     return LedgerMachine

@@ -151,6 +151,20 @@ def inventory_show(sku: str = typer.Argument(None), location: str = None, limit:
     console.print(table)
 
 
+@inventory_app.command("hot")
+def inventory_hot(sku: str, location: str, buckets: int = typer.Option(8, min=2, max=64),
+                  off: bool = typer.Option(False, "--off", help="fold the buckets back into one row")) -> None:
+    """Hot-SKU mode for a flash sale: split the SKU's free stock at a location over buckets."""
+    from conveyor.inventory.handlers import set_hot_mode
+
+    try:
+        units = set_hot_mode(_container(), sku, location, None if off else buckets, "cli")
+    except DomainError as exc:
+        _fail(exc.detail)
+    console.print(f"{sku} at {location}: hot mode off" if off else
+                  f"{sku} at {location}: {units} unit(s) over {buckets} buckets")
+
+
 @import_app.command("stock")
 def import_stock(file: Path) -> None:
     """Set stock from a CSV with columns sku,location,on_hand[,safety_stock]. All or nothing."""

@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import text
 
+from conveyor.inventory.hot import bucket_totals, hot_pairs, spread, take
 from conveyor.inventory.ledger import StockChange
 from conveyor.inventory.model import LedgerReason, StockLevel
 from conveyor.shared.clock import utcnow
@@ -69,6 +70,10 @@ def read_snapshot(uow: UnitOfWork, sku_ids: set[str]) -> tuple[dict[str, Locatio
             locations[location_id] = LocationStock(location_id, code, priority, lat, lon, kind, bool(can_ship),
                                                    capacity)
         atp[location_id][sku_id] = max(0, available)
+    hot = [pair for pair in hot_pairs(uow) if pair[0] in sku_ids]
+    for (sku_id, location_id), (on_hand, allocated) in (bucket_totals(uow, hot) if hot else {}).items():
+        if location_id in locations:  # buckets of a hot SKU (inventory/hot.py): their free stock counts too
+            atp[location_id][sku_id] = atp[location_id].get(sku_id, 0) + on_hand - allocated
     return locations, dict(atp)
 
 
@@ -106,9 +111,19 @@ def _allocate_sql(dialect: str, mark: str, count: int) -> str:
 
 def allocate_many(uow: UnitOfWork, totals: dict[tuple[str, str], int]) -> set[tuple[str, str]]:
     """Add `totals` to allocated where available-to-promise allows; return the pairs that fit.
-    Rows are taken in (sku, location) order; on PostgreSQL they are locked in id order first."""
+    Rows are taken in (sku, location) order; on PostgreSQL they are locked in id order first.
+    Pairs in hot-SKU mode take their units from a free bucket first, never waiting (inventory/hot.py)."""
     if not totals:
         return set()
+    hot = hot_pairs(uow)
+    levels = {pair: qty for pair, qty in totals.items() if pair not in hot}
+    # Level rows first (locked in id order), then hot pairs: a free bucket never waits; taking across
+    # a hot pair's rows waits last, after everything else this transaction locks.
+    taken = _allocate_levels(uow, levels) if levels else set()
+    return taken | {pair for pair, qty in sorted(totals.items()) if pair in hot and take(uow, *pair, qty)}
+
+
+def _allocate_levels(uow: UnitOfWork, totals: dict[tuple[str, str], int]) -> set[tuple[str, str]]:
     connection = uow.session.connection()
     sql = _driver_sql(uow, "allocate", len(totals), lambda mark: _allocate_sql(uow.dialect, mark, len(totals)))
     rows = [v for (sku_id, location_id), qty in sorted(totals.items()) for v in (sku_id, location_id, qty)]
@@ -124,8 +139,12 @@ def _stamp(dialect: Any) -> Callable[[Any], Any]:
 
 
 def release_many(uow: UnitOfWork, totals: dict[tuple[str, str], int]) -> None:
-    """Undo allocations taken earlier in this same transaction (no guard needed)."""
+    """Undo allocations taken earlier in this same transaction (no guard needed on a level row)."""
+    hot = hot_pairs(uow)
     for (sku_id, location_id), qty in sorted(totals.items()):
+        if (sku_id, location_id) in hot:
+            spread(uow, sku_id, location_id, 0, -qty)
+            continue
         uow.session.execute(
             text("UPDATE stock_levels SET allocated = allocated - :q WHERE sku_id = :s AND location_id = :l"),
             {"q": qty, "s": sku_id, "l": location_id})

@@ -19,7 +19,8 @@ from conveyor.bootstrap import Container
 from conveyor.inventory import handlers, service
 from conveyor.inventory import locations as loc_service
 from conveyor.inventory.ledger import StockChange
-from conveyor.inventory.model import Location, Reservation, StockLevel
+from conveyor.inventory.model import Location, Reservation
+from conveyor.inventory.service import LevelView
 from conveyor.orders.service import order_ids_of_channel
 
 router = APIRouter(tags=["inventory"])
@@ -150,7 +151,7 @@ class ReservationOut(BaseModel):
     expires_at: datetime
 
 
-def level_out(lv: StockLevel) -> LevelOut:
+def level_out(lv: LevelView) -> LevelOut:
     return LevelOut(id=lv.id, sku_id=lv.sku_id, location_id=lv.location_id, on_hand=lv.on_hand,
                     allocated=lv.allocated, reserved=lv.reserved, incoming=lv.incoming,
                     safety_stock=lv.safety_stock, available=lv.available)
@@ -242,7 +243,7 @@ async def adjust(body: AdjustmentIn, request: Request, who: Principal = Depends(
 @router.post("/inventory/transfers", response_model=list[LevelOut], status_code=201)
 async def transfer(body: TransferIn, request: Request, who: Principal = Depends(require("inventory:write")),
                    c: Container = Depends(container)) -> JSONResponse:
-    def render(levels: tuple[StockLevel, StockLevel]) -> list[LevelOut]:
+    def render(levels: tuple[LevelView, LevelView]) -> list[LevelOut]:
         return [level_out(levels[0]), level_out(levels[1])]
 
     idem = await idempotency_for(request, who, render)
@@ -286,3 +287,20 @@ def release(reservation_id: str, who: Principal = Depends(require("inventory:wri
             c: Container = Depends(container)) -> ReservationOut:
     return ReservationOut.model_validate(handlers.release_reservation(c, reservation_id, who.actor),
                                          from_attributes=True)
+
+
+class HotSkuIn(Strict):
+    sku: Code
+    location: Code
+    buckets: Annotated[int, Field(ge=2, le=64, strict=True)] | None = Field(
+        8, description="how many buckets to split the free stock over; null turns hot mode off")
+
+
+@router.put("/inventory/hot-skus")
+def hot_sku(body: HotSkuIn, who: Principal = Depends(require("inventory:write")),
+            c: Container = Depends(container)) -> dict:
+    """Hot-SKU mode for a flash sale: the SKU's free stock at the location is split over buckets so
+    concurrent orders don't queue on one row (docs/operations.md). `buckets: null` folds them back."""
+    in_buckets = handlers.set_hot_mode(c, body.sku, body.location, body.buckets, who.actor)
+    return {"sku": body.sku, "location": body.location, "hot": body.buckets is not None, "buckets": body.buckets,
+            "units_in_buckets": in_buckets}

@@ -14,6 +14,7 @@ from typing import cast
 
 from sqlalchemy import CursorResult, and_, literal, update
 
+from conveyor.inventory import hot
 from conveyor.inventory.model import StockLedgerEntry, StockLevel
 from conveyor.messaging import outbox
 from conveyor.messaging.outbox import Topic
@@ -87,7 +88,8 @@ def apply_changes(uow: UnitOfWork, changes: list[StockChange], actor: str = "sys
         ensure_levels(uow, {(c.sku_id, c.location_id) for c in changes})
     failed = []
     for change in sorted(changes, key=lambda c: (c.sku_id, c.location_id)):
-        if cast(CursorResult, uow.session.execute(_guarded_update(change))).rowcount != 1:
+        if cast(CursorResult, uow.session.execute(_guarded_update(change))).rowcount != 1 \
+                and not _spread_over_buckets(uow, change):
             failed.append(change)
     if failed:
         raise InsufficientStock(
@@ -97,6 +99,15 @@ def apply_changes(uow: UnitOfWork, changes: list[StockChange], actor: str = "sys
              for c in failed],
         )
     write_ledger(uow, changes, actor)
+
+
+def _spread_over_buckets(uow: UnitOfWork, change: StockChange) -> bool:
+    """A pair in hot-SKU mode holds units in buckets too: a change the level row alone can't take
+    is taken across the row and its buckets (inventory/hot.py)."""
+    pair = (change.sku_id, change.location_id)
+    if change.d_reserved or change.d_incoming or pair not in hot.bucket_totals(uow, [pair]):
+        return False
+    return hot.spread(uow, change.sku_id, change.location_id, change.d_on_hand, change.d_allocated)
 
 
 def write_ledger(uow: UnitOfWork, changes: list[StockChange], actor: str) -> None:

@@ -82,6 +82,33 @@ class StockLevel(Base):
         return max(0, self.on_hand - self.allocated - self.reserved - self.safety_stock)
 
 
+class StockLevelBucket(Base):
+    """A slice of a hot SKU's stock at a location (hot-SKU mode, inventory/hot.py).
+
+    A flash sale sends every order to one `stock_levels` row, and each waits for the one before it
+    to commit. In hot mode part of the free stock sits in several bucket rows instead; an order
+    takes its units from whichever bucket nobody else holds (SKIP LOCKED), so orders stop queueing
+    on one lock. What a pair holds is its level row plus its buckets — reads, counts and the audit
+    add them up; the ledger doesn't know buckets exist (moving stock between a level and its
+    buckets is not a stock movement)."""
+
+    __tablename__ = "stock_level_buckets"
+    __table_args__ = (
+        UniqueConstraint("sku_id", "location_id", "bucket", name="uq_stock_level_buckets_pair_bucket"),
+        CheckConstraint("on_hand >= 0", name="on_hand_not_negative"),
+        CheckConstraint("allocated >= 0", name="allocated_not_negative"),
+        CheckConstraint("allocated <= on_hand", name="allocated_within_on_hand"),
+    )
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    sku_id: Mapped[str] = mapped_column(ForeignKey("skus.id"))
+    location_id: Mapped[str] = mapped_column(ForeignKey("locations.id"))
+    bucket: Mapped[int] = mapped_column(Integer)
+    on_hand: Mapped[int] = mapped_column(Integer, default=0)
+    allocated: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+
+
 class StockLedgerEntry(Base):
     __tablename__ = "stock_ledger"
     __table_args__ = (

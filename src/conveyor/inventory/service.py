@@ -4,6 +4,7 @@ They never commit: `inventory/handlers.py` does."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -11,6 +12,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 
 from conveyor.catalog.service import get_sku, sku_id_of
+from conveyor.inventory import hot
 from conveyor.inventory.ledger import StockChange, apply_changes, ensure_levels
 from conveyor.inventory.locations import resolve_location
 from conveyor.inventory.model import LedgerReason, Location, Reservation, StockLedgerEntry, StockLevel
@@ -34,13 +36,18 @@ def _stock_sku(uow: UnitOfWork, code: str):  # noqa: ANN202 - catalog's Sku
     return sku
 
 
+def stock_pair(uow: UnitOfWork, sku: str, location: str) -> tuple[str, str]:
+    """(sku id, location id) of a stock-holding SKU and a location, each given by code or id."""
+    return _stock_sku(uow, sku).id, resolve_location(uow, location).id
+
+
 def _positive(quantity: int) -> None:
     if not isinstance(quantity, int) or quantity <= 0:
         raise ValidationFailed("quantity must be a positive whole number", ErrorCode.INVALID_QUANTITY)
 
 
 def receive(uow: UnitOfWork, sku: str, location: str, quantity: int, actor: str, reference: str = "",
-            note: str = "") -> StockLevel:
+            note: str = "") -> LevelView:
     _positive(quantity)
     s, loc = _stock_sku(uow, sku), resolve_location(uow, location)
     apply_changes(uow, [StockChange(s.id, loc.id, LedgerReason.RECEIPT, d_on_hand=quantity,
@@ -49,7 +56,7 @@ def receive(uow: UnitOfWork, sku: str, location: str, quantity: int, actor: str,
 
 
 def adjust(uow: UnitOfWork, sku: str, location: str, delta: int, reason: str, actor: str,
-           note: str = "") -> StockLevel:
+           note: str = "") -> LevelView:
     if not isinstance(delta, int) or delta == 0:
         raise ValidationFailed("delta must be a non-zero whole number", ErrorCode.INVALID_QUANTITY)
     if reason not in ADJUSTMENT_REASONS:
@@ -62,7 +69,7 @@ def adjust(uow: UnitOfWork, sku: str, location: str, delta: int, reason: str, ac
 
 
 def transfer(uow: UnitOfWork, sku: str, source: str, destination: str, quantity: int, actor: str,
-             note: str = "") -> tuple[StockLevel, StockLevel]:
+             note: str = "") -> tuple[LevelView, LevelView]:
     _positive(quantity)
     s = _stock_sku(uow, sku)
     src, dst = resolve_location(uow, source), resolve_location(uow, destination)
@@ -93,9 +100,10 @@ def count_changes(uow: UnitOfWork, counted: dict[tuple[str, str], int], reason: 
                   reference: str) -> list[StockChange]:
     """The ledger changes that make on-hand equal what was counted."""
     levels = _lock_levels(uow, sorted(counted))
+    in_buckets = hot.bucket_totals(uow, counted)
     changes = []
     for pair, qty in counted.items():
-        delta = qty - levels[pair].on_hand
+        delta = qty - levels[pair].on_hand - in_buckets.get(pair, (0, 0))[0]
         if delta:
             changes.append(StockChange(pair[0], pair[1], reason, d_on_hand=delta, reference_type=reason,
                                        reference_id=reference))
@@ -116,7 +124,7 @@ def cycle_count(uow: UnitOfWork, location: str, counts: dict[str, int], actor: s
     return changes
 
 
-def set_safety_stock(uow: UnitOfWork, sku: str, location: str, quantity: int) -> StockLevel:
+def set_safety_stock(uow: UnitOfWork, sku: str, location: str, quantity: int) -> LevelView:
     if not isinstance(quantity, int) or quantity < 0:
         raise ValidationFailed("safety stock must be a whole number ≥ 0", ErrorCode.INVALID_QUANTITY)
     s, loc = _stock_sku(uow, sku), resolve_location(uow, location)
@@ -126,13 +134,42 @@ def set_safety_stock(uow: UnitOfWork, sku: str, location: str, quantity: int) ->
     return level(uow, s.id, loc.id)
 
 
-def level(uow: UnitOfWork, sku_id: str, location_id: str) -> StockLevel:
+@dataclass(frozen=True, slots=True)
+class LevelView:
+    """A pair's stock as people see it: its level row plus, in hot-SKU mode, its buckets."""
+    id: str
+    sku_id: str
+    location_id: str
+    on_hand: int
+    allocated: int
+    reserved: int
+    incoming: int
+    safety_stock: int
+    buckets: int = 0
+
+    @property
+    def available(self) -> int:
+        return max(0, self.on_hand - self.allocated - self.reserved - self.safety_stock)
+
+
+def _views(uow: UnitOfWork, levels: list[StockLevel]) -> list[LevelView]:
+    in_buckets = hot.bucket_totals(uow, [(lv.sku_id, lv.location_id) for lv in levels]) \
+        if hot.hot_pairs(uow) else {}
+    counts = dict.fromkeys(in_buckets, 1)
+    return [LevelView(lv.id, lv.sku_id, lv.location_id,
+                      lv.on_hand + in_buckets.get((lv.sku_id, lv.location_id), (0, 0))[0],
+                      lv.allocated + in_buckets.get((lv.sku_id, lv.location_id), (0, 0))[1],
+                      lv.reserved, lv.incoming, lv.safety_stock, counts.get((lv.sku_id, lv.location_id), 0))
+            for lv in levels]
+
+
+def level(uow: UnitOfWork, sku_id: str, location_id: str) -> LevelView:
     found = uow.session.scalar(select(StockLevel).where(StockLevel.sku_id == sku_id,
                                                         StockLevel.location_id == location_id)
                                .execution_options(populate_existing=True))
     if found is None:
         raise NotFound("stock level", f"{sku_id}@{location_id}")
-    return found
+    return _views(uow, [found])[0]
 
 
 def _for_sku_and_location(uow: UnitOfWork, query, model, sku: str | None, location: str | None):
@@ -146,9 +183,10 @@ def _for_sku_and_location(uow: UnitOfWork, query, model, sku: str | None, locati
 
 
 def list_levels(uow: UnitOfWork, *, sku: str | None, location: str | None, limit: int,
-                cursor: str | None) -> Page[StockLevel]:
+                cursor: str | None) -> Page[LevelView]:
     query = _for_sku_and_location(uow, select(StockLevel), StockLevel, sku, location)
-    return paginate(uow.session, query, StockLevel.id, limit, cursor, newest_first=False)
+    page = paginate(uow.session, query, StockLevel.id, limit, cursor, newest_first=False)
+    return Page(_views(uow, page.items), page.next_cursor)
 
 
 def list_ledger(uow: UnitOfWork, *, sku: str | None, location: str | None, reason: str | None,
@@ -174,14 +212,24 @@ def available_by_sku(uow: UnitOfWork, sku_ids: list[str], location_ids: list[str
         for sku_id, value in uow.session.execute(select(StockLevel.sku_id, atp).where(
                 StockLevel.sku_id.in_(sku_ids), StockLevel.location_id.in_(location_ids))):
             totals[sku_id] += max(0, value)
+        for (sku_id, location_id), (on_hand, allocated) in _hot_buckets(uow, sku_ids).items():
+            if location_id in location_ids:
+                totals[sku_id] += on_hand - allocated
     return totals
+
+
+def _hot_buckets(uow: UnitOfWork, sku_ids: Iterable[str]) -> dict[tuple[str, str], tuple[int, int]]:
+    wanted = set(sku_ids)
+    pairs = [pair for pair in hot.hot_pairs(uow) if pair[0] in wanted]
+    return hot.bucket_totals(uow, pairs) if pairs else {}
 
 
 def sellable_on_hand(uow: UnitOfWork) -> list[tuple[str, str, int]]:
     """(location id, sku id, on hand − safety stock) of every stock level (for simulations)."""
     rows = uow.session.execute(select(StockLevel.location_id, StockLevel.sku_id,
                                       StockLevel.on_hand - StockLevel.safety_stock))
-    return [(loc, sku, qty) for loc, sku, qty in rows]
+    in_buckets = hot.bucket_totals(uow)
+    return [(loc, sku, qty + in_buckets.get((sku, loc), (0, 0))[0]) for loc, sku, qty in rows]
 
 
 @dataclass(slots=True)
@@ -206,6 +254,12 @@ def availability(uow: UnitOfWork, sku: str) -> Availability:
     per_loc: dict[str, dict[str, int]] = {}
     for sku_id, code, atp in rows:
         per_loc.setdefault(code, {})[sku_id] = max(0, atp)
+    buckets = _hot_buckets(uow, [p for p, _ in parts])
+    if buckets:
+        codes = {loc.id: loc.code for loc in uow.session.scalars(select(Location))}
+        for (sku_id, location_id), (on_hand, allocated) in buckets.items():
+            if codes[location_id] in per_loc:
+                per_loc[codes[location_id]][sku_id] = per_loc[codes[location_id]].get(sku_id, 0) + on_hand - allocated
     return Availability(s.code, {code: min(stock.get(p, 0) // q for p, q in parts)
                                  for code, stock in per_loc.items()})
 

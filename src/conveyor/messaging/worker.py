@@ -124,12 +124,15 @@ class Worker:
         """Jobs on a timer (buy and plan): the replenishment review every `auto_replenish_minutes`,
         forecasts every `forecast_every_hours` (0 = off). A job runs when the worker starts and then
         once per period; a failure is logged and tried again next period. Returns what ran."""
+        from conveyor.inventory.handlers import refill_hot_skus
         from conveyor.planning.handlers import run_forecasts
         from conveyor.purchasing.handlers import scheduled_review
 
         settings, now = self.c.settings, time.monotonic() if now is None else now
         jobs = {"replenishment": (settings.auto_replenish_minutes * 60, scheduled_review),
-                "forecast": (settings.forecast_every_hours * 3600, run_forecasts)}
+                "forecast": (settings.forecast_every_hours * 3600, run_forecasts),
+                # hot-SKU buckets drain unevenly during a flash sale: spread the free stock again
+                "hot_sku_refill": (settings.hot_sku_refill_seconds, refill_hot_skus)}
         ran = []
         for name, (every, job) in jobs.items():
             last = self.last_run.get(name)

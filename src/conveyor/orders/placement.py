@@ -27,6 +27,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 from conveyor.catalog.service import SkuFacts, sku_facts
 from conveyor.inventory.allocation import allocate_many, allocation_ledger
@@ -47,6 +48,8 @@ from conveyor.shared.clock import utcnow
 from conveyor.shared.errors import DomainError
 from conveyor.shared.sql import insert_ignoring_conflicts, insert_rows
 from conveyor.shared.uow import UnitOfWork
+
+DEADLOCK = "40P01"  # PostgreSQL's deadlock_detected
 
 
 class LostRace(Exception):
@@ -102,7 +105,15 @@ def place(uow: UnitOfWork, cmds: list[PlaceOrder], terms: ChannelTerms, options:
 
 def take_stock(uow: UnitOfWork, placement: Placement) -> None:
     """Take every allocation of the placement in one guarded UPDATE (last, see the module doc)."""
-    if placement.taken and allocate_many(uow, dict(placement.taken)) != set(placement.taken):
+    if not placement.taken:
+        return
+    try:
+        taken = allocate_many(uow, dict(placement.taken))
+    except OperationalError as exc:
+        if getattr(exc.orig, "sqlstate", None) == DEADLOCK:  # hot-SKU fallbacks may meet: run again
+            raise LostRace from exc
+        raise
+    if taken != set(placement.taken):
         raise LostRace
 
 

@@ -31,6 +31,7 @@ PREFIXES = {
     "sku_map": "smp",
     "draft": "drf",
     "request": "req",
+    "bucket": "lvb",
     # buy and plan (purchasing, planning)
     "supplier": "sup",
     "supplier_item": "spi",

@@ -106,8 +106,8 @@ def test_the_worker_runs_the_replenishment_review_on_its_timer(container):
     c.settings.auto_replenish_minutes = 60
     c.settings.auto_replenish_send = True
     worker = Worker(c, {})
-    assert worker.run_scheduled(now=1000.0) == ["replenishment"]
-    assert worker.run_scheduled(now=1000.0 + 59 * 60) == []  # not yet due again
+    assert "replenishment" in worker.run_scheduled(now=1000.0)
+    assert "replenishment" not in worker.run_scheduled(now=1000.0 + 59 * 60)  # not yet due again
     assert _level(c, "SKU-A", "WH1") == (1, 0, 19)  # a PO for 19 went out: now incoming
     with c.reader() as uow:
         alerts = uow.session.execute(text("SELECT COUNT(*) FROM outbox WHERE topic = 'stock.alert'")).scalar()
