@@ -142,7 +142,8 @@ def _take_across(uow: UnitOfWork, sku_id: str, location_id: str, quantity: int) 
     if sum(frees) < quantity:
         return False
     need = quantity
-    for row, free in zip([level, *buckets], frees, strict=True):
+    rows: list[Any] = [level, *buckets]
+    for row, free in zip(rows, frees, strict=True):
         part = min(need, free)
         row.allocated += part
         need -= part
