@@ -160,6 +160,8 @@ def check_stock(world: World) -> str:
 
 
 def order_lines(variant: str, rng: random.Random) -> list[tuple[str, int]]:
+    if variant == "one-sku":  # a flash sale: every order wants the same SKU
+        return [(HOT[0], 1)]
     codes = sorted(c for c in (f"BENCH-{i:04d}" for i in range(N_SKUS)) if c not in HOT)
     # hot: every order has one of the hot SKUs; uniform: any three SKUs
     chosen = [rng.choice(HOT), *rng.sample(codes, 2)] if variant == "hot" else rng.sample(codes + list(HOT), 3)
@@ -895,7 +897,7 @@ def bench_database(kind: str, args, tmp: Path) -> list[str]:
 
         dsn = f"{PG_SERVER}/{PG_DB}"
         pgbench_placement.prepare(dsn, world.skus, [loc for loc, _ in world.locations])
-        for variant in args.variants:
+        for variant in [v for v in args.variants if v in ("uniform", "hot")]:  # 3-line orders only
             r = pgbench_placement.run(dsn, variant, args.clients, args.pgbench_seconds, N_SKUS, len(HOT),
                                       N_LOCATIONS, world.channel_id)
             pgb[variant] = r
@@ -903,7 +905,7 @@ def bench_database(kind: str, args, tmp: Path) -> list[str]:
                 f" ({r.transactions} transactions, {r.failed} failed)")
         say(f"  {check_stock(world)}")
     raw = {}
-    for variant in args.variants if "raw" in args.parts else []:
+    for variant in [v for v in args.variants if v in ("uniform", "hot")] if "raw" in args.parts else []:
         raw[variant] = run_raw(world, variant, args.orders, args.clients, args.max_seconds, f"{kind}-raw")
         r = raw[variant]
         say(
@@ -921,6 +923,13 @@ def bench_database(kind: str, args, tmp: Path) -> list[str]:
             f" orders/s p50 {r.pct(50):.1f} ms p99 {r.pct(99):.1f} ms ({r.ok} orders){fmt_errors(r)}"
         )
         say(f"  {check_stock(world)}")
+    if args.hot_buckets:
+        from conveyor.inventory.handlers import set_hot_mode
+
+        for code in HOT:
+            for n in range(1, N_LOCATIONS + 1):
+                set_hot_mode(world.container, code, f"WH{n}", args.hot_buckets, "bench")
+        say(f"hot-SKU mode: {', '.join(HOT)} split over {args.hot_buckets} buckets at every location")
     rows = []
     for strategy, workers in [(s, w) for s in args.strategies for w in args.workers] if "api" in args.parts else []:
         use_strategy(world, strategy)
@@ -990,7 +999,7 @@ def main() -> None:
     p.add_argument("--clients", type=int, default=32)
     p.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
     p.add_argument("--workers", default="1,2", help="uvicorn worker counts to try, e.g. 1,2")
-    p.add_argument("--variants", default="uniform,hot")
+    p.add_argument("--variants", default="uniform,hot", help="uniform, hot (one of 2 hot SKUs + 2 others), one-sku")
     p.add_argument("--max-seconds", type=float, default=60.0, help="time bound per run")
     p.add_argument("--parts", default="pgbench,raw,api",
                    help="pgbench (the transaction in C, PostgreSQL only), raw (Python SQL baseline), api (HTTP server)")
@@ -999,6 +1008,8 @@ def main() -> None:
         "--profile", type=Path, help="directory: py-spy (collapsed stacks) a server worker per run"
     )
     p.add_argument("--idempotency", action="store_true", help="send an Idempotency-Key with every order")
+    p.add_argument("--hot-buckets", type=int, default=0,
+                   help="put the hot SKUs in hot-SKU mode with this many buckets before the API runs")
     p.add_argument("--strategies", default="lowest_cost", help="routing strategies to run the API with, e.g. "
                    "priority,lowest_cost (lowest_cost is the shipped default)")
     args = p.parse_args()
