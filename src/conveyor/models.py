@@ -3,11 +3,13 @@
 from conveyor.auth import model as _auth  # noqa: F401
 from conveyor.catalog import model as _catalog  # noqa: F401
 from conveyor.channels import model as _channels  # noqa: F401
+from conveyor.fulfillment import model as _fulfillment  # noqa: F401
 from conveyor.inventory import model as _inventory  # noqa: F401
 from conveyor.messaging import model as _messaging  # noqa: F401
 from conveyor.orders import model as _orders  # noqa: F401
 from conveyor.orders import routing_store as _routing  # noqa: F401
 from conveyor.shared import idempotency as _idempotency  # noqa: F401
+from conveyor.shipping import model as _shipping  # noqa: F401
 from conveyor.shared.db import Base
 
 metadata = Base.metadata

@@ -30,6 +30,19 @@ PREFIXES = {
     "payload": "pld",
     "sku_map": "smp",
     "draft": "drf",
+    # fulfilment and shipping
+    "fulfilment_order": "ffo",
+    "fulfilment_line": "ffl",
+    "bin": "bin",
+    "sku_bin": "sbn",
+    "pick_list": "pkl",
+    "package": "pkg",
+    "tpl_request": "tpr",
+    "tpl_confirmation": "tpc",
+    "tpl_snapshot": "tps",
+    "tpl_discrepancy": "tpd",
+    "label": "lbl",
+    "tracking_event": "trk",
 }
 
 
