@@ -37,6 +37,12 @@ class Settings(BaseSettings):
     # Encrypts channel credentials at rest. The default is for development only: anyone with the
     # source can decrypt with it, so `channels.secrets` warns once when it is in use.
     secret_key: str = Field(default=DEV_SECRET_KEY, min_length=16)
+    # Shipping (docs/shipping.md): who rates and sells labels. `builtin` prices from the stored
+    # rate tables and renders labels locally (offline); `easypost` buys real labels through EasyPost.
+    shipping_provider: Literal["builtin", "easypost"] = "builtin"
+    easypost_api_key: str = ""
+    # Checks `X-Hmac-Signature` on EasyPost tracking webhooks (the webhook's secret in EasyPost).
+    easypost_webhook_secret: str = ""
 
 
 @lru_cache(maxsize=1)

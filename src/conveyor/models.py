@@ -9,7 +9,7 @@ from conveyor.messaging import model as _messaging  # noqa: F401
 from conveyor.orders import model as _orders  # noqa: F401
 from conveyor.orders import routing_store as _routing  # noqa: F401
 from conveyor.shared import idempotency as _idempotency  # noqa: F401
-from conveyor.shipping import model as _shipping  # noqa: F401
 from conveyor.shared.db import Base
+from conveyor.shipping import model as _shipping  # noqa: F401
 
 metadata = Base.metadata
