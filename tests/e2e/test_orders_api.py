@@ -47,13 +47,14 @@ def test_cancel_releases_stock_and_illegal_transition_is_409(api):
 def test_ship_deliver_complete_and_timeline(api):
     order = api.post("/orders", order_body({"SKU-A": 2})).json()
     shipped = api.post(f"/orders/{order['id']}/shipments", {"location": "WH1", "carrier": "UPS",
-                                                            "tracking_number": "1Z999"})
+                                                            "tracking_number": "1Z999AA10123456784"})
     assert shipped.status_code == 201, shipped.text
     assert api.get(f"/orders/{order['id']}").json()["status"] == "fulfilled"
     assert api.post(f"/orders/{order['id']}/deliver", {}).json()["status"] == "delivered"
     assert api.post(f"/orders/{order['id']}/complete").json()["status"] == "completed"
     types = [e["type"] for e in api.get(f"/orders/{order['id']}/timeline").json()]
-    assert types == ["order.placed", "order.shipped", "order.delivered", "order.completed"]
+    assert types == ["order.placed", "fulfilment.created", "order.shipped", "fulfilment.shipped", "order.delivered",
+                     "fulfilment.delivered", "order.completed"]
     level = api.get("/inventory/levels", params={"sku": "SKU-A", "location": "WH1"}).json()["items"][0]
     assert (level["on_hand"], level["allocated"]) == (8, 0)
     assert api.get("/audit").json()["ok"] is True

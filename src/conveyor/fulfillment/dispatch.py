@@ -204,6 +204,7 @@ def ship_units(uow: UnitOfWork, fo: FulfilmentOrder, carrier: str, tracking_numb
     shipment = operations.ship_order(uow, fo.order_id, location_id=fo.location_id,
                                      lines=units or service.line_units(fo), carrier=carrier,
                                      tracking_number=tracking_number, actor=actor)
+    uow.flush()  # the shipment row first: the fulfilment order refers to it
     fo.shipment_id, fo.carrier, fo.tracking_number = shipment.id, carrier, tracking_number
     service.move(fo, FoStatus.SHIPPED, "ship")
     service.announce(uow, fo, EventType.FULFILMENT_SHIPPED, actor, {

@@ -164,9 +164,9 @@ def reconcile_order(uow: UnitOfWork, order_id: str, actor: str, *, prefer: str |
         return []
     by_id = {fo.id: fo for fo in held}
     changed = _apply_reductions(by_id, steps.reductions)
-    changed |= _apply_additions(uow, order_id, by_id, steps.additions, actor)
     for fo_id in steps.emptied:
         _close_emptied(uow, by_id[fo_id], shipment_id, actor)
+    changed |= _apply_additions(uow, order_id, by_id, steps.additions, actor)
     for fo_id in sorted(changed - set(steps.emptied)):
         fo = by_id[fo_id]
         fo.updated_at = utcnow()
