@@ -13,9 +13,12 @@ from conveyor.auth.api import router as keys_router
 from conveyor.bootstrap import Container, build
 from conveyor.catalog.api import router as catalog_router
 from conveyor.channels.api import router as channels_router
+from conveyor.fulfillment.api import router as fulfilment_router
+from conveyor.fulfillment.api_setup import router as fulfilment_setup_router
 from conveyor.inventory.api import router as inventory_router
 from conveyor.orders.api import router as orders_router
 from conveyor.orders.routing_api import router as routing_router
+from conveyor.shipping.api import router as shipping_router
 
 DESCRIPTION = """Conveyor's REST API. Authenticate with `Authorization: Bearer <API key>`.
 Errors are `application/problem+json` with a stable `code`. POSTs that create things accept an
@@ -54,7 +57,7 @@ def create_app(c: Container | None = None) -> FastAPI:
     app.add_middleware(Authenticate, container=c)  # added last = runs first: 401 before anything
     api = APIRouter(prefix="/api/v1")
     for router in (_system_router(), catalog_router, inventory_router, orders_router, routing_router,
-                   channels_router, keys_router):
+                   channels_router, keys_router, fulfilment_router, shipping_router, fulfilment_setup_router):
         api.include_router(router)
     app.include_router(api)
     return app

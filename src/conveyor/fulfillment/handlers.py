@@ -21,6 +21,7 @@ from conveyor.fulfillment.states import FoStatus
 from conveyor.inventory.locations import resolve_location
 from conveyor.orders import operations, timeline
 from conveyor.orders.handlers import routing_for
+from conveyor.orders.lifecycle import IllegalTransition, Status
 from conveyor.orders.service import get_order
 from conveyor.orders.timeline import EventType
 from conveyor.shared.clock import utcnow
@@ -219,6 +220,8 @@ def record_manual_shipment(c: Container, order_id: str, *, location: str, lines:
     the order core, and the fulfilment orders it empties marked shipped."""
     def work(uow: UnitOfWork) -> Any:
         order = get_order(uow, order_id, scope_channel_id, for_update=True)
+        if order.status not in operations.SHIPPABLE:  # the order's state first: it says more than a field
+            raise IllegalTransition(order.status, Status.FULFILLED, "ship")
         dispatch.check_manual_shipment(order, carrier, tracking_number, override_reason)
         location_id = resolve_location(uow, location).id
         shipment = operations.ship_order(uow, order_id, location_id=location_id, lines=lines, carrier=carrier,
