@@ -12,7 +12,7 @@ from typing import Any
 
 from conveyor.bootstrap import Container
 from conveyor.channels.secrets import Vault
-from conveyor.fulfillment import dispatch, packing_flow, service, setup, tpl, tracking_flow, waves
+from conveyor.fulfillment import dispatch, packing_flow, service, setup, tpl, tpl_webhook, tracking_flow, waves
 from conveyor.fulfillment.model import FulfilmentOrder, FulfilmentSettings, Package, PickList
 from conveyor.fulfillment.packing import ScanResult
 from conveyor.fulfillment.picking import ShortPickReport
@@ -278,6 +278,17 @@ def put_location_settings(c: Container, location: str, changes: Mapping[str, Any
 
 def webhook_secret(c: Container, settings: FulfilmentSettings) -> str:
     return Vault.from_settings(c.settings).open(settings.webhook_secret_encrypted).get("webhook_secret", "")
+
+
+def deliver_request(c: Container, message_id: str, payload: dict[str, Any], client: Any = None) -> bool:
+    """The worker's half of a `fulfilment.requested` message: POST it, signed, to the 3PL's
+    webhook. A 3PL without a webhook takes the CSV export instead (nothing to send: False)."""
+    with c.reader() as uow:
+        settings = setup.settings_for(uow, payload["location_id"])
+    if not settings.webhook_url:
+        return False
+    tpl_webhook.deliver(settings.webhook_url, webhook_secret(c, settings), message_id, payload, client)
+    return True
 
 
 def assign_bins(c: Container, location: str, assignments: Mapping[str, str]) -> int:

@@ -26,7 +26,13 @@ def default_handlers(c: Container) -> dict[str, Handler]:
             channel = get_channel(uow, m.payload["channel_id"])
         delivery.deliver(channel, vault, m.id, m.topic, m.payload)
 
+    def to_3pl(m: Message) -> None:
+        from conveyor.fulfillment.handlers import deliver_request
+
+        deliver_request(c, m.id, m.payload)
+
     handlers = {str(Topic.STOCK_CHANGED): Handler(stock_changed, True)}
+    handlers[str(Topic.FULFILMENT_REQUESTED)] = Handler(to_3pl, False)
     handlers |= {str(topic): Handler(order_changed, True) for topic in sync.ORDER_TOPICS}
     handlers |= {str(topic): Handler(to_channel, False) for topic in (Topic.CHANNEL_INVENTORY, Topic.CHANNEL_ORDER)}
     return handlers
