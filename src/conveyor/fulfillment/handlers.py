@@ -33,6 +33,7 @@ from conveyor.shipping.adapters.base import CarrierAdapter
 from conveyor.shipping.adapters.builtin import BuiltinCarrierAdapter
 from conveyor.shipping.adapters.easypost import EasyPostAdapter
 from conveyor.shipping.tracking_events import TrackingEvent
+from conveyor.shipping.tracking_numbers import normalise
 
 
 def carrier_adapter(c: Container, uow: UnitOfWork) -> CarrierAdapter:
@@ -225,14 +226,14 @@ def record_manual_shipment(c: Container, order_id: str, *, location: str, lines:
         dispatch.check_manual_shipment(order, carrier, tracking_number, override_reason)
         location_id = resolve_location(uow, location).id
         shipment = operations.ship_order(uow, order_id, location_id=location_id, lines=lines, carrier=carrier,
-                                         tracking_number=tracking_number, actor=actor,
+                                         tracking_number=normalise(tracking_number), actor=actor,
                                          scope_channel_id=scope_channel_id)
         if (override_reason or "").strip():
             timeline.append(uow, order_id, EventType.NOTE_ADDED, {
                 "text": f"shipment {shipment.id} recorded with an override: {override_reason}"}, actor)
         for fo in service.reconcile_order(uow, order_id, actor, shipment_id=shipment.id):
             if fo.shipment_id == shipment.id:
-                fo.carrier, fo.tracking_number = carrier, tracking_number
+                fo.carrier, fo.tracking_number = carrier, shipment.tracking_number
         return shipment
 
     return run(c.uow, work, idempotency)

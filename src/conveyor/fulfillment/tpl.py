@@ -117,7 +117,7 @@ def confirm_shipment(uow: UnitOfWork, request_id: str, external_ref: str, *, car
     fo = service.get(uow, request.fulfilment_order_id, for_update=True)
     if fo.status != FoStatus.RELEASED:
         raise Conflict(f"fulfilment order {fo.id} is {fo.status}: nothing to confirm", current_status=fo.status)
-    require_valid(tracking_number, carrier or None)
+    tracking_number = require_valid(tracking_number, carrier or None).number  # as printed, spaces dropped
     short = _short_units(fo, shipped)
     if short:
         order = get_order(uow, fo.order_id, for_update=True)
