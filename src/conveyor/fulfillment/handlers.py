@@ -24,7 +24,7 @@ from conveyor.orders.handlers import routing_for
 from conveyor.orders.lifecycle import IllegalTransition, Status
 from conveyor.orders.service import get_order
 from conveyor.orders.timeline import EventType
-from conveyor.shared.clock import utcnow
+from conveyor.shared.clock import as_utc, utcnow
 from conveyor.shared.errors import DomainError, ErrorCode
 from conveyor.shared.handlers import Idempotency, Replayed, run
 from conveyor.shared.uow import UnitOfWork
@@ -93,7 +93,7 @@ def _release_due(uow: UnitOfWork, location_id: str, now: datetime, actor: str) -
     candidates = []
     for fo in pending:
         order = get_order(uow, fo.order_id)
-        candidates.append(Candidate(fo.id, fo.created_at, tuple(order.tags or ()), order.status == "on_hold"))
+        candidates.append(Candidate(fo.id, as_utc(fo.created_at), tuple(order.tags or ()), order.status == "on_hold"))
     due = [d for d in decide(rules, candidates, now) if d.release]
     for decision in due:
         release_in(uow, service.get(uow, decision.fulfilment_order_id), actor, decision.reason)
