@@ -32,7 +32,7 @@ from conveyor.shipping import service as shipping
 
 router = APIRouter(tags=["fulfilment"])
 READ, FULFIL = require("orders:read"), require("orders:fulfil")
-PDF = {200: {"content": {"application/pdf": {}}, "description": "a PDF document"}}
+PDF: dict[int | str, dict[str, Any]] = {200: {"content": {"application/pdf": {}}, "description": "a PDF document"}}
 
 
 def _render(c: Container, fo_id: str) -> dict[str, Any]:

@@ -81,7 +81,8 @@ def plan_purchase(uow: UnitOfWork, fo: FulfilmentOrder) -> PurchasePlan:
     location, settings = get_location(uow, fo.location_id), settings_for(uow, fo.location_id)
     to = order.shipping_address
     ship_to = address_of(to, order.customer_name)
-    from_point = (location.latitude, location.longitude) if location.latitude is not None else None
+    from_point = ((location.latitude, location.longitude)
+                  if location.latitude is not None and location.longitude is not None else None)
     to_point = (to["latitude"], to["longitude"]) if to.get("latitude") is not None else None
     parcels = tuple(ParcelToShip(p.id, p.number, int(p.weight_grams or 0), ShipmentRequest(
         location_address(uow, fo.location_id), ship_to,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from conveyor.bootstrap import Container
@@ -83,7 +84,7 @@ def auto_release(c: Container, now: datetime | None = None, actor: str = "system
         locations = [s.location_id for s in setup.all_settings(uow) if s.release_mode != "manual"]
     released: list[str] = []
     for location_id in locations:
-        released += run(c.uow, lambda uow, loc=location_id: _release_due(uow, loc, now, actor))
+        released += run(c.uow, partial(_release_due, location_id=location_id, now=now, actor=actor))
     return released
 
 

@@ -117,7 +117,7 @@ def _take_back(key: Key, units: int, held: list[HeldOrder], left: dict[str, int]
         rank = PROGRESS.index(FoStatus(fo.status)) if fo.status in PROGRESS else len(PROGRESS)
         return (0 if fo.id == prefer else 1, rank, _descending(fo.id))
 
-    reductions = []
+    reductions: list[Reduction] = []
     for fo in sorted((f for f in held if f.location_id == location_id), key=order_of):
         for line in fo.lines:
             if units <= 0:

@@ -137,11 +137,11 @@ def store_events(uow: UnitOfWork, events: Iterable[TrackingEvent]) -> list[Track
         unique.setdefault((normalise(e.tracking_number), e.status, as_utc(e.occurred_at)), e)
     if not unique:
         return []
-    seen = set(uow.session.execute(select(
+    rows = uow.session.execute(select(
         TrackingEventRecord.tracking_number, TrackingEventRecord.status, TrackingEventRecord.occurred_at).where(
         tuple_(TrackingEventRecord.tracking_number, TrackingEventRecord.status).in_(
-            [(n, s) for n, s, _ in unique]))).all())
-    seen = {(n, s, as_utc(at)) for n, s, at in seen}
+            [(n, s) for n, s, _ in unique]))).all()
+    seen = {(n, s, as_utc(at)) for n, s, at in rows}
     new = [(key, e) for key, e in unique.items() if key not in seen]
     for (number, status, at), e in new:
         uow.session.add(TrackingEventRecord(
