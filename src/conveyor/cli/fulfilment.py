@@ -33,7 +33,7 @@ def _done(action):  # noqa: ANN001, ANN202 - run an action, print a domain error
 
 @app.command("list")
 def list_(location: str = typer.Option(None), status: str = typer.Option(None), limit: int = 50) -> None:
-    """Fulfilment orders, newest last."""
+    """Fulfilment orders, newest first."""
     from conveyor.fulfillment.service import list_fulfilment_orders
     from conveyor.inventory.locations import resolve_location
 
