@@ -32,13 +32,31 @@ from conveyor.shared.uow import UnitOfWork
 
 
 def get(uow: UnitOfWork, fulfilment_order_id: str, for_update: bool = False) -> FulfilmentOrder:
+    """The fulfilment order, or 404. `for_update` locks its order first, then it (PostgreSQL;
+    SQLite serialises writers): the order core locks the order before it reconciles fulfilment
+    orders, so both take the locks in the same order and a scan never races a cancel."""
     query = select(FulfilmentOrder).where(FulfilmentOrder.id == fulfilment_order_id)
-    if for_update and uow.dialect == "postgresql":
-        query = query.with_for_update()
     found = uow.session.scalar(query)
     if found is None:
         raise NotFound("fulfilment order", fulfilment_order_id)
+    if for_update and uow.dialect == "postgresql":
+        get_order(uow, found.order_id, for_update=True)
+        found = uow.session.scalar(query.with_for_update().execution_options(populate_existing=True))
+        assert found is not None
     return found
+
+
+def lock_all(uow: UnitOfWork, fulfilment_order_ids: Iterable[str]) -> dict[str, FulfilmentOrder]:
+    """Several fulfilment orders for a change: their orders locked first (in id order), then
+    they — the order in which every other path takes the same locks (see `get`)."""
+    query = select(FulfilmentOrder).where(FulfilmentOrder.id.in_(set(fulfilment_order_ids)))
+    found = list(uow.session.scalars(query))
+    if uow.dialect == "postgresql" and found:
+        for order_id in sorted({fo.order_id for fo in found}):
+            get_order(uow, order_id, for_update=True)
+        found = list(uow.session.scalars(query.order_by(FulfilmentOrder.id).with_for_update()
+                                          .execution_options(populate_existing=True)))
+    return {fo.id: fo for fo in found}
 
 
 def for_order(uow: UnitOfWork, order_id: str) -> list[FulfilmentOrder]:

@@ -30,7 +30,7 @@ from conveyor.orders.reallocation import RoutingChoice, reroute
 from conveyor.orders.service import get_order
 from conveyor.orders.timeline import EventType
 from conveyor.shared import ids
-from conveyor.shared.clock import utcnow
+from conveyor.shared.clock import as_utc, utcnow
 from conveyor.shared.errors import Conflict, NotFound, ValidationFailed
 from conveyor.shared.uow import UnitOfWork
 
@@ -54,12 +54,16 @@ def list_pick_lists(uow: UnitOfWork, location_id: str | None, status: str | None
 
 
 def _waiting(uow: UnitOfWork, location_id: str, wanted: Sequence[str] | None) -> list[FulfilmentOrder]:
-    query = select(FulfilmentOrder).where(FulfilmentOrder.location_id == location_id,
-                                          FulfilmentOrder.status == FoStatus.RELEASED,
-                                          FulfilmentOrder.pick_list_id.is_(None))
+    """Released fulfilment orders not on a pick list, locked (a second wave started at the same
+    moment gets the others, not the same ones twice)."""
+    query = select(FulfilmentOrder.id).where(FulfilmentOrder.location_id == location_id,
+                                             FulfilmentOrder.status == FoStatus.RELEASED,
+                                             FulfilmentOrder.pick_list_id.is_(None))
     if wanted is not None:
         query = query.where(FulfilmentOrder.id.in_(set(wanted)))
-    found = list(uow.session.scalars(query.order_by(FulfilmentOrder.released_at, FulfilmentOrder.id)))
+    locked = service.lock_all(uow, uow.session.scalars(query.limit(5000)))
+    found = sorted((fo for fo in locked.values() if fo.status == FoStatus.RELEASED and fo.pick_list_id is None),
+                   key=lambda fo: (as_utc(fo.released_at or fo.created_at), fo.id))
     if wanted is not None and len(found) != len(set(wanted)):
         missing = sorted(set(wanted) - {fo.id for fo in found})
         raise Conflict(f"not released at this location or already on a pick list: {', '.join(missing)}",
@@ -125,17 +129,18 @@ def confirm_picks(uow: UnitOfWork, pick_list_id: str, picked: Mapping[tuple[str,
     if unknown:
         raise ValidationFailed(f"not on this pick list: {', '.join(unknown)}", unknown=unknown)
     report = report_short_picks(document, picked)
-    _record_picked(uow, document, report)
+    locked = service.lock_all(uow, document.fulfillment_orders)
+    _record_picked(locked, document, report)
     for fo_id, shorts in report.by_fulfillment_order().items():
-        _reroute_short(uow, service.get(uow, fo_id), shorts, actor, routing_for)
+        _reroute_short(uow, locked[fo_id], shorts, actor, routing_for)
     row.status, row.completed_at = "completed", utcnow()
     return report
 
 
-def _record_picked(uow: UnitOfWork, document: PickListDoc, report: ShortPickReport) -> None:
+def _record_picked(locked: Mapping[str, FulfilmentOrder], document: PickListDoc, report: ShortPickReport) -> None:
     short = {(s.fulfillment_order, s.line_id): s.short for s in report.shorts}
     for fo_id in document.fulfillment_orders:
-        fo = service.get(uow, fo_id)
+        fo = locked[fo_id]
         if fo.status != FoStatus.PICKING or fo.pick_list_id != document.reference:
             continue  # cancelled or re-routed while on the list
         for line in fo.lines:

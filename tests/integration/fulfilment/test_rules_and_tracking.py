@@ -5,6 +5,7 @@ release, back-order allocation, file import), the EasyPost provider behind the s
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -22,6 +23,7 @@ from conveyor.messaging.model import OutboxMessage
 from conveyor.orders import handlers as orders
 from conveyor.orders.service import order_timeline
 from conveyor.shared.clock import as_utc
+from conveyor.shared.errors import DomainError
 from conveyor.shipping.adapters.easypost import EasyPostAdapter
 from conveyor.shipping.tracking_events import TrackingEvent
 from tests.helpers import order_cmd
@@ -179,3 +181,32 @@ def test_labels_bought_through_easypost_are_stored_and_voided(world):
     voided = fulfil.void_label(world, label.id, "test", adapter=adapter)
     assert (voided.status, voided.void_status) == ("voided", "submitted")
     assert ("POST", "/v2/shipments/" + recorded.routes[("POST", "/v2/shipments")]["id"] + "/refund") in recorded.calls
+
+
+def test_the_settings_choose_the_label_provider(world):
+    with world.reader() as uow:
+        assert fulfil.carrier_adapter(world, uow).name == "builtin"
+        world.settings.shipping_provider = "easypost"
+        with pytest.raises(DomainError, match="CONVEYOR_EASYPOST_API_KEY"):
+            fulfil.carrier_adapter(world, uow)
+        world.settings.easypost_api_key = "EZAK_live"
+        assert isinstance(fulfil.carrier_adapter(world, uow), EasyPostAdapter)
+
+
+def test_simultaneous_waves_never_put_a_fulfilment_order_on_two_pick_lists(world):
+    fos = [_fo(world, _place(world, {"MUG": 1})) for _ in range(6)]
+    for fo in fos:
+        fulfil.release(world, fo.id, "test")
+
+    def wave(_: int) -> list[str]:
+        try:
+            return [p.id for p in fulfil.create_pick_lists(world, "NJ", "test", max_orders=1)]
+        except DomainError as exc:
+            assert exc.code == "conflict"
+            return []
+
+    with ThreadPoolExecutor(4) as pool:
+        lists = [pid for made in pool.map(wave, range(4)) for pid in made]
+    with world.reader() as uow:
+        on_lists = [service.get(uow, fo.id).pick_list_id for fo in fos]
+    assert sorted(on_lists) == sorted(lists) and len(set(lists)) == 6
