@@ -146,6 +146,9 @@ def record_purchase(uow: UnitOfWork, fo: FulfilmentOrder, bought: Sequence[Bough
     if fo.status != FoStatus.PACKED:
         raise ValidationFailed(f"fulfilment order {fo.id} changed to {fo.status} while buying labels",
                                ErrorCode.ILLEGAL_TRANSITION)
+    labelled = {label.package_id for label in shipping.labels_for(uow, [fo.id])}
+    if labelled & {b.package_id for b in bought}:  # someone bought them meanwhile: ours get voided
+        raise DomainError(ErrorCode.CONFLICT, f"labels for {fo.id} were bought meanwhile")
     labels = [shipping.record_label(uow, b.label, fulfilment_order_id=fo.id, package_id=b.package_id,
                                     order_id=fo.order_id, location_id=fo.location_id, weight_grams=b.weight_grams,
                                     delivery_date=b.delivery_date) for b in bought]
