@@ -181,14 +181,19 @@ def reconcile_order(uow: UnitOfWork, order_id: str, actor: str, *, prefer: str |
     if not steps.changes_anything:
         return []
     by_id = {fo.id: fo for fo in held}
-    changed = _apply_reductions(by_id, steps.reductions)
+    reduced = _apply_reductions(by_id, steps.reductions)
+    changed = set(reduced)
     for fo_id in steps.emptied:
         _close_emptied(uow, by_id[fo_id], shipment_id, actor)
     changed |= _apply_additions(uow, order_id, by_id, steps.additions, actor)
     for fo_id in sorted(changed - set(steps.emptied)):
         fo = by_id[fo_id]
         fo.updated_at = utcnow()
-        announce(uow, fo, EventType.FULFILMENT_CHANGED, actor, {"lines": _quantities(fo)})
+        data: dict[str, Any] = {"lines": _quantities(fo)}
+        if fo.status == FoStatus.PACKED and fo_id in reduced:
+            move(fo, FoStatus.PICKING, "repack")  # units came off a packed parcel: it must be repacked
+            data["reason"] = "units taken off after packing: repack"
+        announce(uow, fo, EventType.FULFILMENT_CHANGED, actor, data)
     return [by_id[i] for i in sorted(changed | set(steps.emptied))]
 
 

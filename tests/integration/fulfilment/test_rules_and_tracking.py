@@ -210,3 +210,16 @@ def test_simultaneous_waves_never_put_a_fulfilment_order_on_two_pick_lists(world
     with world.reader() as uow:
         on_lists = [service.get(uow, fo.id).pick_list_id for fo in fos]
     assert sorted(on_lists) == sorted(lists) and len(set(lists)) == 6
+
+
+def test_a_packed_parcel_that_loses_units_goes_back_to_the_bench(world):
+    order_id = _place(world, {"MUG": 2})
+    fo = _packed(world, order_id)
+    assert _fo(world, order_id).status == "packed"
+    with world.reader() as uow:
+        line_id = service.get(uow, fo.id).lines[0].order_line_id
+    orders.cancel_order(world, order_id, lines={line_id: 1}, reason="customer kept one", actor="test")
+    after = _fo(world, order_id)
+    assert (after.status, after.lines[0].quantity, after.lines[0].packed) == ("picking", 1, 1)
+    with world.reader() as uow:
+        assert run_audit(uow) == []
