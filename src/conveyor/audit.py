@@ -25,6 +25,12 @@ _PARTS = "(CASE WHEN s.is_kit THEN (SELECT COUNT(*) FROM kit_components k WHERE 
 # What a pair holds in hot-SKU mode besides its level row (inventory/hot.py), to add to it.
 _BUCKETS = """LEFT JOIN (SELECT sku_id, location_id, SUM(on_hand) oh, SUM(allocated) al FROM stock_level_buckets
                    GROUP BY sku_id, location_id) b ON b.sku_id = l.sku_id AND b.location_id = l.location_id"""
+# Units held by fulfilment orders that have not left yet (fulfillment/states.py `holds_units`).
+_HELD = """(SELECT fl.order_line_id, fl.sku_id, fo.location_id, SUM(fl.quantity) q
+           FROM fulfilment_order_lines fl JOIN fulfilment_orders fo ON fo.id = fl.fulfilment_order_id
+           WHERE fo.status IN ('pending', 'released', 'picking', 'packed')
+              OR (fo.status = 'exception' AND fo.shipment_id IS NULL)
+           GROUP BY fl.order_line_id, fl.sku_id, fo.location_id)"""
 
 CHECKS: dict[str, str] = {
     "levels_equal_ledger": """
@@ -91,6 +97,20 @@ CHECKS: dict[str, str] = {
         HAVING MIN(a.quantity / a.per_unit) <> MAX(a.quantity / a.per_unit)
             OR SUM(a.quantity % a.per_unit) <> 0
             OR (MAX(a.quantity) > 0 AND COUNT(DISTINCT a.sku_id) < """ + _PARTS + """)""",
+    # Fulfilment orders hold exactly the open allocation rows, per line, part and location
+    # (fulfillment/reconcile.py): the warehouse's work list never drifts from the order.
+    "fulfilment_orders_equal_allocations": """
+        SELECT a.line_id, a.sku_id, a.location_id FROM
+          (SELECT line_id, sku_id, location_id, SUM(quantity) q FROM allocations
+           GROUP BY line_id, sku_id, location_id) a
+        LEFT JOIN """ + _HELD + """ f
+          ON f.order_line_id = a.line_id AND f.sku_id = a.sku_id AND f.location_id = a.location_id
+        WHERE a.q <> COALESCE(f.q, 0)
+        UNION ALL
+        SELECT f.order_line_id, f.sku_id, f.location_id FROM """ + _HELD + """ f
+        LEFT JOIN allocations a ON a.line_id = f.order_line_id AND a.sku_id = f.sku_id
+          AND a.location_id = f.location_id
+        WHERE a.id IS NULL AND f.q <> 0""",
 }
 
 

@@ -41,6 +41,9 @@ class Container:
 def build(settings: Settings | None = None) -> Container:
     settings = settings or get_settings()
     import conveyor.models  # noqa: F401  (register every table)
+    from conveyor import wiring
+
+    wiring.install()
 
     caches = Caches(default_ttl=settings.cache_seconds,
                     ttl_overrides={API_KEYS_CACHE: settings.api_key_cache_seconds})

@@ -59,6 +59,12 @@ class Settings(BaseSettings):
     report_currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
     # Who purchase-order e-mails come from (the e-mail itself leaves through the outbox).
     purchasing_email: str = "purchasing@example.com"
+    # Shipping (docs/shipping.md): who rates and sells labels. `builtin` prices from the stored
+    # rate tables and renders labels locally (offline); `easypost` buys real labels through EasyPost.
+    shipping_provider: Literal["builtin", "easypost"] = "builtin"
+    easypost_api_key: str = ""
+    # Checks `X-Hmac-Signature` on EasyPost tracking webhooks (the webhook's secret in EasyPost).
+    easypost_webhook_secret: str = ""
 
 
 @lru_cache(maxsize=1)

@@ -136,6 +136,55 @@ ENDPOINTS: dict[tuple[str, str], str | None] = {
     ("GET", "/api/v1/reports/returns"): "reports:read",
     ("GET", "/api/v1/forecasts"): "reports:read",
     ("POST", "/api/v1/forecasts/run"): "planning:write",
+    # Fulfilment: the warehouse floor fulfils (admin, ops); everyone who reads orders sees its progress.
+    ("GET", "/api/v1/fulfilment-orders"): "orders:read",
+    ("POST", "/api/v1/fulfilment-orders"): "orders:fulfil",
+    ("POST", "/api/v1/fulfilment-orders/release-due"): "orders:fulfil",
+    ("GET", "/api/v1/fulfilment-orders/{fulfilment_order_id}"): "orders:read",
+    ("POST", "/api/v1/fulfilment-orders/{fulfilment_order_id}/release"): "orders:fulfil",
+    ("POST", "/api/v1/fulfilment-orders/{fulfilment_order_id}/unrelease"): "orders:fulfil",
+    ("POST", "/api/v1/fulfilment-orders/{fulfilment_order_id}/exception"): "orders:fulfil",
+    ("POST", "/api/v1/fulfilment-orders/{fulfilment_order_id}/resolve"): "orders:fulfil",
+    ("POST", "/api/v1/fulfilment-orders/{fulfilment_order_id}/scan"): "orders:fulfil",
+    ("POST", "/api/v1/fulfilment-orders/{fulfilment_order_id}/unpack"): "orders:fulfil",
+    ("POST", "/api/v1/fulfilment-orders/{fulfilment_order_id}/packages"): "orders:fulfil",
+    ("POST", "/api/v1/fulfilment-orders/{fulfilment_order_id}/reopen"): "orders:fulfil",
+    ("GET", "/api/v1/fulfilment-orders/{fulfilment_order_id}/box-suggestion"): "orders:read",
+    ("GET", "/api/v1/fulfilment-orders/{fulfilment_order_id}/packing-slip"): "orders:read",
+    ("GET", "/api/v1/fulfilment-orders/{fulfilment_order_id}/rates"): "orders:read",
+    ("POST", "/api/v1/fulfilment-orders/{fulfilment_order_id}/labels"): "orders:fulfil",
+    ("POST", "/api/v1/fulfilment-orders/{fulfilment_order_id}/ship"): "orders:fulfil",
+    ("POST", "/api/v1/pick-lists"): "orders:fulfil",
+    ("GET", "/api/v1/pick-lists"): "orders:read",
+    ("GET", "/api/v1/pick-lists/{pick_list_id}"): "orders:read",
+    ("GET", "/api/v1/pick-lists/{pick_list_id}/pdf"): "orders:read",
+    ("POST", "/api/v1/pick-lists/{pick_list_id}/confirm"): "orders:fulfil",
+    # Shipping: a storefront (channel key) may validate numbers and ask for a delivery promise.
+    ("POST", "/api/v1/tracking-numbers/validate"): "orders:read",
+    ("POST", "/api/v1/delivery-promise"): "orders:read",
+    ("GET", "/api/v1/carriers"): "orders:read",
+    ("GET", "/api/v1/carriers/{carrier}"): "orders:read",
+    ("PUT", "/api/v1/carriers/{carrier}"): "locations:write",
+    ("GET", "/api/v1/labels/{label_id}"): "orders:read",
+    ("GET", "/api/v1/labels/{label_id}/pdf"): "orders:read",
+    ("GET", "/api/v1/labels/{label_id}/zpl"): "orders:read",
+    ("POST", "/api/v1/labels/{label_id}/void"): "orders:fulfil",
+    ("POST", "/api/v1/tracking/events"): "orders:fulfil",
+    ("POST", "/api/v1/tracking/events/csv"): "orders:fulfil",
+    ("POST", "/api/v1/tracking/webhooks/easypost"): SIGNED,
+    ("GET", "/api/v1/manifests"): "orders:read",
+    # 3PL: its confirmations ship orders (fulfil); its stock reports and their resolution are stock.
+    ("GET", "/api/v1/3pl/{location}/requests.csv"): "orders:read",
+    ("POST", "/api/v1/3pl/confirmations"): "orders:fulfil",
+    ("POST", "/api/v1/3pl/{location}/snapshots"): "inventory:write",
+    ("GET", "/api/v1/3pl/discrepancies"): "inventory:read",
+    ("POST", "/api/v1/3pl/discrepancies/{discrepancy_id}/resolve"): "inventory:write",
+    ("GET", "/api/v1/locations/{location}/fulfilment-settings"): "locations:read",
+    ("PUT", "/api/v1/locations/{location}/fulfilment-settings"): "locations:write",
+    ("GET", "/api/v1/locations/{location}/bins"): "locations:read",
+    ("PUT", "/api/v1/locations/{location}/bins"): "locations:write",
+    ("GET", "/api/v1/box-sizes"): "locations:read",
+    ("PUT", "/api/v1/box-sizes/{box_code}"): "locations:write",
 }
 
 ALL = {"admin", "ops", "support", "channel", "readonly"}
@@ -170,7 +219,10 @@ MISSING = {"product_id": "prd_doesnotexist", "sku": "NO-SUCH-SKU", "location": "
            "reservation_id": "rsv_doesnotexist", "order_id": "ord_doesnotexist", "key_id": "key_doesnotexist",
            "code": "no-such-channel", "channel_sku": "NO-SUCH-CHANNEL-SKU", "draft_id": "drf_doesnotexist",
            "supplier": "NO-SUCH-SUPPLIER", "po_id": "po_doesnotexist", "transfer_id": "trf_doesnotexist",
-           "action": "ship", "flag_id": "dsf_doesnotexist"}
+           "action": "ship", "flag_id": "dsf_doesnotexist",
+           "fulfilment_order_id": "ffo_doesnotexist", "pick_list_id": "pkl_doesnotexist",
+           "label_id": "lbl_doesnotexist", "carrier": "no-such-carrier", "discrepancy_id": "tpd_doesnotexist",
+           "box_code": "NO-SUCH-BOX"}
 
 
 def _operations(app) -> list[tuple[str, str]]:
@@ -192,7 +244,9 @@ def _assert_problem(r, status: int, code: str) -> None:
 
 def _counts(container) -> dict[str, int]:
     tables = ["orders", "order_events", "stock_ledger", "products", "skus", "locations", "channels",
-              "api_keys", "reservations", "idempotency_keys", "draft_orders"]
+              "api_keys", "reservations", "idempotency_keys", "draft_orders", "fulfilment_orders", "pick_lists",
+              "shipping_labels", "tracking_events", "carriers", "box_sizes", "bins", "fulfilment_settings",
+              "tpl_snapshots"]
     with container.reader() as uow:
         return {t: uow.session.execute(text(f"SELECT COUNT(*) FROM {t}")).scalar_one() for t in tables}
 
@@ -276,7 +330,11 @@ def test_readonly_cannot_write_anything(api, container):
                                **({} if method == "DELETE" else {"json": {}}))
         _assert_problem(r, 403, "forbidden")
     assert _counts(container) == before
-    assert api.get(f"/orders/{order['id']}").json() == order
+    shown = api.get(f"/orders/{order['id']}").json()
+    # GET adds where the order ships from and what left (POST answers with the order alone).
+    assert [fo["status"] for fo in shown.pop("fulfilment_orders")] == ["pending"]
+    assert shown.pop("shipments") == []
+    assert shown == order
 
 
 def _level(api, sku: str = "SKU-A", location: str = "WH1") -> dict:

@@ -47,13 +47,14 @@ def test_cancel_releases_stock_and_illegal_transition_is_409(api):
 def test_ship_deliver_complete_and_timeline(api):
     order = api.post("/orders", order_body({"SKU-A": 2})).json()
     shipped = api.post(f"/orders/{order['id']}/shipments", {"location": "WH1", "carrier": "UPS",
-                                                            "tracking_number": "1Z999"})
+                                                            "tracking_number": "1Z999AA10123456784"})
     assert shipped.status_code == 201, shipped.text
     assert api.get(f"/orders/{order['id']}").json()["status"] == "fulfilled"
     assert api.post(f"/orders/{order['id']}/deliver", {}).json()["status"] == "delivered"
     assert api.post(f"/orders/{order['id']}/complete").json()["status"] == "completed"
     types = [e["type"] for e in api.get(f"/orders/{order['id']}/timeline").json()]
-    assert types == ["order.placed", "order.shipped", "order.delivered", "order.completed"]
+    assert types == ["order.placed", "fulfilment.created", "order.shipped", "fulfilment.shipped", "order.delivered",
+                     "fulfilment.delivered", "order.completed"]
     level = api.get("/inventory/levels", params={"sku": "SKU-A", "location": "WH1"}).json()["items"][0]
     assert (level["on_hand"], level["allocated"]) == (8, 0)
     assert api.get("/audit").json()["ok"] is True
@@ -80,13 +81,14 @@ def test_order_status_feed_csv_lists_status_and_tracking(api):
     import io
 
     order = api.post("/orders", order_body({"SKU-A": 1}, external_id="W-77")).json()
-    api.post(f"/orders/{order['id']}/shipments", {"location": "WH1", "carrier": "UPS", "tracking_number": "1Z77"})
+    api.post(f"/orders/{order['id']}/shipments", {"location": "WH1", "carrier": "UPS",
+                                                "tracking_number": "1Z999AA10123456784"})
     other = api.post("/orders", order_body({"SKU-A": 1}, channel="market", external_id="M-1"))
     assert other.status_code == 201
     r = api.get("/channels/web/feeds/orders.csv")
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(r.text)))
     assert [(x["external_id"], x["status"], x["carrier"], x["tracking_number"]) for x in rows] == [
-        ("W-77", "fulfilled", "UPS", "1Z77")]
+        ("W-77", "fulfilled", "UPS", "1Z999AA10123456784")]
     later = api.get("/channels/web/feeds/orders.csv", params={"since": "2999-01-01T00:00:00Z"})
     assert list(csv.DictReader(io.StringIO(later.text))) == []

@@ -52,7 +52,8 @@ def test_shipping_what_a_location_shows_after_a_reroute_is_accepted(api, split_o
     assert rerouted.status_code == 200, rerouted.text
     assert allocated_at(api, split_order) == {"EAST": 3, "WEST": 3}
     shipped = api.post(f"/orders/{split_order['id']}/shipments",
-                       {"location": "WEST", "lines": {line_id: 3}, "carrier": "UPS"})
+                       {"location": "WEST", "lines": {line_id: 3}, "carrier": "UPS",
+                        "tracking_number": "1Z999AA10123456784"})
     assert shipped.status_code == 201, shipped.text
     order = api.get(f"/orders/{split_order['id']}").json()
     assert (order["lines"][0]["allocated"], order["lines"][0]["shipped"]) == (3, 3)
@@ -76,7 +77,8 @@ def test_cancelling_after_a_reroute_releases_every_unit(api, split_order):
 def test_more_than_a_location_holds_is_refused_with_the_limit(api, split_order):
     line_id = split_order["lines"][0]["id"]
     refused = api.post(f"/orders/{split_order['id']}/shipments",
-                       {"location": "WEST", "lines": {line_id: 2}, "carrier": "UPS"})
+                       {"location": "WEST", "lines": {line_id: 2}, "carrier": "UPS",
+                        "tracking_number": "1Z999AA10123456784"})
     assert refused.status_code == 422
     assert refused.json()["code"] == "invalid_quantity" and refused.json()["available"] == 1
     assert audit_is_clean(api)

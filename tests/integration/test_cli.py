@@ -231,7 +231,7 @@ def test_orders_list_and_show(cli, container):
     body = json.loads(shown.output)
     assert body["id"] == placed[0] and body["external_id"] == "W-1"
     assert [(li["sku"], li["quantity"]) for li in body["lines"]] == [("SKU-A", 2)]
-    assert [e["type"] for e in body["timeline"]] == ["order.placed"]
+    assert [e["type"] for e in body["timeline"]] == ["order.placed", "fulfilment.created"]
 
     missing = cli("orders", "show", "ord_doesnotexist")
     assert missing.exit_code == 1

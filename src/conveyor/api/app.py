@@ -19,6 +19,8 @@ from conveyor.auth.api import router as keys_router
 from conveyor.bootstrap import Container, build
 from conveyor.catalog.api import router as catalog_router
 from conveyor.channels.api import router as channels_router
+from conveyor.fulfillment.api import router as fulfilment_router
+from conveyor.fulfillment.api_setup import router as fulfilment_setup_router
 from conveyor.inventory.api import router as inventory_router
 from conveyor.logs import configure as configure_logs
 from conveyor.logs import secrets_of
@@ -28,6 +30,7 @@ from conveyor.planning.api import router as reports_router
 from conveyor.purchasing.api import router as purchasing_router
 from conveyor.purchasing.api_replenishment import router as replenishment_router
 from conveyor.shared.migrate import head_revision
+from conveyor.shipping.api import router as shipping_router
 
 DESCRIPTION = """Conveyor's REST API. Authenticate with `Authorization: Bearer <API key>`.
 Errors are `application/problem+json` with a stable `code`. POSTs that create things accept an
@@ -94,7 +97,8 @@ def create_app(c: Container | None = None) -> FastAPI:
     api = APIRouter(prefix="/api/v1")
     # Orders first: routes are matched in order, and placing an order is the hot path.
     for router in (orders_router, _system_router(), catalog_router, inventory_router, routing_router,
-                   channels_router, keys_router, purchasing_router, replenishment_router, reports_router):
+                   channels_router, keys_router, purchasing_router, replenishment_router, reports_router,
+                   fulfilment_router, shipping_router, fulfilment_setup_router):
         api.include_router(router)
     app.include_router(api)
     app.include_router(_probes(head_revision()))

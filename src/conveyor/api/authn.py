@@ -17,6 +17,7 @@ from conveyor.shared.errors import DomainError, ErrorCode
 PUBLIC_PATHS = [
     re.compile(r"^/api/v1/health$"),
     re.compile(r"^/api/v1/channels/[^/]+/inbound$"),  # verified by the platform's signature
+    re.compile(r"^/api/v1/tracking/webhooks/easypost$"),  # verified by EasyPost's X-Hmac-Signature
 ]
 
 

@@ -137,7 +137,8 @@ def record_sale(c: Container, cmd: PlaceOrder, store: str, actor: str) -> Any:
                 raise ValidationFailed(f"channel {cmd.channel!r} is not a POS channel")
             location = resolve_location(uow, store)
             cmd.fulfil_from = location.code
-            result, placed = orders.place_in(uow, cmd, c, actor)
+            # Handed over at the counter: no fulfilment order to pick and pack.
+            result, placed = orders.place_in(uow, cmd, c, actor, open_fulfilment=False)
             placement.take_stock(uow, placed)
             order_id = result.order.id
             if result.created:

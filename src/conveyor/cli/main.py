@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
+from conveyor.cli import fulfilment as fulfilment_cli
 from conveyor.cli import routing as routing_cli
 from conveyor.shared.errors import DomainError
 
@@ -30,6 +31,7 @@ app.add_typer(orders_app, name="orders")
 app.add_typer(inventory_app, name="inventory")
 app.add_typer(import_app, name="import")
 app.add_typer(routing_cli.app, name="route")
+app.add_typer(fulfilment_cli.app, name="fulfil")
 console = Console()
 
 

@@ -29,8 +29,14 @@ def default_handlers(c: Container) -> dict[str, Handler]:
     def inbound_again(m: Message) -> None:
         inbound.reprocess(c, m.payload["payload_id"])
 
+    def to_3pl(m: Message) -> None:
+        from conveyor.fulfillment.handlers import deliver_request
+
+        deliver_request(c, m.id, m.payload)
+
     handlers = {str(Topic.STOCK_CHANGED): Handler(stock_changed, True)}
     handlers[str(Topic.CHANNEL_INBOUND)] = Handler(inbound_again, False)
+    handlers[str(Topic.FULFILMENT_REQUESTED)] = Handler(to_3pl, False)
     handlers |= {str(topic): Handler(order_changed, True) for topic in sync.ORDER_TOPICS}
     handlers |= {str(topic): Handler(to_channel, False) for topic in (Topic.CHANNEL_INVENTORY, Topic.CHANNEL_ORDER)}
     return handlers

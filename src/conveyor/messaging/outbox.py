@@ -31,6 +31,16 @@ class Topic(StrEnum):
     ORDER_DELIVERED = "order.delivered"
     ORDER_COMPLETED = "order.completed"
     STOCK_CHANGED = "stock.changed"
+    # fulfilment and shipping (docs/events.md)
+    FULFILMENT_RELEASED = "fulfilment.released"
+    FULFILMENT_REQUESTED = "fulfilment.requested"
+    FULFILMENT_SHIPPED = "fulfilment.shipped"
+    FULFILMENT_DELIVERED = "fulfilment.delivered"
+    FULFILMENT_EXCEPTION = "fulfilment.exception"
+    FULFILMENT_CANCELLED = "fulfilment.cancelled"
+    TRACKING_UPDATED = "tracking.updated"
+    SHIPMENT_LATE = "shipment.late"
+    INVENTORY_DISCREPANCY = "inventory.discrepancy"
     # Fan-out of the above to one channel's sync target (written by the worker).
     CHANNEL_INVENTORY = "channel.inventory"
     CHANNEL_ORDER = "channel.order"

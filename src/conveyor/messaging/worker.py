@@ -109,9 +109,17 @@ class Worker:
     def maintain(self) -> int:
         """Housekeeping between batches: release expired reservations, so their stock is
         available again (the release writes ledger entries and a stock.changed message, which
-        this worker then syncs to the channels). Returns how many were released."""
+        this worker then syncs to the channels); release fulfilment orders the locations' rules
+        say are due; flag parcels that missed their promised date. Returns how many reservations
+        were released."""
+        from conveyor.fulfillment.handlers import auto_release, flag_late
         from conveyor.inventory.handlers import expire_reservations
 
+        for chore in (lambda: auto_release(self.c, actor=self.me), lambda: flag_late(self.c, actor=self.me)):
+            try:
+                chore()
+            except Exception as exc:  # noqa: BLE001 - housekeeping must not stop message delivery
+                log.warning("fulfilment housekeeping failed", error=repr(exc))
         try:
             released = expire_reservations(self.c, actor=self.me)
         except Exception as exc:  # noqa: BLE001 - housekeeping must not stop message delivery

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
+from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from conveyor.api.deps import container, require
@@ -104,8 +105,17 @@ def _channel_id(uow, channel: str) -> str:  # noqa: ANN001
 @router.get("/{order_id}", response_model=OrderOut)
 def get_order(order_id: str, who: Principal = Depends(require("orders:read")),
               c: Container = Depends(container)) -> JSONResponse:
+    """The order with its fulfilment orders (where each part ships from, how far it got) and
+    its shipments."""
+    from conveyor.fulfillment import service as fulfilment
+    from conveyor.fulfillment import views
+
     with c.reader() as uow:
-        return _json(service.get_order(uow, order_id, scope(who)))
+        order = service.get_order(uow, order_id, scope(who))
+        shipments = uow.session.scalars(select(Shipment).where(Shipment.order_id == order.id).order_by(Shipment.id))
+        fulfilment_orders = [views.fulfilment_order(fo) for fo in fulfilment.for_order(uow, order.id)]
+        return JSONResponse({**render_order(order), "fulfilment_orders": fulfilment_orders,
+                             "shipments": [views.shipment(s) for s in shipments]})
 
 
 @router.get("/{order_id}/timeline", response_model=list[EventOut])
@@ -161,12 +171,17 @@ def tags(order_id: str, body: TagsIn, who: Principal = Depends(require("orders:w
 @router.post("/{order_id}/shipments", status_code=201)
 async def ship(order_id: str, body: ShipIn, request: Request, who: Principal = Depends(require("orders:fulfil")),
                c: Container = Depends(container)) -> JSONResponse:
-    """Record a shipment of allocated units from one location (the fulfilment issue builds the
-    pick/pack flow on top of this). Accepts an Idempotency-Key."""
+    """Record a shipment of allocated units from one location, typed in by hand (the pick/pack
+    flow is /fulfilment-orders). Refused (422) without a carrier, without a tracking number, with
+    a number failing its carrier's check digit, or for an order without a shipping address —
+    unless `override_reason` says why. Accepts an Idempotency-Key."""
+    from conveyor.fulfillment.handlers import record_manual_shipment
+
     idem = await idempotency_for(request, who, _shipment_out)
-    result = await run_in_threadpool(lambda: handlers.ship_order(
+    result = await run_in_threadpool(lambda: record_manual_shipment(
         c, order_id, location=body.location, lines=body.lines, carrier=body.carrier,
-        tracking_number=body.tracking_number, actor=who.actor, scope_channel_id=scope(who), idempotency=idem))
+        tracking_number=body.tracking_number, override_reason=body.override_reason, actor=who.actor,
+        scope_channel_id=scope(who), idempotency=idem))
     return respond(result, _shipment_out, 201, idem)
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from conveyor.bootstrap import Container
 from conveyor.channels.service import channel_info, channel_info_by_id
 from conveyor.channels.skumap import remap_unmapped_lines
+from conveyor.fulfillment import service as fulfilment
 from conveyor.orders import operations, placement, reallocation, routing_store, service
 from conveyor.orders.commands import ChannelTerms, OnShort, PlacementOptions, PlaceOrder
 from conveyor.orders.lifecycle import Status
@@ -75,11 +76,14 @@ def place_order(c: Container, cmd: PlaceOrder, *, actor: str, paid_on_channel: b
 
 
 def place_in(uow: UnitOfWork, cmd: PlaceOrder, c: Container, actor: str,
-             paid_on_channel: bool = False) -> tuple[PlacementResult, Placement]:
-    """Placement of one order inside a handler's transaction (stock not taken yet: `take_stock`)."""
+             paid_on_channel: bool = False, open_fulfilment: bool = True) -> tuple[PlacementResult, Placement]:
+    """Placement of one order inside a handler's transaction (stock not taken yet: `take_stock`).
+    Its fulfilment orders are opened too, unless the caller hands the goods over itself (POS)."""
     terms = channel_terms(uow, cmd.channel, c.settings.backorder_policy)
     options = PlacementOptions(actor, on_short_for(terms, paid_on_channel), c.settings.max_order_lines)
     placed = placement.place(uow, [cmd], terms, options)
+    if open_fulfilment:
+        fulfilment.open_for_placement(uow, [r.order for r in placed.created], actor)
     return placed.results[0], placed
 
 
@@ -94,6 +98,7 @@ def place_batch(c: Container, cmds: list[PlaceOrder], channel_code: str, *, acto
             options = PlacementOptions(actor, on_short_for(terms, paid_on_channel=True), c.settings.max_order_lines,
                                        collect_refusals=True)
             placed = placement.place(uow, batch, terms, options)
+            fulfilment.open_for_placement(uow, [r.order for r in placed.created], actor)
             placement.take_stock(uow, placed)
             if not dry_run:
                 uow.commit()
@@ -152,15 +157,19 @@ def ship_order(c: Container, order_id: str, *, location: str, lines: Mapping[str
 
         location_id = resolve_location(uow, location).id
         return operations.ship_order(uow, order_id, location_id=location_id, lines=lines, carrier=carrier,
-                                     tracking_number=tracking_number, actor=actor,
-                                     scope_channel_id=scope_channel_id)
+                                     tracking_number=tracking_number, actor=actor, scope_channel_id=scope_channel_id)
 
     return run(c.uow, work, idempotency)
 
 
 def deliver(c: Container, order_id: str, shipment_id: str | None, actor: str,
             scope_channel_id: str | None = None) -> Order:
-    return run(c.uow, lambda uow: operations.deliver_shipment(uow, order_id, shipment_id, actor, scope_channel_id))
+    def work(uow: UnitOfWork) -> Order:
+        order = operations.deliver_shipment(uow, order_id, shipment_id, actor, scope_channel_id)
+        fulfilment.shipments_delivered(uow, order_id, shipment_id, actor)
+        return order
+
+    return run(c.uow, work)
 
 
 def complete(c: Container, order_id: str, actor: str, scope_channel_id: str | None = None) -> Order:

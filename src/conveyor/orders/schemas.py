@@ -131,6 +131,9 @@ class OrderOut(BaseModel):
     tags: list[str]
     created_at: datetime
     updated_at: datetime
+    # Only on GET /orders/{id}: where each part ships from and how far it got; what left.
+    fulfilment_orders: list[dict[str, Any]] | None = None
+    shipments: list[dict[str, Any]] | None = None
 
 
 def render_order(order: Order) -> dict[str, Any]:
@@ -219,6 +222,9 @@ class ShipIn(Strict):
     lines: dict[str, Annotated[int, Field(ge=1, strict=True)]] | None = None
     carrier: Annotated[str, Field(max_length=50)] = ""
     tracking_number: Annotated[str, Field(max_length=100)] = ""
+    # Records a shipment the checks refuse (no carrier, no tracking number, a number failing its
+    # carrier's check digit, no shipping address): say why, it goes on the timeline.
+    override_reason: Annotated[str, Field(max_length=200)] | None = None
 
 
 class DeliverIn(Strict):

@@ -88,11 +88,20 @@ def order_timeline(uow: UnitOfWork, order_id: str, scope_channel_id: str | None 
 
 # --- the steps every change ends with ----------------------------------------------------------------
 
+# A change to an order's allocation rows, which fulfilment orders follow before the commit
+# (shared/uow.py "Reactions"; the detail carries `actor` and, for a shipment, `shipment_id`).
+ALLOCATIONS_CHANGED = "order.allocations"
+_MOVES_ALLOCATIONS = frozenset({EventType.ALLOCATED, EventType.CANCELLED, EventType.LINES_CANCELLED,
+                                EventType.REROUTED, EventType.SHIPPED})
+
+
 def announce(uow: UnitOfWork, order: Order, event: EventType, actor: str, data: dict[str, Any] | None = None,
              topic: Topic | None = None) -> None:
     """Append the timeline event and (optionally) the outbox message of a change, in its transaction."""
     data = data or {}
     timeline.append(uow, order.id, event, data, actor)
+    if event in _MOVES_ALLOCATIONS:
+        uow.changed(ALLOCATIONS_CHANGED, order.id, actor=actor, shipment_id=data.get("shipment_id"))
     if topic is not None:
         outbox.enqueue(uow, topic, order.id, {"order_id": order.id, "channel_id": order.channel_id,
                                               "external_id": order.external_id, "status": order.status, **data})

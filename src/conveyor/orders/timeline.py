@@ -47,6 +47,22 @@ class EventType(StrEnum):
     CHANNEL_RESTORED = "channel.restored"
     CHANNEL_TOTAL_MISMATCH = "channel.total_mismatch"
     DROP_SHIP_ORDERED = "drop_ship.ordered"
+    # fulfilment and shipping (fulfillment/, shipping/)
+    FULFILMENT_CREATED = "fulfilment.created"
+    FULFILMENT_CHANGED = "fulfilment.changed"
+    FULFILMENT_RELEASED = "fulfilment.released"
+    FULFILMENT_REQUESTED = "fulfilment.requested"
+    FULFILMENT_PICKING = "fulfilment.picking"
+    FULFILMENT_SHORT_PICKED = "fulfilment.short_picked"
+    FULFILMENT_PACKED = "fulfilment.packed"
+    LABEL_PURCHASED = "label.purchased"
+    LABEL_VOIDED = "label.voided"
+    FULFILMENT_SHIPPED = "fulfilment.shipped"
+    TRACKING_UPDATED = "tracking.updated"
+    FULFILMENT_DELIVERED = "fulfilment.delivered"
+    FULFILMENT_EXCEPTION = "fulfilment.exception"
+    FULFILMENT_CANCELLED = "fulfilment.cancelled"
+    SHIPMENT_LATE = "shipment.late"
 
 
 def event_row(order_id: str, event_type: EventType, data: dict[str, Any], actor: str,

@@ -38,6 +38,8 @@ class ErrorCode(StrEnum):
     SERVICE_UNAVAILABLE = "service_unavailable"
     INVALID_TRACKING_NUMBER = "invalid_tracking_number"
     CARRIER_ERROR = "carrier_error"
+    SCAN_REFUSED = "scan_refused"  # packing: a scanned unit that does not belong (the message says why)
+    NO_SHIPPING_ADDRESS = "no_shipping_address"
     # money (payments, returns, billing)
     CAPTURE_EXCEEDS_AUTHORIZED = "capture_exceeds_authorized"
     REFUND_EXCEEDS_CAPTURED = "refund_exceeds_captured"

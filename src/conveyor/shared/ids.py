@@ -7,6 +7,7 @@ lets us generate ids in Python before inserting (multi-row inserts need no RETUR
 from __future__ import annotations
 
 import os
+import threading
 import time
 
 _ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"  # Crockford base32, lower case
@@ -43,6 +44,19 @@ PREFIXES = {
     "transfer": "trf",
     "drop_ship": "dsf",
     "forecast": "fct",
+    # fulfilment and shipping
+    "fulfilment_order": "ffo",
+    "fulfilment_line": "ffl",
+    "bin": "bin",
+    "sku_bin": "sbn",
+    "pick_list": "pkl",
+    "package": "pkg",
+    "tpl_request": "tpr",
+    "tpl_confirmation": "tpc",
+    "tpl_snapshot": "tps",
+    "tpl_discrepancy": "tpd",
+    "label": "lbl",
+    "tracking_event": "trk",
 }
 
 
@@ -54,11 +68,24 @@ def _encode(value: int, length: int) -> str:
     return "".join(reversed(chars))
 
 
+_last = [0, 0]  # (millis, randomness) of the last id made in this process
+_lock = threading.Lock()
+
+
 def new_id(kind: str) -> str:
-    """A new id for `kind` (a key of PREFIXES), e.g. ``ord_01jd3k...``."""
+    """A new id for `kind` (a key of PREFIXES), e.g. ``ord_01jd3k...``.
+
+    Monotonic within a process (as ULID's monotonic mode): an id made in the same millisecond as
+    the previous one takes its random part plus one, so events appended one after the other in a
+    transaction keep their order on the timeline."""
     prefix = PREFIXES[kind]
-    millis = time.time_ns() // 1_000_000
-    randomness = int.from_bytes(os.urandom(10), "big")
+    with _lock:
+        millis = max(time.time_ns() // 1_000_000, _last[0])
+        if millis == _last[0] and _last[1] < 2**80 - 1:
+            randomness = _last[1] + 1
+        else:
+            randomness = int.from_bytes(os.urandom(10), "big") >> 1  # headroom for increments
+        _last[0], _last[1] = millis, randomness
     return f"{prefix}_{_encode(millis, 10)}{_encode(randomness, 16)}"
 
 

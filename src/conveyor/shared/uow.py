@@ -9,6 +9,12 @@ Deferred inserts let several areas add rows to one table in one statement: placi
 queues `order.created` while the stock ledger queues `stock.changed`, and both leave in one
 multi-row INSERT when the unit of work is flushed (explicitly, e.g. before placement's guarded
 stock UPDATE, or at commit).
+
+Reactions keep one area's bookkeeping in step with another's change without either handler having
+to remember it: the area that changes something says so with `uow.changed(kind, key, detail)`, the
+area that follows it registers `react_to(kind, reaction)` once (conveyor/wiring.py), and commit runs
+the reaction for every changed key before the transaction ends. Fulfilment orders follow an order's
+allocation rows this way, whoever moved them (a receipt filling backorders, a channel cancelling).
 """
 
 from __future__ import annotations
@@ -30,6 +36,15 @@ from conveyor.shared.sql import insert_rows
 log = structlog.get_logger("conveyor.uow")
 WRITE_LOCK_SECONDS = 30
 
+# kind of change -> what follows it: called with the unit of work and {key: detail} before commit.
+Reaction = Callable[["UnitOfWork", dict[str, dict[str, Any]]], None]
+_REACTIONS: dict[str, Reaction] = {}
+
+
+def react_to(kind: str, reaction: Reaction) -> None:
+    """Register what must follow every change of `kind` before its transaction commits."""
+    _REACTIONS[kind] = reaction
+
 
 class UnitOfWork:
     def __init__(self, db: Database, write: bool = True, caches: Caches | None = None) -> None:
@@ -39,6 +54,7 @@ class UnitOfWork:
         self._locked = False
         self._deferred: dict[str, tuple[Table, list[dict[str, Any]]]] = {}
         self._after_commit: list[Callable[[], None]] = []
+        self._changed: dict[str, dict[str, dict[str, Any]]] = {}
         if write and db.write_lock is not None:
             if not db.write_lock.acquire(timeout=WRITE_LOCK_SECONDS):
                 raise DomainError(ErrorCode.BUSY, "the database is busy; retry the request")
@@ -58,6 +74,28 @@ class UnitOfWork:
         """Run `callback` once the transaction has committed (e.g. to invalidate a cache)."""
         self._after_commit.append(callback)
 
+    def changed(self, kind: str, key: str, **detail: Any) -> None:
+        """Note that `key` changed in a way the reaction registered for `kind` must follow; details
+        of several changes to one key merge (a value given later wins, None never overwrites)."""
+        merged = self._changed.setdefault(kind, {}).setdefault(key, {})
+        merged.update({name: value for name, value in detail.items() if value is not None})
+
+    def followed(self, kind: str, key: str) -> None:
+        """The reaction to `key` has run by hand (e.g. with options only its caller knew)."""
+        self._changed.get(kind, {}).pop(key, None)
+
+    def _react(self) -> None:
+        # A reaction may change things others follow, so run until nothing is left.
+        while self._changed:
+            kind = next(iter(self._changed))
+            keys = self._changed.pop(kind)
+            if not keys:
+                continue
+            reaction = _REACTIONS.get(kind)
+            if reaction is None:
+                raise RuntimeError(f"nothing follows {kind!r} changes: conveyor.wiring.install() was not run")
+            reaction(self, keys)
+
     def flush(self) -> None:
         """Send pending ORM changes and deferred inserts (the transaction stays open)."""
         self.session.flush()
@@ -66,6 +104,7 @@ class UnitOfWork:
             insert_rows(self.session, table, rows)
 
     def commit(self) -> None:
+        self._react()
         try:
             self.flush()
             self.session.commit()
@@ -82,6 +121,7 @@ class UnitOfWork:
         self.session.rollback()
         self._deferred.clear()
         self._after_commit.clear()
+        self._changed.clear()
 
     def close(self) -> None:
         try:

@@ -82,8 +82,8 @@ def test_whole_flow_edit_confirm_allocates_and_timeline_names_the_override(phone
     assert sorted(levels.values(), reverse=True)[:2] == [3, 2]
 
     events = phone.get(f"/orders/{order['id']}/timeline").json()
-    assert [e["type"] for e in events] == ["order.placed", "draft.confirmed"]
-    confirmed = events[1]["data"]
+    assert [e["type"] for e in events] == ["order.placed", "fulfilment.created", "draft.confirmed"]
+    confirmed = events[2]["data"]
     assert confirmed["draft_id"] == draft["id"] and confirmed["taken_by"].startswith("key:")
     assert confirmed["price_overrides"] == [{"line_no": 2, "sku": "SKU-B", "unit_price": "7.50",
                                              "catalog_price": "10.00", "reason": "bulk price agreed"}]

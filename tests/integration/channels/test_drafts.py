@@ -37,6 +37,6 @@ def test_simultaneous_confirms_place_one_order(container):
         draft = uow.session.get(DraftOrder, draft_id)
         allocated = uow.session.scalar(select(StockLevel.allocated))
     assert len(orders) == 1 and order_ids == {orders[0].id}
-    assert sorted(events) == ["draft.confirmed", "order.placed"]
+    assert sorted(events) == ["draft.confirmed", "fulfilment.created", "order.placed"]
     assert (draft.status, draft.order_id) == ("confirmed", orders[0].id)
     assert allocated == 3
