@@ -36,14 +36,17 @@ from conveyor.shared.sql import insert_rows
 log = structlog.get_logger("conveyor.uow")
 WRITE_LOCK_SECONDS = 30
 
-# kind of change -> what follows it: called with the unit of work and {key: detail} before commit.
+# kind of change -> what follows it: each called with the unit of work and {key: detail} before commit.
 Reaction = Callable[["UnitOfWork", dict[str, dict[str, Any]]], None]
-_REACTIONS: dict[str, Reaction] = {}
+_REACTIONS: dict[str, list[Reaction]] = {}
 
 
 def react_to(kind: str, reaction: Reaction) -> None:
-    """Register what must follow every change of `kind` before its transaction commits."""
-    _REACTIONS[kind] = reaction
+    """Register what must follow every change of `kind` before its transaction commits (once;
+    registering the same function again does nothing). Reactions run in registration order."""
+    reactions = _REACTIONS.setdefault(kind, [])
+    if reaction not in reactions:
+        reactions.append(reaction)
 
 
 class UnitOfWork:
@@ -91,10 +94,11 @@ class UnitOfWork:
             keys = self._changed.pop(kind)
             if not keys:
                 continue
-            reaction = _REACTIONS.get(kind)
-            if reaction is None:
+            reactions = _REACTIONS.get(kind)
+            if not reactions:
                 raise RuntimeError(f"nothing follows {kind!r} changes: conveyor.wiring.install() was not run")
-            reaction(self, keys)
+            for reaction in reactions:
+                reaction(self, keys)
 
     def flush(self) -> None:
         """Send pending ORM changes and deferred inserts (the transaction stays open)."""
