@@ -34,6 +34,8 @@ TOPIC_VERSIONS: dict[str, int] = {
     "order.rerouted": 1, "order.shipped": 1, "order.delivered": 1, "order.cancelled": 1,
     "order.completed": 1, "return.requested": 1, "return.approved": 1, "refund.issued": 1,
     "stock.changed": 1, "stock.low": 1,
+    # automation (issue 11): the last mile, late orders, returns received, staff alerts, test pings
+    "order.out_for_delivery": 1, "order.delayed": 1, "return.received": 1, "staff.alert": 1, "webhook.ping": 1,
 }
 
 

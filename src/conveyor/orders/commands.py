@@ -63,6 +63,13 @@ class PlaceOrder:
     fulfil_from: str | None = None
     # A routing strategy for this order alone (e.g. chosen by an automation rule), over the channel's.
     routing_strategy: str | None = None
+    # The customer's language (BCP 47, "de-AT"): notifications are written in it ("" = English).
+    locale: str = ""
+    # Fulfilment hints, set by people or automation rules: low | normal | high | urgent, and a
+    # carrier service the fulfilment flow should prefer.
+    priority: str = "normal"
+    preferred_carrier: str = ""
+    preferred_service: str = ""
 
 
 class OnShort(StrEnum):

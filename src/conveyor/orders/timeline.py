@@ -34,6 +34,11 @@ class EventType(StrEnum):
     NOTE_ADDED = "note.added"
     TAGS_CHANGED = "tags.changed"
     DRAFT_CONFIRMED = "draft.confirmed"
+    OUT_FOR_DELIVERY = "order.out_for_delivery"
+    DELAYED = "order.delayed"
+    PREFERENCES_CHANGED = "preferences.changed"
+    RULE_MATCHED = "rule.matched"
+    NOTIFICATION_SENT = "notification.sent"
 
 
 def event_row(order_id: str, event_type: EventType, data: dict[str, Any], actor: str,

@@ -31,6 +31,10 @@ PREFIXES = {
     "sku_map": "smp",
     "draft": "drf",
     "request": "req",
+    # automation: rules, webhook subscriptions and their delivery attempts
+    "rule": "rul",
+    "webhook": "whk",
+    "webhook_attempt": "wha",
 }
 
 
