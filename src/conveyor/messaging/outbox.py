@@ -47,13 +47,14 @@ class Topic(StrEnum):
     CHANNEL_ORDER = "channel.order"
     WEBHOOK_DELIVERY = "webhook.delivery"  # one event to one webhook subscription
     NOTIFICATION_EMAIL = "notification.email"  # one e-mail to a customer or to staff
+    NOTIFICATION_WEBHOOK = "notification.webhook"  # one staff alert POSTed to a chat/incident URL
 
 
 # Payload schema version per topic (docs/events.md describes each).
 VERSIONS: dict[Topic, int] = dict.fromkeys(Topic, 1)
 # Deliveries the worker makes for itself: never streamed to the broker, never sent to webhooks.
 INTERNAL: frozenset[Topic] = frozenset({Topic.CHANNEL_INVENTORY, Topic.CHANNEL_ORDER, Topic.WEBHOOK_DELIVERY,
-                                        Topic.NOTIFICATION_EMAIL})
+                                        Topic.NOTIFICATION_EMAIL, Topic.NOTIFICATION_WEBHOOK})
 
 
 def message_row(topic: Topic, key: str, payload: dict[str, Any], now: datetime | None = None,

@@ -5,6 +5,7 @@ so the window for a second copy is only a crash between the two (docs/automation
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
@@ -14,6 +15,7 @@ from conveyor.shared.clock import utcnow
 from conveyor.shared.db import table_of
 from conveyor.shared.handlers import run
 from conveyor.shared.sql import insert_ignoring_conflicts
+from conveyor.shared.uow import UnitOfWork
 
 if TYPE_CHECKING:
     from conveyor.bootstrap import Container
@@ -24,6 +26,8 @@ class SentEmails:
 
     def __init__(self, c: Container, outbox_id: str, kind: str, recipient: str, order_id: str | None) -> None:
         self.c, self.outbox_id, self.kind, self.recipient, self.order_id = c, outbox_id, kind, recipient, order_id
+        # Written in the same transaction as the record (the order's timeline entry).
+        self.also: Callable[[UnitOfWork, str], None] | None = None
 
     def already_sent(self, message_id: str) -> bool:
         with self.c.reader() as uow:
@@ -33,4 +37,8 @@ class SentEmails:
     def record_sent(self, message_id: str) -> None:
         row = {"message_id": message_id, "outbox_id": self.outbox_id, "kind": self.kind,
                "recipient": self.recipient[:254], "order_id": self.order_id, "sent_at": utcnow()}
-        run(self.c.uow, lambda uow: insert_ignoring_conflicts(uow.session, table_of(SentEmail), [row], ["message_id"]))
+        def work(uow: UnitOfWork) -> None:
+            if insert_ignoring_conflicts(uow.session, table_of(SentEmail), [row], ["message_id"]) and self.also:
+                self.also(uow, message_id)
+
+        run(self.c.uow, work)
