@@ -196,6 +196,10 @@ from conveyor.cli.channels import register as _register_channels  # noqa: E402
 
 _register_channels(app, import_app)
 
+from conveyor.cli.automation import register as _register_automation  # noqa: E402
+
+_register_automation(app)
+
 
 def main() -> None:  # pragma: no cover
     app(prog_name="conveyor")

@@ -87,7 +87,7 @@ class Schedule:
     def due_names(self, now: datetime) -> list[str]:
         """Jobs whose time has come (one read), so an idle worker writes nothing."""
         with self.c.reader() as uow:
-            rows = dict(uow.session.execute(select(WorkerLease.name, WorkerLease.next_due_at)).tuples().all())
+            rows = dict(uow.session.execute(select(WorkerLease.name, WorkerLease.next_due_at)).all())
         return [job.name for job in self.jobs if rows.get(job.name) is None or as_utc(rows[job.name]) <= now]
 
     def run_due(self, now: datetime) -> int:

@@ -154,6 +154,12 @@ def signing_subscriptions(uow: UnitOfWork, box: SecretBox) -> tuple[webhooks.Sub
     return uow.caches.named(CACHE).get("all", load) or ()
 
 
+def signing_subscription(uow: UnitOfWork, box: SecretBox, subscription_id: str) -> webhooks.Subscription:
+    """One subscription with its opened secrets, read now (not from the cache)."""
+    r = _row(uow, subscription_id)
+    return webhooks.Subscription(r.id, r.url, tuple(box.open(r.secrets_sealed)), tuple(r.topics), r.enabled)
+
+
 def delivery_payload(subscription_id: str, event_id: str, topic: str, occurred_at: datetime,
                      data: dict[str, Any]) -> dict[str, Any]:
     return {"subscription_id": subscription_id, "event_id": event_id, "topic": topic,
@@ -185,13 +191,7 @@ def record_attempts(uow: UnitOfWork, logged: Sequence[LoggedAttempt],
     (subscription id, notice) for each subscription this disabled (for staff alerts)."""
     if not logged:
         return []
-    uow.defer_insert(table_of(WebhookAttempt), [{
-        "id": ids.new_id("webhook_attempt"), "subscription_id": item.attempt.subscription_id,
-        "event_id": item.attempt.message_id, "topic": item.topic, "delivery_id": item.delivery_id,
-        "attempt": item.attempt.attempt, "started_at": item.attempt.started_at,
-        "status_code": item.attempt.status_code, "latency_ms": item.attempt.latency_ms,
-        "response_excerpt": item.attempt.response_excerpt, "error": item.attempt.error[:2000],
-        "outcome": item.outcome} for item in logged])
+    write_log(uow, logged)
     notices = []
     by_subscription: dict[str, list[webhooks.DeliveryAttempt]] = {}
     for item in sorted(logged, key=lambda i: i.attempt.started_at):
@@ -204,6 +204,17 @@ def record_attempts(uow: UnitOfWork, logged: Sequence[LoggedAttempt],
     if notices:
         _forget(uow)
     return notices
+
+
+def write_log(uow: UnitOfWork, logged: Sequence[LoggedAttempt]) -> None:
+    """Rows of the delivery log (the health of the subscriptions is left alone)."""
+    uow.defer_insert(table_of(WebhookAttempt), [{
+        "id": ids.new_id("webhook_attempt"), "subscription_id": item.attempt.subscription_id,
+        "event_id": item.attempt.message_id, "topic": item.topic, "delivery_id": item.delivery_id,
+        "attempt": item.attempt.attempt, "started_at": item.attempt.started_at,
+        "status_code": item.attempt.status_code, "latency_ms": item.attempt.latency_ms,
+        "response_excerpt": item.attempt.response_excerpt, "error": item.attempt.error[:2000],
+        "outcome": item.outcome} for item in logged])
 
 
 def _locked(uow: UnitOfWork, subscription_id: str):  # noqa: ANN202 - a select
@@ -260,7 +271,7 @@ def _deliveries_of(uow: UnitOfWork, row: WebhookSubscription, event_ids: list[st
     created later, or did not want them then) get a new delivery while the event is kept."""
     known = dict(uow.session.execute(select(WebhookAttempt.event_id, WebhookAttempt.delivery_id).where(
         WebhookAttempt.subscription_id == row.id, WebhookAttempt.event_id.in_(event_ids),
-        WebhookAttempt.delivery_id.is_not(None))).tuples().all())
+        WebhookAttempt.delivery_id.is_not(None))).all())
     found = {delivery for delivery in known.values() if delivery}
     missing = [e for e in event_ids if e not in known]
     events = uow.session.execute(select(OutboxMessage.id, OutboxMessage.topic, OutboxMessage.created_at,
