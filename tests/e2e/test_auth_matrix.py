@@ -93,6 +93,25 @@ ENDPOINTS: dict[tuple[str, str], str | None] = {
     ("GET", "/api/v1/api-keys"): "keys:manage",
     ("POST", "/api/v1/api-keys"): "keys:manage",
     ("DELETE", "/api/v1/api-keys/{key_id}"): "keys:manage",
+    # The last mile is a carrier/fulfilment fact, like a delivery.
+    ("POST", "/api/v1/orders/{order_id}/out-for-delivery"): "orders:fulfil",
+    # Webhook subscriptions send every order's data to a URL: only admins manage them.
+    ("POST", "/api/v1/webhooks"): "webhooks:manage",
+    ("GET", "/api/v1/webhooks"): "automation:read",
+    ("GET", "/api/v1/webhooks/{subscription_id}"): "automation:read",
+    ("PATCH", "/api/v1/webhooks/{subscription_id}"): "webhooks:manage",
+    ("DELETE", "/api/v1/webhooks/{subscription_id}"): "webhooks:manage",
+    ("POST", "/api/v1/webhooks/{subscription_id}/ping"): "webhooks:manage",
+    ("GET", "/api/v1/webhooks/{subscription_id}/deliveries"): "automation:read",
+    ("POST", "/api/v1/webhooks/{subscription_id}/replay"): "webhooks:manage",
+    ("GET", "/api/v1/outbox"): "automation:read",
+    ("POST", "/api/v1/outbox/replay"): "automation:write",
+    ("GET", "/api/v1/automation/rules"): "automation:read",
+    ("POST", "/api/v1/automation/rules"): "automation:write",
+    ("GET", "/api/v1/automation/rules/{rule_id}"): "automation:read",
+    ("PUT", "/api/v1/automation/rules/{rule_id}"): "automation:write",
+    ("DELETE", "/api/v1/automation/rules/{rule_id}"): "automation:write",
+    ("POST", "/api/v1/automation/rules/dry-run"): "automation:read",  # a read with a body: changes nothing
 }
 
 ALL = {"admin", "ops", "support", "channel", "readonly"}
@@ -113,6 +132,9 @@ GRANTS: dict[str, set[str]] = {
     "audit:run": {"admin", "ops"},
     "routing:write": {"admin", "ops"},
     "routing:read": ALL - {"channel"},
+    "automation:read": ALL - {"channel"},
+    "automation:write": {"admin", "ops"},
+    "webhooks:manage": {"admin"},
 }
 
 # The api fixture's key names → the role they carry.
@@ -121,7 +143,8 @@ CALLERS = {"admin": "admin", "ops": "ops", "support": "support", "readonly": "re
 
 MISSING = {"product_id": "prd_doesnotexist", "sku": "NO-SUCH-SKU", "location": "NO-SUCH-LOC",
            "reservation_id": "rsv_doesnotexist", "order_id": "ord_doesnotexist", "key_id": "key_doesnotexist",
-           "code": "no-such-channel", "channel_sku": "NO-SUCH-CHANNEL-SKU", "draft_id": "drf_doesnotexist"}
+           "code": "no-such-channel", "channel_sku": "NO-SUCH-CHANNEL-SKU", "draft_id": "drf_doesnotexist",
+           "subscription_id": "whk_doesnotexist", "rule_id": "rul_doesnotexist"}
 
 
 def _operations(app) -> list[tuple[str, str]]:

@@ -16,12 +16,14 @@ from conveyor.api.deps import container, require
 from conveyor.api.limits import BodySizeLimit
 from conveyor.api.requests import ErrorBoundary, RequestContext
 from conveyor.auth.api import router as keys_router
+from conveyor.automation.api import router as automation_router
 from conveyor.bootstrap import Container, build
 from conveyor.catalog.api import router as catalog_router
 from conveyor.channels.api import router as channels_router
 from conveyor.inventory.api import router as inventory_router
 from conveyor.logs import configure as configure_logs
 from conveyor.logs import secrets_of
+from conveyor.messaging.api import router as webhooks_router
 from conveyor.orders.api import router as orders_router
 from conveyor.orders.routing_api import router as routing_router
 from conveyor.shared.migrate import head_revision
@@ -90,7 +92,7 @@ def create_app(c: Container | None = None) -> FastAPI:
     app.add_middleware(RequestContext)  # added last = runs first: the request id, NUL in the URL
     api = APIRouter(prefix="/api/v1")
     for router in (_system_router(), catalog_router, inventory_router, orders_router, routing_router,
-                   channels_router, keys_router):
+                   channels_router, keys_router, webhooks_router, automation_router):
         api.include_router(router)
     app.include_router(api)
     app.include_router(_probes(head_revision()))

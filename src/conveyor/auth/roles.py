@@ -14,15 +14,18 @@ class Role(StrEnum):
     READONLY = "readonly"
 
 
-READ = {"catalog:read", "locations:read", "inventory:read", "orders:read", "channels:read", "routing:read"}
+READ = {"catalog:read", "locations:read", "inventory:read", "orders:read", "channels:read", "routing:read",
+        "automation:read"}
 
 PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.ADMIN: frozenset(READ | {
         "catalog:write", "locations:write", "inventory:write", "orders:create", "orders:write",
-        "orders:fulfil", "channels:write", "keys:manage", "audit:run", "routing:write"}),
+        "orders:fulfil", "channels:write", "keys:manage", "audit:run", "routing:write",
+        # automation: rules and outbox replay; webhook subscriptions send order data out, so admins only
+        "automation:write", "webhooks:manage"}),
     Role.OPS: frozenset(READ | {
         "catalog:write", "locations:write", "inventory:write", "orders:create", "orders:write",
-        "orders:fulfil", "audit:run", "routing:write"}),
+        "orders:fulfil", "audit:run", "routing:write", "automation:write"}),
     # Support looks after customers: reads everything, holds/cancels/annotates orders, no stock moves.
     Role.SUPPORT: frozenset(READ | {"orders:create", "orders:write"}),
     # A channel acts for its own orders only (enforced by scoping, not by permission alone).

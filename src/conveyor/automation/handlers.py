@@ -33,7 +33,7 @@ from conveyor.orders import operations, queries, timeline
 from conveyor.orders.timeline import EventType
 from conveyor.shared.clock import utcnow
 from conveyor.shared.errors import DomainError
-from conveyor.shared.handlers import run
+from conveyor.shared.handlers import Idempotency, Replayed, run
 from conveyor.shared.uow import UnitOfWork
 
 log = structlog.get_logger("conveyor.automation")
@@ -42,8 +42,9 @@ ACTOR = "automation"
 # --- rules --------------------------------------------------------------------------------------------
 
 
-def create_rule(c: Container, document: Any, actor: str, position: int | None = None) -> rules_store.StoredRule:
-    return run(c.uow, lambda uow: rules_store.create_rule(uow, document, actor, position))
+def create_rule(c: Container, document: Any, actor: str, position: int | None = None,
+                idempotency: Idempotency[rules_store.StoredRule] | None = None) -> rules_store.StoredRule | Replayed:
+    return run(c.uow, lambda uow: rules_store.create_rule(uow, document, actor, position), idempotency)
 
 
 def update_rule(c: Container, rule_id: str, document: Any, actor: str,

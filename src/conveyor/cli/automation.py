@@ -98,9 +98,12 @@ def webhooks_add(url: str, topic: list[str] = typer.Option(["*"], help="topic pa
                  description: str = "") -> None:
     """Subscribe a URL; prints the signing secret once."""
     from conveyor.messaging.handlers import create_subscription
+    from conveyor.shared.handlers import Replayed
 
     try:
-        view, secret = create_subscription(_build(), url, topic, description)
+        created = create_subscription(_build(), url, topic, description)
+        assert not isinstance(created, Replayed)
+        view, secret = created
     except DomainError as exc:
         _fail(exc)
     console.print(f"{view.id} -> {view.url} ({', '.join(view.topics)})\nsigning secret: [bold]{secret}[/bold]")
@@ -211,7 +214,7 @@ def rules_add(file: Path) -> None:
             stored = create_rule(c, document, actor="cli")
         except DomainError as exc:
             _fail(exc)
-        console.print(f"{stored.id} {stored.name}")
+        console.print(f"{getattr(stored, 'id', '')} {getattr(stored, 'name', '')}")
 
 
 @rules_app.command("dry-run")

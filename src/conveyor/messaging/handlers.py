@@ -42,7 +42,7 @@ from conveyor.messaging.webhooks import DeliveryAttempt, RetryPolicy
 from conveyor.messaging.worker import Handler, Hooks, Message, Policy, Worker
 from conveyor.shared.clock import utcnow
 from conveyor.shared.db import table_of
-from conveyor.shared.handlers import run
+from conveyor.shared.handlers import Idempotency, Replayed, run
 from conveyor.shared.ids import new_id
 from conveyor.shared.uow import UnitOfWork
 
@@ -179,10 +179,14 @@ def prune_outbox(c: Container, now: datetime, keep: timedelta = timedelta(days=3
 # --- use cases of the API and the CLI (each one transaction) ----------------------------------------------
 
 
-def create_subscription(c: Container, url: str, topics: list[str], description: str = "",
-                        secret: str | None = None) -> tuple[subscriptions.SubscriptionView, str]:
+Created = tuple[subscriptions.SubscriptionView, str]
+
+
+def create_subscription(c: Container, url: str, topics: list[str], description: str = "", secret: str | None = None,
+                        idempotency: Idempotency[Created] | None = None) -> Created | Replayed:
     box = box_for(c.settings.secret_key)
-    return run(c.uow, lambda uow: subscriptions.create_subscription(uow, box, url, topics, description, secret))
+    return run(c.uow, lambda uow: subscriptions.create_subscription(uow, box, url, topics, description, secret),
+               idempotency)
 
 
 def update_subscription(c: Container, subscription_id: str, **changes: Any) -> tuple[subscriptions.SubscriptionView,
