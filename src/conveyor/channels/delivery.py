@@ -9,9 +9,6 @@ Any exception propagates: the worker records it as last_error and retries with b
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import json
 import time
 from typing import Any
@@ -22,6 +19,7 @@ from conveyor.channels.adapters import adapter_for
 from conveyor.channels.model import Channel
 from conveyor.channels.secrets import Vault
 from conveyor.channels.service import channel_secrets
+from conveyor.messaging.signing import signature_headers
 
 TIMEOUT_S = 15.0
 
@@ -41,11 +39,12 @@ def deliver(channel: Channel, vault: Vault, message_id: str, topic: str, payload
 def _post_feed(config: dict, secrets: dict, message_id: str, topic: str, payload: dict) -> dict[str, Any]:
     body = json.dumps({"type": topic.removeprefix("channel."), "id": message_id, **payload},
                       separators=(",", ":")).encode()
-    stamp = str(int(time.time()))
-    key = secrets.get("feed_secret", "").encode()
-    signature = base64.b64encode(hmac.new(key, f"{message_id}.{stamp}.".encode() + body, hashlib.sha256).digest())
-    headers = {"Content-Type": "application/json", "webhook-id": message_id, "webhook-timestamp": stamp,
-               "webhook-signature": f"v1,{signature.decode()}"}
+    # Standard Webhooks signing (messaging/signing.py): a `whsec_` secret is base64-decoded. A feed
+    # without a secret goes out unsigned (id and timestamp only), as it did before.
+    stamp, secret = int(time.time()), secrets.get("feed_secret", "")
+    signed = signature_headers([secret], message_id, stamp, body) if secret else {
+        "webhook-id": message_id, "webhook-timestamp": str(stamp)}
+    headers = {"Content-Type": "application/json", **signed}
     response = httpx.post(config["feed_url"], content=body, headers=headers, timeout=TIMEOUT_S)
     response.raise_for_status()  # the worker retries: the receiver de-duplicates on webhook-id
     return {}

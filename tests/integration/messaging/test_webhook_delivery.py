@@ -134,3 +134,26 @@ def test_410_gone_disables_the_subscription_with_a_staff_notice_and_replay_sends
     assert [json.loads(a.body)["id"] for a in receiver.arrivals] == [dead.payload["event_id"]] * 2
     Webhook(secret).verify(receiver.arrivals[1].body, receiver.arrivals[1].headers)
     assert [a.outcome for a in _log(container, view.id)] == ["dead_letter", "delivered"]
+
+
+def test_the_channel_json_feed_is_signed_per_standard_webhooks_with_a_whsec_secret(container):
+    from conveyor.channels.handlers import create_channel
+    from conveyor.messaging.signing import new_secret
+
+    seed_world(container)
+    receiver = start_receiver()
+    secret = new_secret()
+    try:
+        create_channel(container, code="feed", name="Feed", type="native",
+                       config={"sync": "webhook", "feed_url": receiver.url}, secrets={"feed_secret": secret})
+        order = place_order(container, order_cmd({"SKU-A": 1}, channel="feed"), actor="test").order
+        from conveyor.orders.handlers import ship_order
+
+        ship_order(container, order.id, location="WH1", carrier="ups", tracking_number="1Z999AA10123456784",
+                   actor="test")
+        worker_for(container).drain()
+    finally:
+        receiver.stop()
+    shipped = [a for a in receiver.arrivals if b'"event":"order.shipped"' in a.body]
+    assert len(shipped) == 1
+    assert Webhook(secret).verify(shipped[0].body, shipped[0].headers)["order_id"] == order.id
