@@ -22,7 +22,7 @@ from conveyor.bootstrap import Container
 from conveyor.messaging import handlers, outbox_log, subscriptions
 from conveyor.messaging.webhooks import DeliveryAttempt
 from conveyor.shared.clock import as_utc
-from conveyor.shared.handlers import Replayed
+from conveyor.shared.handlers import Idempotency, Replayed
 
 router = APIRouter(tags=["webhooks"])
 Topics = Annotated[list[Annotated[str, Field(min_length=1, max_length=100)]], Field(min_length=1, max_length=50)]
@@ -96,11 +96,12 @@ async def create_subscription(body: SubscriptionIn, request: Request,
                               c: Container = Depends(container)) -> JSONResponse:
     """Subscribe a URL to topics. The signing secret is in this response only (a replayed
     Idempotency-Key answer leaves it out: rotate it if it was lost)."""
-    idem = await idempotency_for(request, who, lambda created: render_subscription(created[0]))
+    idem: Idempotency[handlers.Created] | None = await idempotency_for(
+        request, who, lambda created: render_subscription(created[0]))
     result = await run_in_threadpool(handlers.create_subscription, c, body.url, list(body.topics), body.description,
                                      body.secret, idem)
     if isinstance(result, Replayed):
-        return respond(result, render_subscription, 201, idem)
+        return respond(result, lambda created: render_subscription(created[0]), 201, idem)
     return JSONResponse(render_subscription(*result), status_code=201)
 
 

@@ -24,6 +24,7 @@ from sqlalchemy import delete, true
 from conveyor.automation import alerts, lifecycle_rules, notifications
 from conveyor.automation import handlers as automation
 from conveyor.automation.order_facts import FactsSettings
+from conveyor.automation.service import rules_for
 from conveyor.bootstrap import Container
 from conveyor.channels import delivery, sync
 from conveyor.channels.secrets import Vault
@@ -89,7 +90,7 @@ def default_handlers(c: Container, clock: Callable[[], datetime] = utcnow,
         if m.topic == Topic.STAFF_ALERT:
             notifications.plan_staff_alert(uow, m.payload, m.id, notify)
         trigger = trigger_of(m.topic, m.payload)
-        if trigger and m.payload.get("order_id"):
+        if trigger and m.payload.get("order_id") and rules_for(uow, trigger):
             code = channel_info_by_id(uow, m.payload["channel_id"]).code
             lifecycle_rules.run_at(uow, m.payload["order_id"], trigger, code, facts, clock())
 

@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 
 from conveyor.messaging import outbox, webhooks
 from conveyor.messaging.model import OutboxMessage, WebhookAttempt, WebhookSubscription
@@ -196,7 +196,15 @@ def record_attempts(uow: UnitOfWork, logged: Sequence[LoggedAttempt],
     by_subscription: dict[str, list[webhooks.DeliveryAttempt]] = {}
     for item in sorted(logged, key=lambda i: i.attempt.started_at):
         by_subscription.setdefault(item.attempt.subscription_id, []).append(item.attempt)
+    t = table_of(WebhookSubscription)
     for subscription_id in sorted(by_subscription):
+        if all(a.succeeded for a in by_subscription[subscription_id]):
+            # The common case: a healthy endpoint. A conditional UPDATE that changes (and locks)
+            # nothing unless failures were counted, so workers don't queue on the row.
+            uow.session.execute(update(t).where(
+                t.c.id == subscription_id, or_(t.c.consecutive_failures != 0, t.c.failing_since.is_not(None)))
+                .values(consecutive_failures=0, failing_since=None))
+            continue
         row = uow.session.scalar(_locked(uow, subscription_id))
         if row is None:
             continue  # deleted meanwhile

@@ -1,9 +1,9 @@
 """Delivering `webhook.delivery` messages: the worker's batch handler for outbound webhooks.
 
-A batch's deliveries are POSTed concurrently (`webhook_http.apost` under one `asyncio.gather`),
-each with a connect timeout and a hard total deadline, over one connection pool that lives as
-long as the worker (a private event loop thread), so a dead endpoint delays nobody else and a
-busy one reuses its connections. Each attempt becomes a row of the delivery log; the retry
+A batch's deliveries are POSTed concurrently (one `asyncio.gather`), each with a connect timeout
+and a hard total deadline, over one keep-alive connection pool (messaging/http_pool.py) that
+lives as long as the worker (a private event loop thread), so a dead endpoint delays nobody else
+and a busy one reuses its connections. Each attempt becomes a row of the delivery log; the retry
 schedule, dead-lettering and automatic disabling follow `messaging.webhooks` (pure), and a
 subscription disabled by this batch produces a staff notice.
 """
@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from conveyor.messaging import subscriptions, webhooks
+from conveyor.messaging.http_pool import Pool, post_result
 from conveyor.messaging.vault import SecretBox
 from conveyor.messaging.webhook_http import PostResult, apost
 from conveyor.messaging.worker import BatchResult, DeadLetter, Message, Outcome, RetryLater
@@ -47,16 +48,14 @@ class LoopThread:
 class WebhookDeliverer:
     def __init__(self, c: Container, box: SecretBox, *, connect_timeout: float = 5.0, total_timeout: float = 15.0,
                  policy: webhooks.RetryPolicy | None = None, rng: random.Random | None = None,
-                 clock: Callable[[], datetime] = utcnow, on_notice: Notice | None = None,
-                 transport: httpx.AsyncBaseTransport | None = None) -> None:
+                 clock: Callable[[], datetime] = utcnow, on_notice: Notice | None = None) -> None:
         self.c, self.box = c, box
         self.connect_timeout, self.total_timeout = connect_timeout, total_timeout
         self.policy = policy or webhooks.RetryPolicy()
         self.rng = rng or random.Random()
         self.clock, self.on_notice = clock, on_notice
-        self._transport = transport
         self._loop: LoopThread | None = None
-        self._client: httpx.AsyncClient | None = None
+        self._pool: Pool | None = None
         self._lock = threading.Lock()
 
     def __call__(self, messages: Sequence[Message]) -> BatchResult:
@@ -107,16 +106,15 @@ class WebhookDeliverer:
         return list(self._loop.run(self._post_all(requests)))
 
     async def _post_all(self, requests: list[webhooks.OutboundRequest]) -> list[PostResult]:
-        if self._client is None:
-            self._client = httpx.AsyncClient(follow_redirects=False, transport=self._transport,
-                                             limits=httpx.Limits(max_connections=200, max_keepalive_connections=50))
+        if self._pool is None:
+            self._pool = Pool()
         return list(await asyncio.gather(*(
-            apost(r.url, r.body, r.headers, connect_timeout=self.connect_timeout, total_timeout=self.total_timeout,
-                  client=self._client) for r in requests)))
+            post_result(self._pool, r.url, r.body, r.headers, connect_timeout=self.connect_timeout,
+                        total_timeout=self.total_timeout) for r in requests)))
 
     def close(self) -> None:
-        if self._loop is not None and self._client is not None:
-            self._loop.run(self._client.aclose())
+        if self._loop is not None and self._pool is not None:
+            self._loop.run(self._pool.close())
 
 
 def request_for(subscription: webhooks.Subscription, payload: dict[str, Any],
