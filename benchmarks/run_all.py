@@ -13,7 +13,8 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SCRIPTS = ["placement.py", "routing_quality.py", "order_csv_import.py", "labels.py", "money_documents.py"]
+SCRIPTS = ["placement.py", "routing_quality.py", "order_csv_import.py", "labels.py", "money_documents.py",
+           "outbox_throughput.py", "worker_crash.py"]
 
 
 def main() -> int:
