@@ -33,7 +33,7 @@ def main() -> None:
         support.seed(url, args.events)
         kills = []
         started = time.monotonic()
-        for n in range(args.kills):
+        for _ in range(args.kills):
             # Kill when the receiver has seen a further share of the events: mid-delivery.
             target = support.stats()["unique"] + max(1, args.events // (args.kills + 2))
             worker = support.start_worker(url, batch=100, lease=LEASE_S)

@@ -73,11 +73,10 @@ def trigger_of(topic: str, payload: dict[str, Any]) -> str | None:
     return TRIGGERS.get(topic)  # type: ignore[call-overload]  # StrEnum keys match plain strings
 
 
-def default_handlers(c: Container, clock: Callable[[], datetime] = utcnow,
-                     rng: random.Random | None = None) -> dict[str, Handler]:
-    vault, box = Vault.from_settings(c.settings), box_for(c.settings.secret_key)
-    s = c.settings
-    notify, facts = notifications.NotifySettings.of(s), FactsSettings.of(s)
+def event_consumer(c: Container, clock: Callable[[], datetime]) -> Callable[[UnitOfWork, Message], None]:
+    """What happens to an event, in one transaction: fan-out to every delivery, then the rules."""
+    box = box_for(c.settings.secret_key)
+    notify, facts = notifications.NotifySettings.of(c.settings), FactsSettings.of(c.settings)
 
     def on_event(uow: UnitOfWork, m: Message) -> None:
         if m.topic == Topic.STOCK_CHANGED:
@@ -93,6 +92,16 @@ def default_handlers(c: Container, clock: Callable[[], datetime] = utcnow,
         if trigger and m.payload.get("order_id") and rules_for(uow, trigger):
             code = channel_info_by_id(uow, m.payload["channel_id"]).code
             lifecycle_rules.run_at(uow, m.payload["order_id"], trigger, code, facts, clock())
+
+    return on_event
+
+
+def default_handlers(c: Container, clock: Callable[[], datetime] = utcnow,
+                     rng: random.Random | None = None) -> dict[str, Handler]:
+    vault, box = Vault.from_settings(c.settings), box_for(c.settings.secret_key)
+    s = c.settings
+    notify = notifications.NotifySettings.of(s)
+    on_event = event_consumer(c, clock)
 
     def to_channel(m: Message) -> None:
         with c.reader() as uow:
