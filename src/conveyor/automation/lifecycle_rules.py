@@ -16,6 +16,8 @@ each. Service functions: they never commit.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -24,7 +26,7 @@ from conveyor.automation import alerts
 from conveyor.automation.actions import Action
 from conveyor.automation.order_facts import FactsSettings, facts_for_command, facts_for_order, fields_used
 from conveyor.automation.risk import RiskAssessment
-from conveyor.automation.rules import RuleHit, evaluate
+from conveyor.automation.rules import Rule, RuleHit, evaluate
 from conveyor.automation.service import rules_for
 from conveyor.orders import service as orders
 from conveyor.orders import timeline
@@ -44,12 +46,13 @@ class PlacedHits:
     risk: RiskAssessment | None = None
 
 
-def shape_command(uow: UnitOfWork, cmd: PlaceOrder, now: datetime,
-                  settings: FactsSettings) -> tuple[PlaceOrder, PlacedHits | None]:
+def shape_command(uow: UnitOfWork, cmd: PlaceOrder, now: datetime, settings: FactsSettings,
+                  rules: tuple[Rule, ...] | None = None) -> tuple[PlaceOrder, PlacedHits | None]:
     """Apply the `placed` rules to an order about to be placed: the command to place (a copy
     with the rules' choices in it; the caller's is left alone, so a retried transaction starts
-    from the original) and the hits (None when no rule hits)."""
-    rules = rules_for(uow, "placed")
+    from the original) and the hits (None when no rule hits). Pass `rules` read outside the
+    write transaction (`placed_rules`) so a cold cache does not start it early."""
+    rules = rules_for(uow, "placed") if rules is None else rules
     if not rules:
         return cmd, None
     facts, risk = facts_for_command(uow, cmd, now, settings, fields_used(rules))
@@ -58,6 +61,12 @@ def shape_command(uow: UnitOfWork, cmd: PlaceOrder, now: datetime,
         return cmd, None
     shaped = replace(cmd, tags=list(cmd.tags))
     return shaped, PlacedHits(hits, [[_shape(shaped, action) for action in hit.actions] for hit in hits], risk)
+
+
+def placed_rules(reader: Callable[[], AbstractContextManager[UnitOfWork]]) -> tuple[Rule, ...]:
+    """The `placed` rules, read through a read-only unit of work (from the cache, usually)."""
+    with reader() as uow:
+        return rules_for(uow, "placed")
 
 
 def _shape(cmd: PlaceOrder, action: Action) -> str:

@@ -85,7 +85,8 @@ def place_in(uow: UnitOfWork, cmd: PlaceOrder, c: Container, actor: str,
     The `placed` automation rules shape the command first (hold, tags, location, strategy, ...)."""
     terms = channel_terms(uow, cmd.channel, c.settings.backorder_policy)
     now = utcnow()
-    cmd, hits = automation_rules.shape_command(uow, cmd, now, FactsSettings.of(c.settings))
+    rules = automation_rules.placed_rules(c.reader)
+    cmd, hits = automation_rules.shape_command(uow, cmd, now, FactsSettings.of(c.settings), rules)
     options = PlacementOptions(actor, on_short_for(terms, paid_on_channel), c.settings.max_order_lines)
     placed = placement.place(uow, [cmd], terms, options)
     result = placed.results[0]
@@ -104,8 +105,8 @@ def place_batch(c: Container, cmds: list[PlaceOrder], channel_code: str, *, acto
             terms = channel_terms(uow, channel_code, c.settings.backorder_policy)
             options = PlacementOptions(actor, on_short_for(terms, paid_on_channel=True), c.settings.max_order_lines,
                                        collect_refusals=True)
-            now, facts = utcnow(), FactsSettings.of(c.settings)
-            shaped = [automation_rules.shape_command(uow, cmd, now, facts) for cmd in batch]
+            now, facts, rules = utcnow(), FactsSettings.of(c.settings), automation_rules.placed_rules(c.reader)
+            shaped = [automation_rules.shape_command(uow, cmd, now, facts, rules) for cmd in batch]
             placed = placement.place(uow, [cmd for cmd, _ in shaped], terms, options)
             _record_batch_hits(uow, shaped, placed.results, now)
             placement.take_stock(uow, placed)
