@@ -10,9 +10,12 @@ worker call these).
 
 from __future__ import annotations
 
+import asyncio
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from email.message import EmailMessage
 from typing import Any
 
 import structlog
@@ -24,6 +27,7 @@ from conveyor.automation.rules import DryRunReport, parse_rule
 from conveyor.automation.rules import dry_run as evaluate_past
 from conveyor.bootstrap import Container
 from conveyor.channels.service import channel_info_by_id
+from conveyor.messaging.aio import run_sync
 from conveyor.messaging.email import render
 from conveyor.messaging.sent_ledger import SentEmails
 from conveyor.messaging.smtp import SendResult, SmtpSender, build_message, send_once
@@ -89,8 +93,19 @@ def send_email(c: Container, outbox_id: str, job: dict[str, Any], sender: SmtpSe
     ledger = SentEmails(c, outbox_id, job["kind"], job["to"], order_id)
     if order_id:
         ledger = _with_timeline(ledger, order_id, job, email.language)
-    result: SendResult = send_once(sender.send, message, ledger)
+    result: SendResult = send_once(_within(sender, TOTAL_SMTP_FACTOR * sender.settings.timeout), message, ledger)
     return Sent(result.message_id, result.sent)
+
+
+TOTAL_SMTP_FACTOR = 2  # aiosmtplib's timeout is per operation; the whole conversation gets twice that
+
+
+def _within(sender: SmtpSender, total_s: float) -> Callable[[EmailMessage], SendResult]:
+    """`sender.send` with a hard deadline on the whole SMTP conversation."""
+    def send(message: EmailMessage) -> SendResult:
+        return run_sync(lambda: asyncio.wait_for(sender.send_async(message), total_s))
+
+    return send
 
 
 def _with_timeline(ledger: SentEmails, order_id: str, job: dict[str, Any], language: str) -> SentEmails:
