@@ -21,6 +21,9 @@ from tests.integration.messaging.support import start_receiver
 def cli(database_url, monkeypatch):
     monkeypatch.setenv("CONVEYOR_DATABASE_URL", database_url)
     monkeypatch.setattr(cli_automation.console, "width", 250)
+    # `conveyor worker` points the logs at its stdout, which CliRunner closes afterwards: leave
+    # the logging of later tests in this process alone.
+    monkeypatch.setattr("conveyor.logs.configure", lambda *args, **kwargs: None)
     get_settings.cache_clear()
     runner = CliRunner()
     yield lambda *args: runner.invoke(app, list(args), catch_exceptions=False)
