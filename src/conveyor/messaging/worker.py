@@ -17,8 +17,8 @@ Handlers are of three kinds:
   else. Delivery is at least once; receivers de-duplicate on the message id.
 - batch I/O (`run(messages) -> BatchResult`): several calls at once (webhooks: `post_many`),
   whose log rows are written in the transaction that finishes the messages.
-A failure is kept as `last_error` and retried with exponential backoff and full jitter (or when
-the handler says, `RetryLater`), until `max_attempts` (or `DeadLetter`), when the message is
+A failure is kept as `last_error` and retried with exponential backoff and jitter (or when the
+handler says, `RetryLater`), until `max_attempts` (or `DeadLetter`), when the message is
 `failed` for people to look at (and replay).
 """
 
@@ -324,6 +324,8 @@ class Worker:
             self.hooks.on_dead_letter(uow, message, error)
 
     def backoff(self, attempts: int) -> float:
-        """Exponential with full jitter: spreads out retries of messages that failed together."""
+        """Exponential with jitter between half and all of the step: spreads out retries of
+        messages that failed together, and never retries at once (a batch's other deliveries
+        may still be running when one fails: its retry must not come back in the same pass)."""
         ceiling = min(self.policy.max_delay_s, self.policy.base_delay_s * 2 ** (attempts - 1))
-        return self.rng.uniform(0, ceiling)
+        return ceiling / 2 + self.rng.uniform(0, ceiling / 2)
