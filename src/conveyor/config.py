@@ -66,6 +66,46 @@ class Settings(BaseSettings):
     # Checks `X-Hmac-Signature` on EasyPost tracking webhooks (the webhook's secret in EasyPost).
     easypost_webhook_secret: str = ""
 
+    # --- automation: the worker, webhooks, e-mail, broker, schedules (docs/operations.md) ---------
+    # SMTP relay for customer e-mails and staff alerts; an empty host turns e-mail off.
+    smtp_host: str = ""
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_security: Literal["none", "starttls", "tls"] = "starttls"
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_sender: str = "Conveyor <no-reply@localhost>"
+    smtp_timeout_seconds: float = Field(default=30.0, gt=0, le=300)
+    smtp_ca_file: str = ""
+    # What customers see in e-mails: the shop's name, address, support contact, and the time zone
+    # dates are shown in (also the zone rules mean by "time of day").
+    shop_name: str = "Conveyor shop"
+    shop_url: str = "http://localhost:8000"
+    shop_support_email: str = "support@localhost"
+    shop_time_zone: str = "UTC"
+    # A tracking page for every carrier, overriding the built-in ones: "{carrier}" and
+    # "{tracking_number}" are filled in (e.g. "https://track.example/{tracking_number}").
+    tracking_url_template: str = ""
+    # Staff alerts (disabled webhooks, dead letters, late orders, low stock): by e-mail and/or a
+    # JSON POST to a URL (Slack/Teams incoming webhooks accept it). Empty: not sent.
+    staff_alert_email: str = ""
+    staff_alert_webhook_url: str = ""
+    # Outbound webhooks: timeouts of each POST and how many attempts before dead-lettering.
+    webhook_connect_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+    webhook_total_timeout_seconds: float = Field(default=15.0, gt=0, le=120)
+    webhook_max_attempts: int = Field(default=10, ge=1, le=30)
+    # Streaming every outbox event to NATS JetStream (nats://) or RabbitMQ (amqp://); empty: off.
+    broker_url: str = ""
+    broker_stream: str = "CONVEYOR"
+    broker_subject_prefix: str = "conveyor"
+    # Scheduled jobs (0 turns one off): cancel orders held for payment after this long; flag
+    # orders not shipped this long after placement (staff alert + "delayed" e-mail); nightly
+    # jobs start at this UTC time.
+    unpaid_cancel_hours: float = Field(default=72.0, ge=0)
+    sla_ship_hours: float = Field(default=48.0, ge=0)
+    nightly_at: str = Field(default="02:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    # Risk score: the window for "many orders to one address".
+    risk_window_hours: float = Field(default=24.0, gt=0)
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:

@@ -99,4 +99,7 @@ def secrets_of(settings: Any) -> list[str]:
         password = None
     if password:
         found.append(str(password))
+    # automation: the SMTP relay's password
+    if getattr(settings, "smtp_password", ""):
+        found.append(settings.smtp_password)
     return found

@@ -1,6 +1,7 @@
 """Imports every area's model so that `Base.metadata` knows all tables (Alembic, tests)."""
 
 from conveyor.auth import model as _auth  # noqa: F401
+from conveyor.automation import model as _automation  # noqa: F401
 from conveyor.catalog import model as _catalog  # noqa: F401
 from conveyor.channels import model as _channels  # noqa: F401
 from conveyor.fulfillment import model as _fulfillment  # noqa: F401

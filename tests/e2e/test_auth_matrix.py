@@ -185,6 +185,25 @@ ENDPOINTS: dict[tuple[str, str], str | None] = {
     ("PUT", "/api/v1/locations/{location}/bins"): "locations:write",
     ("GET", "/api/v1/box-sizes"): "locations:read",
     ("PUT", "/api/v1/box-sizes/{box_code}"): "locations:write",
+    # The last mile is a carrier/fulfilment fact, like a delivery.
+    ("POST", "/api/v1/orders/{order_id}/out-for-delivery"): "orders:fulfil",
+    # Webhook subscriptions send every order's data to a URL: only admins manage them.
+    ("POST", "/api/v1/webhooks"): "webhooks:manage",
+    ("GET", "/api/v1/webhooks"): "automation:read",
+    ("GET", "/api/v1/webhooks/{subscription_id}"): "automation:read",
+    ("PATCH", "/api/v1/webhooks/{subscription_id}"): "webhooks:manage",
+    ("DELETE", "/api/v1/webhooks/{subscription_id}"): "webhooks:manage",
+    ("POST", "/api/v1/webhooks/{subscription_id}/ping"): "webhooks:manage",
+    ("GET", "/api/v1/webhooks/{subscription_id}/deliveries"): "automation:read",
+    ("POST", "/api/v1/webhooks/{subscription_id}/replay"): "webhooks:manage",
+    ("GET", "/api/v1/outbox"): "automation:read",
+    ("POST", "/api/v1/outbox/replay"): "automation:write",
+    ("GET", "/api/v1/automation/rules"): "automation:read",
+    ("POST", "/api/v1/automation/rules"): "automation:write",
+    ("GET", "/api/v1/automation/rules/{rule_id}"): "automation:read",
+    ("PUT", "/api/v1/automation/rules/{rule_id}"): "automation:write",
+    ("DELETE", "/api/v1/automation/rules/{rule_id}"): "automation:write",
+    ("POST", "/api/v1/automation/rules/dry-run"): "automation:read",  # a read with a body: changes nothing
 }
 
 ALL = {"admin", "ops", "support", "channel", "readonly"}
@@ -209,6 +228,9 @@ GRANTS: dict[str, set[str]] = {
     "reports:read": ALL - {"channel"},
     "purchasing:write": {"admin", "ops"},
     "planning:write": {"admin", "ops"},
+    "automation:read": ALL - {"channel"},
+    "automation:write": {"admin", "ops"},
+    "webhooks:manage": {"admin"},
 }
 
 # The api fixture's key names → the role they carry.
@@ -222,7 +244,8 @@ MISSING = {"product_id": "prd_doesnotexist", "sku": "NO-SUCH-SKU", "location": "
            "action": "ship", "flag_id": "dsf_doesnotexist",
            "fulfilment_order_id": "ffo_doesnotexist", "pick_list_id": "pkl_doesnotexist",
            "label_id": "lbl_doesnotexist", "carrier": "no-such-carrier", "discrepancy_id": "tpd_doesnotexist",
-           "box_code": "NO-SUCH-BOX"}
+           "box_code": "NO-SUCH-BOX",
+           "subscription_id": "whk_doesnotexist", "rule_id": "rul_doesnotexist"}
 
 
 def _operations(app) -> list[tuple[str, str]]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 import json
 import threading
-import time
 
 import pytest
 from sqlalchemy import event
@@ -34,11 +33,11 @@ def test_nul_characters_are_refused_while_an_order_goes_through(api):
     placed: list[int] = []
     worker = threading.Thread(target=lambda: placed.append(api.post("/orders", order_body()).status_code))
     worker.start()
+    # These used to wait 29 s on the database behind the order's write; the test above shows they
+    # never reach it now (no timed assertion here: speed lives in benchmarks/).
     for params in NUL_FILTERS:
-        started = time.monotonic()
         r = api.get("/orders", role="readonly", params=params)
         assert (r.status_code, r.json()["code"]) == (422, "validation_error"), r.text
-        assert time.monotonic() - started < 5.0  # a generous bound for a loaded CI machine; it was 29 s
     for path, body in (("/products", {"name": f"x{NUL}", "skus": [{"code": "NUL-1", "name": "n"}]}),
                        ("/orders", order_body(notes=f"call{NUL}me"))):
         r = api.post(path, body)
@@ -95,11 +94,12 @@ def test_an_unexpected_error_is_logged_once_without_secrets(container, monkeypat
     logs.configure(logs.secrets_of(container.settings), stream=log)
     monkeypatch.setattr(service, "list_orders", explode)
     with TestClient(app, raise_server_exceptions=False) as client:
-        started = time.monotonic()
         r = client.get("/api/v1/orders", headers={"Authorization": f"Bearer {admin}", "X-Request-Id": "req-test-1"})
-        elapsed = time.monotonic() - started
     assert (r.status_code, r.json()["code"], r.json()["request_id"]) == (500, "internal_error", "req-test-1")
-    assert r.headers["x-request-id"] == "req-test-1" and elapsed < 5.0  # it took 25-60 s before
+    assert r.headers["x-request-id"] == "req-test-1"
+    # It took 25-60 s before, rendering every frame's local variables into the log; now the log
+    # holds the traceback only (a size check, not a timed one).
+    assert len(log.getvalue()) < 20_000, len(log.getvalue())
     lines = [json.loads(line) for line in log.getvalue().splitlines() if line.strip()]
     errors = [e for e in lines if e.get("event") == "unhandled error"]
     assert len(errors) == 1 and errors[0]["request_id"] == "req-test-1" and errors[0]["exception"]

@@ -16,16 +16,18 @@ class Role(StrEnum):
 
 READ = {"catalog:read", "locations:read", "inventory:read", "orders:read", "channels:read", "routing:read",
         # buy and plan: suppliers, purchase orders, replenishment; reports and forecasts
-        "purchasing:read", "reports:read"}
+        "purchasing:read", "reports:read", "automation:read"}
 
 PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.ADMIN: frozenset(READ | {
         "catalog:write", "locations:write", "inventory:write", "orders:create", "orders:write",
         "orders:fulfil", "channels:write", "keys:manage", "audit:run", "routing:write",
-        "purchasing:write", "planning:write"}),
+        "purchasing:write", "planning:write",
+        # automation: rules and outbox replay; webhook subscriptions send order data out, so admins only
+        "automation:write", "webhooks:manage"}),
     Role.OPS: frozenset(READ | {
         "catalog:write", "locations:write", "inventory:write", "orders:create", "orders:write",
-        "orders:fulfil", "audit:run", "routing:write", "purchasing:write", "planning:write"}),
+        "orders:fulfil", "audit:run", "routing:write", "purchasing:write", "planning:write", "automation:write"}),
     # Support looks after customers: reads everything, holds/cancels/annotates orders, no stock moves.
     Role.SUPPORT: frozenset(READ | {"orders:create", "orders:write"}),
     # A channel acts for its own orders only (enforced by scoping, not by permission alone).

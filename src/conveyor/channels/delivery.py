@@ -22,7 +22,7 @@ from conveyor.channels.adapters import adapter_for
 from conveyor.channels.model import Channel
 from conveyor.channels.secrets import Vault
 from conveyor.channels.service import channel_secrets
-from conveyor.channels.signatures import sign_standard_webhook
+from conveyor.messaging.signing import signature_headers
 
 TIMEOUT_S = 15.0
 
@@ -42,8 +42,12 @@ def deliver(channel: Channel, vault: Vault, message_id: str, topic: str, payload
 def _post_feed(config: dict, secrets: dict, message_id: str, topic: str, payload: dict,
                now: Callable[[], float] = time.time) -> dict[str, Any]:
     body = feed_body(message_id, topic, payload)
-    headers = {"Content-Type": "application/json",
-               **sign_standard_webhook(secrets.get("feed_secret", ""), message_id, int(now()), body)}
+    # Standard Webhooks signing (messaging/signing.py): a `whsec_` secret is base64-decoded. A feed
+    # without a secret goes out unsigned (id and timestamp only).
+    stamp, secret = int(now()), secrets.get("feed_secret", "")
+    signed = signature_headers([secret], message_id, stamp, body) if secret else {
+        "webhook-id": message_id, "webhook-timestamp": str(stamp)}
+    headers = {"Content-Type": "application/json", **signed}
     response = httpx.post(config["feed_url"], content=body, headers=headers, timeout=TIMEOUT_S)
     response.raise_for_status()  # the worker retries: the receiver de-duplicates on webhook-id
     return {}

@@ -32,10 +32,11 @@ import hashlib
 import hmac
 import json
 import re
-import secrets
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+
+from conveyor.messaging import signing
 
 # Standard Webhooks (used by BigCommerce's signed callbacks) rejects timestamps further than
 # this from now, which bounds how long a captured request can be replayed.
@@ -207,14 +208,14 @@ def _candidate_keys(secret: str) -> list[bytes]:
 
 
 def sign_standard_webhook(secret: str, msg_id: str, timestamp: int, body: bytes) -> dict[str, str]:
-    """The three Standard Webhooks headers for an outbound delivery of `body`."""
-    signature = _hmac_b64(standard_webhook_key(secret), f"{msg_id}.{timestamp}.".encode() + body).decode()
-    return {"webhook-id": msg_id, "webhook-timestamp": str(timestamp), "webhook-signature": f"v1,{signature}"}
+    """The three Standard Webhooks headers for an outbound delivery of `body` (messaging/signing.py
+    signs everything Conveyor sends)."""
+    return signing.signature_headers([secret], msg_id, timestamp, body)
 
 
 def new_standard_webhook_secret() -> str:
-    """A fresh `whsec_` secret (24 random bytes), the form Standard Webhooks libraries expect."""
-    return "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
+    """A fresh `whsec_` secret, the form Standard Webhooks libraries expect."""
+    return signing.new_secret()
 
 
 def _bigcommerce_hash(body: bytes) -> str | None:

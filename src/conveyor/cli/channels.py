@@ -1,4 +1,4 @@
-"""CLI commands for channels: `import orders`, `channels poll`, `worker`."""
+"""CLI commands for channels: `import orders`, `channels poll`."""
 
 from __future__ import annotations
 
@@ -19,7 +19,6 @@ console = Console()
 def register(app: typer.Typer, import_app: typer.Typer) -> None:
     app.add_typer(channels_app, name="channels")
     import_app.command("orders")(import_orders_command)
-    app.command("worker")(worker_command)
 
 
 def import_orders_command(file: Path, channel: str = typer.Option(..., help="channel code"),
@@ -101,26 +100,6 @@ def map_sku_command(code: str, channel_sku: str = typer.Argument(..., help="the 
         console.print(f"  released {order_id}")
     for order_id, reason in done.still_held:
         console.print(f"  [yellow]still held[/yellow] {order_id}: {reason}")
-
-
-def worker_command(once: bool = typer.Option(False, help="drain what is due now and exit"),
-                   batch: int = typer.Option(50, min=1), idle_sleep: float = typer.Option(1.0, min=0.05)) -> None:
-    """Drain the outbox: channel stock and order sync (more topics to come)."""
-    from conveyor.logs import configure, secrets_of
-    from conveyor.messaging.handlers import default_handlers
-    from conveyor.messaging.worker import Policy, Worker
-
-    c = _build()
-    configure(secrets_of(c.settings), c.settings.log_level, json=c.settings.log_format == "json")
-    worker = Worker(c, default_handlers(c), Policy(batch=batch))
-    if once:
-        console.print(f"{worker.drain()} message(s) handled")
-        return
-    console.print(f"worker {worker.me} running; Ctrl+C to stop")
-    try:
-        worker.run(idle_sleep=idle_sleep)
-    except KeyboardInterrupt:
-        console.print("stopped")
 
 
 def _build():  # noqa: ANN202 - the container; imported late so `conveyor --help` stays fast

@@ -215,6 +215,9 @@ _register_channels(app, import_app)
 from conveyor.cli.planning import register as _register_planning  # noqa: E402
 
 _register_planning(app)
+from conveyor.cli.automation import register as _register_automation  # noqa: E402
+
+_register_automation(app)
 
 
 def main() -> None:  # pragma: no cover

@@ -22,19 +22,16 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from conveyor.messaging.signing import signature_headers
+from conveyor.messaging.topics import INTERNAL, VERSIONS, Topic
 from conveyor.shared.errors import ValidationFailed
 
 USER_AGENT = "Conveyor-Webhooks/1"
 EXCERPT_BYTES = 1024
 
-# Topics a subscription can ask for, with the payload version each is sent in. A change that
-# removes or renames a field bumps the version; adding a field does not (docs/automation.md).
-TOPIC_VERSIONS: dict[str, int] = {
-    "order.created": 1, "order.paid": 1, "order.allocated": 1, "order.held": 1, "order.released": 1,
-    "order.rerouted": 1, "order.shipped": 1, "order.delivered": 1, "order.cancelled": 1,
-    "order.completed": 1, "return.requested": 1, "return.approved": 1, "refund.issued": 1,
-    "stock.changed": 1, "stock.low": 1,
-}
+# Topics a subscription can ask for, with the payload version each is sent in: every event the
+# outbox carries (messaging/topics.py) plus the test ping. A change that removes or renames a field
+# bumps the version; adding a field does not (docs/automation.md).
+TOPIC_VERSIONS: dict[str, int] = {str(t): VERSIONS[t] for t in Topic if t not in INTERNAL} | {"webhook.ping": 1}
 
 
 def topic_matches(pattern: str, topic: str) -> bool:

@@ -147,7 +147,7 @@ def cancel(order_id: str, body: CancelIn, who: Principal = Depends(require("orde
 @router.post("/{order_id}/hold", response_model=OrderOut)
 def hold(order_id: str, body: HoldIn, who: Principal = Depends(require("orders:write")),
          c: Container = Depends(container)) -> JSONResponse:
-    return _json(handlers.hold_order(c, order_id, body.reason, who.actor, scope(who)))
+    return _json(handlers.hold_order(c, order_id, body.reason, who.actor, scope(who), until=body.until))
 
 
 @router.post("/{order_id}/release", response_model=OrderOut)
@@ -195,6 +195,14 @@ def _shipment_out(shipment: Shipment) -> dict:
 def deliver(order_id: str, body: DeliverIn, who: Principal = Depends(require("orders:fulfil")),
             c: Container = Depends(container)) -> JSONResponse:
     return _json(handlers.deliver(c, order_id, body.shipment_id, who.actor, scope(who)))
+
+
+@router.post("/{order_id}/out-for-delivery", response_model=OrderOut)
+def out_for_delivery(order_id: str, body: DeliverIn, who: Principal = Depends(require("orders:fulfil")),
+                     c: Container = Depends(container)) -> JSONResponse:
+    """The carrier reports the last mile for a shipment (the latest when not named): the customer
+    is told by e-mail."""
+    return _json(handlers.out_for_delivery(c, order_id, body.shipment_id, who.actor))
 
 
 @router.post("/{order_id}/complete", response_model=OrderOut)

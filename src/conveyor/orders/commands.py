@@ -69,6 +69,13 @@ class PlaceOrder:
     order_number: str | None = None
     channel_totals: dict[str, Any] | None = None
     channel_payment: str | None = None
+    # The customer's language (BCP 47, "de-AT"): notifications are written in it ("" = English).
+    locale: str = ""
+    # Fulfilment hints, set by people or automation rules: low | normal | high | urgent, and a
+    # carrier service the fulfilment flow should prefer.
+    priority: str = "normal"
+    preferred_carrier: str = ""
+    preferred_service: str = ""
 
 
 class OnShort(StrEnum):

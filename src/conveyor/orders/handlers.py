@@ -4,22 +4,27 @@ exactly once. The API, the CLI, the worker and tests call these, never the opera
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from datetime import datetime
 from functools import partial
 from typing import Any, TypeVar
 
 from sqlalchemy.exc import IntegrityError
 
+from conveyor.automation import lifecycle_rules as automation_rules
+from conveyor.automation.order_facts import FactsSettings
 from conveyor.bootstrap import Container
 from conveyor.channels.service import channel_info, channel_info_by_id
 from conveyor.channels.skumap import remap_unmapped_lines
 from conveyor.fulfillment import service as fulfilment
 from conveyor.orders import operations, placement, reallocation, routing_store, service
+from conveyor.orders import service as service_module
 from conveyor.orders.commands import ChannelTerms, OnShort, PlacementOptions, PlaceOrder
 from conveyor.orders.lifecycle import Status
 from conveyor.orders.model import Order, Shipment
 from conveyor.orders.placement import LostRace, Placement, PlacementResult
 from conveyor.orders.reallocation import RoutingChoice
 from conveyor.routing.rules import RoutingConfig
+from conveyor.shared.clock import utcnow
 from conveyor.shared.errors import DomainError, ErrorCode
 from conveyor.shared.handlers import Idempotency, Replayed, replay_of, run, store_response
 from conveyor.shared.uow import UnitOfWork
@@ -78,13 +83,20 @@ def place_order(c: Container, cmd: PlaceOrder, *, actor: str, paid_on_channel: b
 def place_in(uow: UnitOfWork, cmd: PlaceOrder, c: Container, actor: str,
              paid_on_channel: bool = False, open_fulfilment: bool = True) -> tuple[PlacementResult, Placement]:
     """Placement of one order inside a handler's transaction (stock not taken yet: `take_stock`).
+    The `placed` automation rules shape the command first (hold, tags, location, strategy, ...).
     Its fulfilment orders are opened too, unless the caller hands the goods over itself (POS)."""
     terms = channel_terms(uow, cmd.channel, c.settings.backorder_policy)
+    now = utcnow()
+    rules = automation_rules.placed_rules(c.reader)
+    cmd, hits = automation_rules.shape_command(uow, cmd, now, FactsSettings.of(c.settings), rules)
     options = PlacementOptions(actor, on_short_for(terms, paid_on_channel), c.settings.max_order_lines)
     placed = placement.place(uow, [cmd], terms, options)
     if open_fulfilment:
         fulfilment.open_for_placement(uow, [r.order for r in placed.created], actor)
-    return placed.results[0], placed
+    result = placed.results[0]
+    if hits is not None and result.created:
+        automation_rules.record_placed(uow, result.order.id, hits, now)
+    return result, placed
 
 
 def place_batch(c: Container, cmds: list[PlaceOrder], channel_code: str, *, actor: str,
@@ -97,8 +109,11 @@ def place_batch(c: Container, cmds: list[PlaceOrder], channel_code: str, *, acto
             terms = channel_terms(uow, channel_code, c.settings.backorder_policy)
             options = PlacementOptions(actor, on_short_for(terms, paid_on_channel=True), c.settings.max_order_lines,
                                        collect_refusals=True)
-            placed = placement.place(uow, batch, terms, options)
+            now, facts, rules = utcnow(), FactsSettings.of(c.settings), automation_rules.placed_rules(c.reader)
+            shaped = [automation_rules.shape_command(uow, cmd, now, facts, rules) for cmd in batch]
+            placed = placement.place(uow, [cmd for cmd, _ in shaped], terms, options)
             fulfilment.open_for_placement(uow, [r.order for r in placed.created], actor)
+            _record_batch_hits(uow, shaped, placed.results, now)
             placement.take_stock(uow, placed)
             if not dry_run:
                 uow.commit()
@@ -114,10 +129,20 @@ def place_batch(c: Container, cmds: list[PlaceOrder], channel_code: str, *, acto
         return [result for cmd in cmds for result in retrying(partial(attempt, [cmd]))]
 
 
+def _record_batch_hits(uow: UnitOfWork, shaped: list[tuple[PlaceOrder, automation_rules.PlacedHits | None]],
+                       results: list[PlacementResult], now: datetime) -> None:
+    """Rule hits of a file import go on the timelines of the orders created (found by external id)."""
+    created = {r.external_id: r.order.id for r in results if r.created and r.external_id}
+    for cmd, hits in shaped:
+        if hits is not None and cmd.external_id in created:
+            automation_rules.record_placed(uow, created[cmd.external_id], hits, now)
+
+
 # --- after placement ---------------------------------------------------------------------------------
 
-def hold_order(c: Container, order_id: str, reason: str, actor: str, scope_channel_id: str | None = None) -> Order:
-    return run(c.uow, lambda uow: service.hold_order(uow, order_id, reason, actor, scope_channel_id))
+def hold_order(c: Container, order_id: str, reason: str, actor: str, scope_channel_id: str | None = None,
+               until: datetime | None = None) -> Order:
+    return run(c.uow, lambda uow: service.hold_order(uow, order_id, reason, actor, scope_channel_id, until))
 
 
 def release_hold(c: Container, order_id: str, actor: str, scope_channel_id: str | None = None,
@@ -198,3 +223,14 @@ def save_routing_config(c: Container, document: dict[str, Any], actor: str) -> R
     return run(c.uow, lambda uow: routing_store.save(uow, document, actor))
 
 
+
+
+def out_for_delivery(c: Container, order_id: str, shipment_id: str | None, actor: str) -> Order:
+    """The carrier reports the last mile (tracking updates call this; the customer gets an e-mail)."""
+    return run(c.uow, lambda uow: operations.out_for_delivery(uow, order_id, shipment_id, actor))
+
+
+def set_preferences(c: Container, order_id: str, actor: str, *, priority: str | None = None,
+                    carrier: str | None = None, service: str | None = None) -> Order:
+    return run(c.uow, lambda uow: service_module.set_preferences(uow, order_id, actor, priority=priority,
+                                                                 carrier=carrier, service=service))

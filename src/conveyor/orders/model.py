@@ -32,6 +32,8 @@ class Order(Base):
               postgresql_ops={"customer_name": "gin_trgm_ops"}),
         Index("ix_orders_customer_email_trgm", "customer_email", postgresql_using="gin",
               postgresql_ops={"customer_email": "gin_trgm_ops"}),
+        # Risk signal "many orders to one address in a short time" (automation.risk).
+        Index("ix_orders_ship_to_created", "ship_to_key", "created_at"),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
@@ -62,6 +64,17 @@ class Order(Base):
     total_minor: Mapped[int] = mapped_column(BigInteger, default=0)
     notes: Mapped[str] = mapped_column(Text, default="")
     tags: Mapped[list[str]] = mapped_column(JsonDoc, default=list)
+    # The customer's language (BCP 47 tag, e.g. "de-AT") for notifications; "" = English.
+    locale: Mapped[str] = mapped_column(String(35), default="")
+    # Set by people or automation rules, read by fulfilment: low | normal | high | urgent.
+    priority: Mapped[str] = mapped_column(String(10), default="normal")
+    preferred_carrier: Mapped[str] = mapped_column(String(50), default="")
+    preferred_service: Mapped[str] = mapped_column(String(50), default="")
+    # A timed hold: the worker releases it at this time.
+    hold_until: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
+    # A normalised digest of the shipping address (orders.addresses.address_key), for counting
+    # recent orders to one address without reading JSON.
+    ship_to_key: Mapped[str | None] = mapped_column(String(64), default=None)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
 

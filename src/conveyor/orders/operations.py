@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -140,7 +141,7 @@ def deliver_shipment(uow: UnitOfWork, order_id: str, shipment_id: str | None, ac
     """Mark one shipment (or every shipment still on its way) delivered."""
     order = get_order(uow, order_id, scope_channel_id, for_update=True)
     shipments = list(uow.session.scalars(select(Shipment).where(Shipment.order_id == order.id)))
-    due = [s for s in shipments if s.status == "shipped" and shipment_id in (None, s.id)]
+    due = [s for s in shipments if s.status in ("shipped", "out_for_delivery") and shipment_id in (None, s.id)]
     if not due:
         if shipment_id and all(s.id != shipment_id for s in shipments):
             raise NotFound("shipment", shipment_id)
@@ -177,4 +178,31 @@ def complete_order(uow: UnitOfWork, order_id: str, actor: str, scope_channel_id:
     order.status = Status.COMPLETED
     order.updated_at = utcnow()
     announce(uow, order, EventType.COMPLETED, actor, topic=Topic.ORDER_COMPLETED)
+    return order
+
+
+def out_for_delivery(uow: UnitOfWork, order_id: str, shipment_id: str | None, actor: str) -> Order:
+    """The carrier says a shipment (the latest, when not named) is on the last mile."""
+    order = get_order(uow, order_id, for_update=True)
+    query = select(Shipment).where(Shipment.order_id == order.id).order_by(Shipment.id.desc())
+    shipments = [s for s in uow.session.scalars(query) if shipment_id in (None, s.id)]
+    if not shipments:
+        if shipment_id:
+            raise NotFound("shipment", shipment_id)
+        raise IllegalTransition(order.status, order.status, "out_for_delivery")
+    shipment = shipments[0]
+    if shipment.status == "shipped":
+        shipment.status = "out_for_delivery"
+    announce(uow, order, EventType.OUT_FOR_DELIVERY, actor, {
+        "shipment_id": shipment.id, "carrier": shipment.carrier, "tracking_number": shipment.tracking_number},
+        Topic.ORDER_OUT_FOR_DELIVERY)
+    return order
+
+
+def flag_delayed(uow: UnitOfWork, order_id: str, promised_by: datetime, actor: str, reason: str = "") -> Order:
+    """The order missed its promised ship date: once on the timeline, once in the outbox (the
+    worker tells staff and the customer)."""
+    order = get_order(uow, order_id, for_update=True)
+    announce(uow, order, EventType.DELAYED, actor, {"promised_by": promised_by.isoformat(), "reason": reason},
+             Topic.ORDER_DELAYED)
     return order

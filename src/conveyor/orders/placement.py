@@ -36,6 +36,7 @@ from conveyor.messaging import outbox
 from conveyor.messaging.outbox import Topic
 from conveyor.orders import routing_bridge as bridge
 from conveyor.orders import timeline
+from conveyor.orders.addresses import address_key
 from conveyor.orders.commands import ChannelTerms, OnShort, PlacementOptions, PlaceOrder
 from conveyor.orders.lifecycle import Buckets, Status, derive_status
 from conveyor.orders.model import Allocation, Order, OrderLine
@@ -237,6 +238,9 @@ def draft_rows(cmd: PlaceOrder, channel_id: str, skus: Mapping[str, SkuFacts], n
         "billing_address": cmd.billing_address.as_dict() if cmd.billing_address else None,
         "shipping_address": cmd.shipping_address.as_dict() if cmd.shipping_address else None,
         "notes": cmd.notes, "tags": list(cmd.tags), "created_at": now, "updated_at": now, **totals(cmd),
+        "locale": cmd.locale, "priority": cmd.priority, "preferred_carrier": cmd.preferred_carrier,
+        "preferred_service": cmd.preferred_service, "hold_until": None,
+        "ship_to_key": address_key(cmd.shipping_address) if cmd.shipping_address else None,
     }
     lines, request = [], []
     for number, li in enumerate(cmd.lines, start=1):

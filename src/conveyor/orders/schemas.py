@@ -13,6 +13,8 @@ from conveyor.orders.model import Order
 from conveyor.shared.errors import ValidationFailed
 from conveyor.shared.money import format_minor, to_minor
 
+LOCALE = r"^([A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*)?$"
+
 
 class AddressIn(Strict):
     name: ShortText = ""
@@ -58,6 +60,9 @@ class OrderIn(Strict):
     discount: Amount = Field("0", description="Order-level discount on top of line discounts")
     notes: Annotated[str, Field(max_length=5000)] = ""
     tags: Annotated[list[Annotated[str, Field(min_length=1, max_length=50)]], Field(max_length=50)] = []
+    locale: Annotated[str, Field(max_length=35, pattern=LOCALE)] = Field(
+        "", description="The customer's language (BCP 47, e.g. `de-AT`): notifications are written in it "
+                        "(English when empty or not available)", examples=["de-AT"])
 
     def to_command(self, channel: str) -> PlaceOrder:
         cur = self.currency
@@ -71,7 +76,7 @@ class OrderIn(Strict):
                              discount_minor=to_minor(li.discount, cur), tax_minor=to_minor(li.tax, cur),
                              name=li.name) for li in self.lines],
             shipping_minor=to_minor(self.shipping, cur), order_discount_minor=to_minor(self.discount, cur),
-            notes=self.notes, tags=list(dict.fromkeys(self.tags)),
+            notes=self.notes, tags=list(dict.fromkeys(self.tags)), locale=self.locale,
         )
 
 
@@ -129,6 +134,10 @@ class OrderOut(BaseModel):
     channel_payment: str | None = Field(None, description="Payment state as the channel last reported it")
     notes: str
     tags: list[str]
+    locale: str = ""
+    priority: str = "normal"
+    preferred_service: dict[str, str] | None = None
+    hold_until: datetime | None = None
     created_at: datetime
     updated_at: datetime
     # Only on GET /orders/{id}: where each part ships from and how far it got; what left.
@@ -161,6 +170,10 @@ def render_order(order: Order) -> dict[str, Any]:
         "channel_totals": render_channel_totals(order.channel_totals),
         "channel_payment": order.channel_payment,
         "notes": order.notes, "tags": list(order.tags or []),
+        "locale": order.locale or "", "priority": order.priority or "normal",
+        "preferred_service": ({"carrier": order.preferred_carrier, "service": order.preferred_service}
+                              if order.preferred_carrier or order.preferred_service else None),
+        "hold_until": _iso(order.hold_until) if order.hold_until else None,
         "created_at": _iso(order.created_at), "updated_at": _iso(order.updated_at),
     })
 
@@ -206,6 +219,7 @@ class CancelIn(Strict):
 
 class HoldIn(Strict):
     reason: Annotated[str, Field(min_length=1, max_length=200)]
+    until: datetime | None = Field(None, description="Lift the hold automatically at this time (with a zone)")
 
 
 class NoteIn(Strict):

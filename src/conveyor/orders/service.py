@@ -22,7 +22,7 @@ from conveyor.orders.lifecycle import HOLDABLE, Buckets, IllegalTransition, Stat
 from conveyor.orders.model import Allocation, Order, OrderLine
 from conveyor.orders.timeline import EventType
 from conveyor.shared.clock import as_utc, utcnow
-from conveyor.shared.errors import NotFound
+from conveyor.shared.errors import NotFound, ValidationFailed
 from conveyor.shared.pagination import Page, paginate
 from conveyor.shared.uow import UnitOfWork
 
@@ -159,13 +159,18 @@ def settle_status(order: Order, action: str) -> str:
 # --- holds, notes, tags -------------------------------------------------------------------------------
 
 def hold_order(uow: UnitOfWork, order_id: str, reason: str, actor: str,
-               scope_channel_id: str | None = None) -> Order:
+               scope_channel_id: str | None = None, until: datetime | None = None) -> Order:
+    """Put the order on hold; with `until`, the worker lifts the hold at that time."""
     order = get_order(uow, order_id, scope_channel_id, for_update=True)
     if order.status not in HOLDABLE:
         raise IllegalTransition(order.status, Status.ON_HOLD, "hold")
     order.held_from, order.status, order.hold_reason = order.status, Status.ON_HOLD, reason
+    order.hold_until = as_utc(until) if until else None
     order.updated_at = utcnow()
-    announce(uow, order, EventType.HELD, actor, {"reason": reason}, Topic.ORDER_HELD)
+    data: dict[str, Any] = {"reason": reason}
+    if until:
+        data["until"] = as_utc(until).isoformat()
+    announce(uow, order, EventType.HELD, actor, data, Topic.ORDER_HELD)
     return order
 
 
@@ -177,6 +182,7 @@ def release_hold(uow: UnitOfWork, order_id: str, actor: str, scope_channel_id: s
         raise IllegalTransition(order.status, order.held_from or Status.PENDING, "release")
     reason = order.hold_reason
     order.status, order.held_from, order.hold_reason = order.held_from or Status.PENDING, None, None
+    order.hold_until = None
     order.updated_at = utcnow()
     announce(uow, order, EventType.RELEASED, actor, {"reason": reason}, Topic.ORDER_RELEASED)
     return order
@@ -197,4 +203,25 @@ def change_tags(uow: UnitOfWork, order_id: str, add: list[str], remove: list[str
     order.tags = tags
     order.updated_at = utcnow()
     announce(uow, order, EventType.TAGS_CHANGED, actor, {"added": add, "removed": remove, "tags": tags})
+    return order
+
+
+PRIORITIES = ("low", "normal", "high", "urgent")
+
+
+def set_preferences(uow: UnitOfWork, order_id: str, actor: str, *, priority: str | None = None,
+                    carrier: str | None = None, service: str | None = None) -> Order:
+    """Fulfilment hints on the order (priority, preferred carrier service), for the fulfilment
+    flow to read; recorded on the timeline. None leaves a value as it is."""
+    order = get_order(uow, order_id, for_update=True)
+    if priority is not None and priority not in PRIORITIES:
+        raise ValidationFailed(f"priority must be one of {', '.join(PRIORITIES)}", priority=priority)
+    changed: dict[str, str] = {}
+    for name, value in (("priority", priority), ("preferred_carrier", carrier), ("preferred_service", service)):
+        if value is not None and getattr(order, name) != value:
+            setattr(order, name, value)
+            changed[name] = value
+    if changed:
+        order.updated_at = utcnow()
+        announce(uow, order, EventType.PREFERENCES_CHANGED, actor, changed)
     return order

@@ -63,6 +63,11 @@ class EventType(StrEnum):
     FULFILMENT_EXCEPTION = "fulfilment.exception"
     FULFILMENT_CANCELLED = "fulfilment.cancelled"
     SHIPMENT_LATE = "shipment.late"
+    OUT_FOR_DELIVERY = "order.out_for_delivery"
+    DELAYED = "order.delayed"
+    PREFERENCES_CHANGED = "preferences.changed"
+    RULE_MATCHED = "rule.matched"
+    NOTIFICATION_SENT = "notification.sent"
 
 
 def event_row(order_id: str, event_type: EventType, data: dict[str, Any], actor: str,

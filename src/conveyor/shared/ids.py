@@ -57,6 +57,10 @@ PREFIXES = {
     "tpl_discrepancy": "tpd",
     "label": "lbl",
     "tracking_event": "trk",
+    # automation: rules, webhook subscriptions and their delivery attempts
+    "rule": "rul",
+    "webhook": "whk",
+    "webhook_attempt": "wha",
 }
 
 

@@ -4,6 +4,7 @@ the worker's timer job. SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import text
@@ -12,13 +13,15 @@ from conveyor.audit import run_audit
 from conveyor.catalog.service import get_sku
 from conveyor.inventory.locations import get_location
 from conveyor.inventory.service import level
-from conveyor.messaging.worker import Worker
+from conveyor.messaging.handlers import default_jobs
+from conveyor.messaging.schedule import Schedule
 from conveyor.orders.handlers import place_order
 from conveyor.orders.service import get_order, order_timeline
 from conveyor.purchasing import handlers as buy
 from conveyor.purchasing.purchase_orders import get_purchase_order
 from conveyor.purchasing.settings import SettingData
 from conveyor.purchasing.suppliers import ItemData, SupplierData
+from conveyor.shared.clock import utcnow
 from conveyor.shared.errors import DomainError
 from tests.helpers import order_cmd, seed_world
 
@@ -105,9 +108,12 @@ def test_the_worker_runs_the_replenishment_review_on_its_timer(container):
     buy.set_replenishment(c, "SKU-A", "WH1", SettingData(method="min_max", minimum=5, maximum=20))
     c.settings.auto_replenish_minutes = 60
     c.settings.auto_replenish_send = True
-    worker = Worker(c, {})
-    assert "replenishment" in worker.run_scheduled(now=1000.0)
-    assert "replenishment" not in worker.run_scheduled(now=1000.0 + 59 * 60)  # not yet due again
+    schedule = Schedule(c, default_jobs(c), "worker-test")
+    start = utcnow()
+    assert "replenishment_review" in schedule.due_names(start)
+    schedule.run_due(start)
+    assert "replenishment_review" not in schedule.due_names(start + timedelta(minutes=59))  # not yet due again
+    assert "replenishment_review" in schedule.due_names(start + timedelta(minutes=61))
     assert _level(c, "SKU-A", "WH1") == (1, 0, 19)  # a PO for 19 went out: now incoming
     with c.reader() as uow:
         alerts = uow.session.execute(text("SELECT COUNT(*) FROM outbox WHERE topic = 'stock.alert'")).scalar()
