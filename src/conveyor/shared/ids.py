@@ -64,34 +64,50 @@ PREFIXES = {
 }
 
 
-def _encode(value: int, length: int) -> str:
-    chars = []
-    for _ in range(length):
-        chars.append(_ALPHABET[value & 31])
-        value >>= 5
-    return "".join(reversed(chars))
+# Every pair of base32 digits: an id's 130 bits (50 of time, 80 of randomness) are 13 table
+# look-ups instead of 26 shifts — ids are made ~20 per order, so this is on the hot path.
+_PAIRS = [a + b for a in _ALPHABET for b in _ALPHABET]
+_SHIFTS = range(120, -1, -10)
+
+
+def _encode(value: int) -> str:
+    """26 base32 digits of a 130-bit value, most significant first."""
+    return "".join([_PAIRS[(value >> shift) & 1023] for shift in _SHIFTS])
 
 
 _last = [0, 0]  # (millis, randomness) of the last id made in this process
 _lock = threading.Lock()
+_MAX_RANDOM = 2**80 - 1
+
+
+def _reserve(count: int) -> tuple[int, int]:
+    """The millisecond and the first of `count` consecutive random parts for new ids (call under
+    `_lock`). Within one millisecond the random part counts up from the previous id's."""
+    millis = max(time.time_ns() // 1_000_000, _last[0])
+    if millis == _last[0] and _last[1] + count <= _MAX_RANDOM:
+        first = _last[1] + 1
+    else:
+        first = int.from_bytes(os.urandom(10), "big") >> 1  # headroom for increments
+    _last[0], _last[1] = millis, first + count - 1
+    return millis, first
 
 
 def new_id(kind: str) -> str:
-    """A new id for `kind` (a key of PREFIXES), e.g. ``ord_01jd3k...``.
+    """A new id for `kind` (see PREFIXES), e.g. `ord_01hx…`.
 
     Monotonic within a process (as ULID's monotonic mode): an id made in the same millisecond as
     the previous one takes its random part plus one, so events appended one after the other in a
     transaction keep their order on the timeline."""
     prefix = PREFIXES[kind]
     with _lock:
-        millis = max(time.time_ns() // 1_000_000, _last[0])
-        if millis == _last[0] and _last[1] < 2**80 - 1:
-            randomness = _last[1] + 1
-        else:
-            randomness = int.from_bytes(os.urandom(10), "big") >> 1  # headroom for increments
-        _last[0], _last[1] = millis, randomness
-    return f"{prefix}_{_encode(millis, 10)}{_encode(randomness, 16)}"
+        millis, randomness = _reserve(1)
+    return f"{prefix}_{_encode(millis << 80 | randomness)}"
 
 
 def new_ids(kind: str, count: int) -> list[str]:
-    return [new_id(kind) for _ in range(count)]
+    """`count` new ids for `kind`, in order (one lock for all of them)."""
+    prefix = PREFIXES[kind]
+    with _lock:
+        millis, first = _reserve(count)
+    base = millis << 80 | first
+    return [f"{prefix}_{_encode(base + i)}" for i in range(count)]

@@ -21,3 +21,16 @@ def test_a_clock_going_back_does_not_break_the_order():
     with mock.patch.object(ids.time, "time_ns", return_value=1_764_000_000_000_000_000):
         second = ids.new_id("event")
     assert first < second
+
+
+def test_an_id_starts_with_its_millisecond_and_batches_count_up():
+    millis = 1_764_000_000_123
+    with mock.patch.object(ids.time, "time_ns", return_value=millis * 1_000_000), \
+            mock.patch.object(ids, "_last", [0, 0]):
+        one, *batch = [ids.new_id("order"), *ids.new_ids("order", 3)]
+    body = one.removeprefix("ord_")
+    time_part = 0
+    for ch in body[:10]:
+        time_part = time_part * 32 + ids._ALPHABET.index(ch)
+    assert len(body) == 26 and time_part == millis
+    assert [one, *batch] == sorted([one, *batch]) and len({one, *batch}) == 4
