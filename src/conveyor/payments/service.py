@@ -363,7 +363,7 @@ def _refund_outcome(uow: UnitOfWork, order: Any, rows: list[PaymentAttemptRow], 
 def issue_refund_credit_note(uow: UnitOfWork, order: Any, rows: list[PaymentAttemptRow], detail: dict[str, Any],
                              moved: int, now: datetime | None = None) -> str:
     lines = tuple(billing.RefundedLine(**line) for line in detail.get("lines", []))
-    provider = records.lock_payment(uow, rows[0].payment_id).provider if rows else ""
+    provider = get_payment(uow, rows[0].payment_id).provider if rows else ""
     facts = billing.RefundFacts(detail["refund_key"], moved, detail.get("reason", ""), detail.get("source", "manual"),
                                 detail.get("source_id"), provider, lines)
     return billing.issue_credit_note(uow, order, facts, now).id
