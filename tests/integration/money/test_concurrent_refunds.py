@@ -14,8 +14,7 @@ from sqlalchemy import select
 from conveyor.billing import service as billing
 from conveyor.billing.numbering import missing_numbers
 from conveyor.payments import attempts as records
-from conveyor.payments import handlers
-from conveyor.payments import service
+from conveyor.payments import handlers, service
 from conveyor.payments.gateways import DatabaseGatewayStore
 from conveyor.payments.model import Payment
 from conveyor.shared.errors import DomainError
