@@ -142,6 +142,20 @@ def shipping_invoiced(uow: UnitOfWork, order_id: str) -> bool:
     return any(invoice.shipping_minor for invoice in order_invoices(uow, order_id))
 
 
+def credited_units(uow: UnitOfWork, order_id: str, cause: str) -> dict[str, int]:
+    """Units of each line already on a credit note for `cause` (cancel, return)."""
+    counts: dict[str, int] = {}
+    for note in order_credit_notes(uow, order_id):
+        for line in note.lines if note.cause == cause else ():
+            if line.order_line_id:
+                counts[line.order_line_id] = counts.get(line.order_line_id, 0) + line.quantity
+    return counts
+
+
+def shipping_credited(uow: UnitOfWork, order_id: str, cause: str) -> bool:
+    return any(note.shipping_minor for note in order_credit_notes(uow, order_id) if note.cause == cause)
+
+
 def order_invoices(uow: UnitOfWork, order_id: str) -> list[Invoice]:
     return list(uow.session.scalars(select(Invoice).where(Invoice.order_id == order_id).order_by(Invoice.id)))
 

@@ -96,6 +96,10 @@ def place_in(uow: UnitOfWork, cmd: PlaceOrder, c: Container, actor: str,
     result = placed.results[0]
     if hits is not None and result.created:
         automation_rules.record_placed(uow, result.order.id, hits, now)
+    if cmd.payment is not None and result.created:
+        p = cmd.payment
+        uow.changed(service.PAYMENT_DUE, result.order.id, actor=actor, provider=p.provider, method=p.method,
+                    token=p.token, customer=p.customer)
     return result, placed
 
 

@@ -366,4 +366,10 @@ def issue_refund_credit_note(uow: UnitOfWork, order: Any, rows: list[PaymentAtte
     provider = get_payment(uow, rows[0].payment_id).provider if rows else ""
     facts = billing.RefundFacts(detail["refund_key"], moved, detail.get("reason", ""), detail.get("source", "manual"),
                                 detail.get("source_id"), provider, lines)
-    return billing.issue_credit_note(uow, order, facts, now).id
+    if (existing := billing.credit_note_for(uow, facts.refund_key)) is not None:
+        return existing.id
+    note = billing.issue_credit_note(uow, order, facts, now)
+    orders.announce(uow, order, EventType.CREDIT_NOTE_ISSUED, rows[0].actor if rows else "system",
+                    {"credit_note_id": note.id, "number": note.number, "total_minor": note.total_minor,
+                     "currency": note.currency, "refers_to": note.refers_to})
+    return note.id
