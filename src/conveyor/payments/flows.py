@@ -33,6 +33,7 @@ from conveyor.payments.model import Payment
 from conveyor.payments.policy import CaptureMode, placement_step
 from conveyor.payments.state import PaymentTotals, attempt_key
 from conveyor.payments.terms import MoneyTerms
+from conveyor.shared.clock import utcnow
 from conveyor.shared.money import Money
 from conveyor.shared.uow import UnitOfWork
 
@@ -75,6 +76,7 @@ def follow_money(uow: UnitOfWork, order_id: str, detail: dict[str, Any], terms: 
                  now: datetime | None = None) -> None:
     order = orders.get_order(uow, order_id, for_update=True)
     actor = detail.get("actor") or "system"
+    now = now or utcnow()  # an authorization that lapsed is not capturable: a shortfall, not an error
     payments = records.lock_order_payments(uow, order.id)
     money = order_money(order)
     allocation = allocate(money)

@@ -105,8 +105,10 @@ class Attempted:
 
 def open_payment(uow: UnitOfWork, *, order_id: str, provider: str, source: PaymentSource, amount_minor: int,
                  idempotency_key: str, actor: str, charge: bool = False, cause: str = "placement",
-                 reason: str = "", now: datetime | None = None) -> Attempted:
-    """Authorize (or, with `charge`, authorize and capture) `amount_minor` of the order's currency."""
+                 reason: str = "", now: datetime | None = None, hold_on_refusal: bool = True) -> Attempted:
+    """Authorize (or, with `charge`, authorize and capture) `amount_minor` of the order's currency.
+    A decline puts the order on hold `payment_failed` (unless `hold_on_refusal` is off: a
+    re-authorization's refusal is flagged instead, the order keeps its first payment)."""
     order = orders.get_order(uow, order_id, for_update=True)
     key = scoped_key(order.id, "open", idempotency_key)
     earlier = records.find_attempt(uow, key)
@@ -126,16 +128,15 @@ def open_payment(uow: UnitOfWork, *, order_id: str, provider: str, source: Payme
     amount = Money(payment.amount_minor, payment.currency)
     request = AuthorizeRequest(amount, source, order.id, reason)
     ask = Ask(operation, amount, key, actor, cause, None, reason)
-    return _attempt(uow, order, payment, ask, now, lambda g: (g.charge if charge else g.authorize)(
-        request, idempotency_key=key))
+    return attempt(uow, order, payment, ask, now, lambda g: (g.charge if charge else g.authorize)(
+        request, idempotency_key=key), hold_on_refusal)
 
 
 def _saved_source(source: PaymentSource) -> dict[str, Any]:
-    """What re-authorizing needs later. A raw card number is kept only as its last four digits."""
-    token = source.token
-    if token.replace(" ", "").isdigit() and len(token.replace(" ", "")) > 4:
-        token = ""
-    return {"kind": source.kind, "token": token, "customer": source.customer}
+    """What asking again (a timeout) and re-authorizing need later: a provider's token (Stripe pm_…,
+    the test gateway's test cards). Real card numbers never reach Conveyor: card data stays at the
+    provider, which hands out tokens."""
+    return {"kind": source.kind, "token": source.token, "customer": source.customer}
 
 
 # --- capture, void, refund of one payment ---------------------------------------------------------------
@@ -152,7 +153,7 @@ def capture(uow: UnitOfWork, *, payment_id: str, amount_minor: int, idempotency_
         check_capture(records.totals_of(uow, payment, now), amount, now or utcnow())
     ask = Ask(Operation.CAPTURE, amount, key, actor, cause, cause_id, final=final)
     reference = _reference(payment)
-    return _attempt(uow, order, payment, ask, now,
+    return attempt(uow, order, payment, ask, now,
                     lambda g: g.capture(reference, amount, idempotency_key=key, final=final))
 
 
@@ -167,7 +168,7 @@ def void(uow: UnitOfWork, *, payment_id: str, idempotency_key: str, actor: str, 
         check_void(totals)
     ask = Ask(Operation.VOID, Money(0, payment.currency), key, actor, cause, None, reason)
     reference = _reference(payment)
-    return _attempt(uow, order, payment, ask, now, lambda g: g.void(reference, idempotency_key=key))
+    return attempt(uow, order, payment, ask, now, lambda g: g.void(reference, idempotency_key=key))
 
 
 def _reference(payment: Payment) -> str:
@@ -176,18 +177,19 @@ def _reference(payment: Payment) -> str:
     return payment.provider_reference
 
 
-def _attempt(uow: UnitOfWork, order: Any, payment: Payment, ask: Ask, now: datetime | None,
-             perform: Any) -> Attempted:
+def attempt(uow: UnitOfWork, order: Any, payment: Payment, ask: Ask, now: datetime | None,
+            perform: Any, hold_on_refusal: bool = True) -> Attempted:
+    """Make one gateway call for the payment (recorded before and after) and tell the order."""
     gateway = open_gateway(uow, payment.provider, now)
     row, called = records.call(uow, payment, gateway, ask, perform, now)
     totals = records.refresh(uow, payment, now)
     if called:
-        _tell_order(uow, order, payment, row, totals)
+        _tell_order(uow, order, payment, row, totals, hold_on_refusal)
     return Attempted(payment, row)
 
 
 def _tell_order(uow: UnitOfWork, order: Any, payment: Payment, row: PaymentAttemptRow,
-                totals: PaymentTotals) -> None:
+                totals: PaymentTotals, hold_on_refusal: bool = True) -> None:
     operation = Operation(row.operation)
     data = {"payment_id": payment.id, "attempt_id": row.id, "provider": payment.provider,
             "operation": row.operation, "outcome": row.outcome, "currency": row.currency,
@@ -196,7 +198,8 @@ def _tell_order(uow: UnitOfWork, order: Any, payment: Payment, row: PaymentAttem
     if row.outcome != Outcome.SUCCEEDED.value:
         orders.announce(uow, order, EventType.PAYMENT_FAILED if row.outcome in ("declined", "failed")
                         else EventType.PAYMENT_PENDING, row.actor, data)
-        _hold_if_refused(uow, order, row)
+        if hold_on_refusal:
+            _hold_if_refused(uow, order, row)
         return
     topic = None
     if operation is Operation.REFUND:
@@ -300,7 +303,7 @@ def refund_order(uow: UnitOfWork, *, order_id: str, amount_minor: int, reason: s
                   detail=detail)
         reference = _reference(payment)
         money = Money(part, payment.currency)
-        rows.append(_attempt(uow, order, payment, ask, now, lambda g, r=reference, m=money, k=key: g.refund(
+        rows.append(attempt(uow, order, payment, ask, now, lambda g, r=reference, m=money, k=key: g.refund(
             r, m, idempotency_key=k, reason=reason)).attempt)
     return _refund_outcome(uow, order, rows, detail, now)
 

@@ -2,11 +2,11 @@
 
     {"payments": {"capture": "authorize_then_capture_at_shipment" | "charge_at_placement",
                   "invoice_at": "at_shipment" | "at_capture",
-                  "cancel_unpaid_after_hours": 72,
                   "renew_authorization_before_hours": 24,
                   "on_expiring_authorization": "reauthorize" | "flag"}}
 
-Everything is optional; the defaults are docs/money.md's.
+Everything is optional; the defaults are docs/money.md's. How long an unpaid order waits before it is
+cancelled is one setting for all channels (CONVEYOR_UNPAID_CANCEL_HOURS, the worker's job).
 """
 
 from __future__ import annotations
@@ -54,7 +54,6 @@ def money_terms(config: Mapping[str, Any]) -> MoneyTerms:
     base = PaymentPolicy()
     policy = PaymentPolicy(
         capture_mode=_choice(raw, "capture", CaptureMode, base.capture_mode),
-        cancel_unpaid_after=_hours(raw, "cancel_unpaid_after_hours", base.cancel_unpaid_after),
         renew_authorization_before=_hours(raw, "renew_authorization_before_hours", base.renew_authorization_before),
         on_expiring_authorization=_choice(raw, "on_expiring_authorization", ExpiringAuthorization,
                                           base.on_expiring_authorization))
