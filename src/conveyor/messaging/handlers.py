@@ -88,6 +88,8 @@ def event_consumer(c: Container, clock: Callable[[], datetime]) -> Callable[[Uni
         notifications.plan_customer_email(uow, m.topic, m.payload, m.id, notify)
         if m.topic == Topic.STAFF_ALERT:
             notifications.plan_staff_alert(uow, m.payload, m.id, notify)
+        elif m.topic == Topic.PURCHASE_ORDER_SENT:
+            notifications.plan_supplier_email(uow, m.payload, m.id, notify)
         trigger = trigger_of(m.topic, m.payload)
         if trigger and m.payload.get("order_id") and rules_for(uow, trigger):
             code = channel_info_by_id(uow, m.payload["channel_id"]).code
