@@ -93,6 +93,10 @@ class Settings(BaseSettings):
     webhook_connect_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
     webhook_total_timeout_seconds: float = Field(default=15.0, gt=0, le=120)
     webhook_max_attempts: int = Field(default=10, ge=1, le=30)
+    # Channel sync-back (JSON feeds, platform pushes) and 3PL requests: connect timeout of each
+    # call and a total deadline for one delivery, its calls and retries included.
+    outbound_connect_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+    outbound_total_timeout_seconds: float = Field(default=30.0, gt=0, le=300)
     # Streaming every outbox event to NATS JetStream (nats://) or RabbitMQ (amqp://); empty: off.
     broker_url: str = ""
     broker_stream: str = "CONVEYOR"
