@@ -106,6 +106,10 @@ class Settings(BaseSettings):
     # Risk score: the window for "many orders to one address".
     risk_window_hours: float = Field(default=24.0, gt=0)
 
+    # --- the dashboard (docs/operations.md "Dashboard users and sessions") ---------------------------
+    # A login lasts this long (then the user logs in again); logging out or deactivating ends it sooner.
+    web_session_hours: float = Field(default=12.0, gt=0, le=24 * 30)
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
