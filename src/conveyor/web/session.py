@@ -102,11 +102,15 @@ async def check_csrf(request: Request, who: Viewer, form: dict[str, str]) -> Non
                           "reload the page and try again")
 
 
+# What a POST route gets: who posted, and the form's fields (its CSRF token checked).
+Posted = tuple["Viewer", dict[str, str]]
+
+
 def posted(permission: str | None):  # noqa: ANN201 - a FastAPI dependency
     """For every POST: the viewer holds `permission` and the form carries the session's CSRF token.
     Yields (viewer, form fields)."""
 
-    async def check(request: Request, who: Viewer = Depends(allowed(permission))) -> tuple[Viewer, dict[str, str]]:
+    async def check(request: Request, who: Viewer = Depends(allowed(permission))) -> Posted:
         form = await read_form(request)
         await check_csrf(request, who, form)
         return who, form

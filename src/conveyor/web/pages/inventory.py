@@ -16,7 +16,7 @@ from conveyor.inventory import handlers
 from conveyor.inventory.locations import list_locations
 from conveyor.inventory.service import ADJUSTMENT_REASONS, list_ledger, list_levels, low_stock
 from conveyor.shared.errors import DomainError, ValidationFailed
-from conveyor.web.session import Viewer, allowed, container_of, posted
+from conveyor.web.session import Posted, Viewer, allowed, container_of, posted
 from conveyor.web.templating import page, redirect
 
 router = APIRouter(include_in_schema=False)
@@ -63,7 +63,7 @@ async def _act(request: Request, sku: str, work: Any, done: str) -> Response:
 
 
 @router.post("/inventory/adjust")
-async def adjust(request: Request, p: tuple[Viewer, dict] = Depends(posted("inventory:write"))) -> Response:
+async def adjust(request: Request, p: Posted = Depends(posted("inventory:write"))) -> Response:
     who, form = p
     sku, location = form.get("sku", "").strip(), form.get("location", "")
     c = container_of(request)
@@ -76,7 +76,7 @@ async def adjust(request: Request, p: tuple[Viewer, dict] = Depends(posted("inve
 
 
 @router.post("/inventory/receive")
-async def receive(request: Request, p: tuple[Viewer, dict] = Depends(posted("inventory:write"))) -> Response:
+async def receive(request: Request, p: Posted = Depends(posted("inventory:write"))) -> Response:
     who, form = p
     sku, location = form.get("sku", "").strip(), form.get("location", "")
     c = container_of(request)
@@ -89,7 +89,7 @@ async def receive(request: Request, p: tuple[Viewer, dict] = Depends(posted("inv
 
 
 @router.post("/inventory/transfer")
-async def transfer(request: Request, p: tuple[Viewer, dict] = Depends(posted("inventory:write"))) -> Response:
+async def transfer(request: Request, p: Posted = Depends(posted("inventory:write"))) -> Response:
     who, form = p
     sku = form.get("sku", "").strip()
     c = container_of(request)
@@ -103,7 +103,7 @@ async def transfer(request: Request, p: tuple[Viewer, dict] = Depends(posted("in
 
 
 @router.post("/inventory/count")
-async def count(request: Request, p: tuple[Viewer, dict] = Depends(posted("inventory:write"))) -> Response:
+async def count(request: Request, p: Posted = Depends(posted("inventory:write"))) -> Response:
     """A cycle count: lines of `SKU quantity` (or `SKU,quantity`) counted at one location."""
     who, form = p
     location = form.get("location", "")

@@ -14,7 +14,7 @@ from conveyor.shared.errors import DomainError, ErrorCode
 from conveyor.web.session import (
     LOGIN_CSRF_COOKIE,
     SESSION_COOKIE,
-    Viewer,
+    Posted,
     container_of,
     posted,
     read_form,
@@ -69,7 +69,7 @@ async def log_in(request: Request) -> Response:
 
 
 @router.post("/logout")
-async def log_out(request: Request, posted_: tuple[Viewer, dict] = Depends(posted(None))) -> Response:
+async def log_out(request: Request, posted_: Posted = Depends(posted(None))) -> Response:
     who, _ = posted_
     await run_in_threadpool(auth.log_out, container_of(request), who.token)
     response = RedirectResponse("/login", status_code=303)

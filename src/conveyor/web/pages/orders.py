@@ -24,7 +24,7 @@ from conveyor.orders.lifecycle import HOLDABLE, Status
 from conveyor.orders.queries import shipments_of
 from conveyor.orders.schemas import render_order
 from conveyor.shared.errors import DomainError, ValidationFailed
-from conveyor.web.session import Viewer, allowed, container_of, posted
+from conveyor.web.session import Posted, Viewer, allowed, container_of, posted
 from conveyor.web.templating import page, redirect
 
 router = APIRouter(include_in_schema=False)
@@ -102,7 +102,7 @@ async def _act(request: Request, order_id: str, work: Any, done: str) -> Respons
 
 
 @router.post("/orders/{order_id}/hold")
-async def hold(order_id: str, request: Request, p: tuple[Viewer, dict] = Depends(posted("orders:write"))) -> Response:
+async def hold(order_id: str, request: Request, p: Posted = Depends(posted("orders:write"))) -> Response:
     who, form = p
     reason = form.get("reason", "").strip()[:200] or "held from the dashboard"
     c = container_of(request)
@@ -111,14 +111,14 @@ async def hold(order_id: str, request: Request, p: tuple[Viewer, dict] = Depends
 
 @router.post("/orders/{order_id}/release")
 async def release(order_id: str, request: Request,
-                  p: tuple[Viewer, dict] = Depends(posted("orders:write"))) -> Response:
+                  p: Posted = Depends(posted("orders:write"))) -> Response:
     who, _ = p
     c = container_of(request)
     return await _act(request, order_id, lambda: handlers.release_hold(c, order_id, who.actor), "Hold released.")
 
 
 @router.post("/orders/{order_id}/cancel")
-async def cancel(order_id: str, request: Request, p: tuple[Viewer, dict] = Depends(posted("orders:write"))) -> Response:
+async def cancel(order_id: str, request: Request, p: Posted = Depends(posted("orders:write"))) -> Response:
     """Cancel some units of lines (fields `line:<line id>` = quantity), or the whole order (`all`)."""
     who, form = p
     reason = form.get("reason", "").strip()[:500]
@@ -142,7 +142,7 @@ def _quantity(value: str) -> int:
 
 
 @router.post("/orders/{order_id}/notes")
-async def note(order_id: str, request: Request, p: tuple[Viewer, dict] = Depends(posted("orders:write"))) -> Response:
+async def note(order_id: str, request: Request, p: Posted = Depends(posted("orders:write"))) -> Response:
     who, form = p
     text = form.get("text", "").strip()[:5000]
     if not text:
@@ -152,7 +152,7 @@ async def note(order_id: str, request: Request, p: tuple[Viewer, dict] = Depends
 
 
 @router.post("/orders/{order_id}/tags")
-async def tags(order_id: str, request: Request, p: tuple[Viewer, dict] = Depends(posted("orders:write"))) -> Response:
+async def tags(order_id: str, request: Request, p: Posted = Depends(posted("orders:write"))) -> Response:
     who, form = p
     add = _words(form.get("add", ""))
     remove = _words(form.get("remove", ""))
@@ -167,7 +167,7 @@ def _words(text: str) -> list[str]:
 
 @router.post("/orders/{order_id}/reroute")
 async def reroute(order_id: str, request: Request,
-                  p: tuple[Viewer, dict] = Depends(posted("orders:fulfil"))) -> Response:
+                  p: Posted = Depends(posted("orders:fulfil"))) -> Response:
     """Take the units allocated at a location away from it and route them again elsewhere."""
     who, form = p
     location = form.get("location", "")
