@@ -151,3 +151,10 @@ def held_unmapped_skus(uow: UnitOfWork, channel_id: str, limit: int = 50) -> lis
         .where(Order.channel_id == channel_id, Order.status == Status.ON_HOLD, OrderLine.sku_id.is_(None))
         .group_by(OrderLine.sku_code).order_by(func.count(func.distinct(Order.id)).desc()).limit(limit))
     return [UnmappedSku(code, name or "", int(n)) for code, name, n in rows]
+
+
+def count_by_channel_status(uow: UnitOfWork, status: str) -> dict[str, int]:
+    """{channel id: orders in `status`} (one grouped count)."""
+    rows = uow.session.execute(select(Order.channel_id, func.count()).where(Order.status == status)
+                               .group_by(Order.channel_id))
+    return {channel_id: int(n) for channel_id, n in rows}
