@@ -53,7 +53,7 @@ def list_page(c: Container, filters: dict[str, str], cursor: str | None) -> dict
             channel_id=(by_code.get(channel, "-") if channel else None),
             created_from=_day(filters.get("from"), "from"), created_to=to + timedelta(days=1) if to else None,
             sku=filters.get("sku") or None, email=filters.get("email") or None, tag=filters.get("tag") or None,
-            q=filters.get("q") or None)
+            q=filters.get("q") or None, with_lines=False)
         return {"orders": result.items, "next_cursor": result.next_cursor,
                 "channels": {ch.id: ch.code for ch in channels}}
 
