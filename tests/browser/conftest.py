@@ -2,7 +2,8 @@
 by uvicorn on a free port (the same server setup as tests/e2e/test_idempotency.py).
 
 One browser for the whole session (starting chromium is the slow part); a fresh context (cookies)
-per test. Users: `admin`, `ops` and `support`, each with the password PASSWORD."""
+per test. The user `admin` exists in every test; `add_user` makes others (argon2 hashing is slow on
+purpose, so only the users a test needs are made). Every password is PASSWORD."""
 
 from __future__ import annotations
 
@@ -45,9 +46,12 @@ def browser():
 @pytest.fixture
 def world(container: Container) -> dict:
     world = seed_world(container, {"SKU-A": 20, "SKU-B": 8, "SKU-C": 0}, locations=2)
-    for role in ("admin", "ops", "support"):
-        create_user(container, role, PASSWORD, role, f"{role.title()} User")
+    add_user(container, "admin")
     return world
+
+
+def add_user(container: Container, role: str, username: str | None = None) -> None:
+    create_user(container, username or role, PASSWORD, role, f"{role.title()} User")
 
 
 @pytest.fixture

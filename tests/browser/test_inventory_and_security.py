@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from conveyor.catalog.service import sku_id_of
 from conveyor.inventory.locations import resolve_location
 from conveyor.inventory.service import level, list_ledger
-from tests.browser.conftest import log_in, screenshot
+from tests.browser.conftest import add_user, log_in, screenshot
 
 
 def _on_hand(container, sku: str = "SKU-A", location: str = "WH1") -> int:
@@ -54,6 +54,7 @@ def test_a_bad_adjustment_is_explained_and_changes_nothing(admin, container):
 
 
 def test_support_does_not_see_adjust_stock_and_is_refused_when_posting_it(browser, server, container):
+    add_user(container, "support")
     support = log_in(browser, server, "support")
     support.go("/inventory?sku=SKU-A")
     expect(support.page.locator("#levels")).to_contain_text("SKU-A")

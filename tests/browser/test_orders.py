@@ -82,3 +82,12 @@ def test_order_list_filters_and_an_order_is_held_then_released(admin, container,
     expect(admin.page.locator("#order-status")).to_have_text("allocated")
     with container.reader() as uow:
         assert get_order(uow, first.id).status == "allocated"
+
+    admin.page.get_by_label("Add tags").fill("vip, gift")
+    admin.page.get_by_role("button", name="Change tags").click()
+    expect(admin.page.locator("#order-tags")).to_have_text("vip, gift")
+    admin.go("/orders?tag=vip")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("W-100")
+    with container.reader() as uow:
+        assert get_order(uow, first.id).tags == ["vip", "gift"]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from playwright.sync_api import expect
 
 from conveyor.auth.users import list_users
-from tests.browser.conftest import PASSWORD, log_in, screenshot
+from tests.browser.conftest import PASSWORD, add_user, log_in, screenshot
 
 
 def test_admin_creates_a_user_who_logs_in_and_deactivating_them_logs_them_out(admin, browser, server, container,
@@ -36,6 +36,7 @@ def test_admin_creates_a_user_who_logs_in_and_deactivating_them_logs_them_out(ad
 
 
 def test_support_sees_no_user_management_and_may_not_post_it(browser, server, container):
+    add_user(container, "support")
     support = log_in(browser, server, "support")
     support.go("/settings")
     expect(support.page.locator("#locations")).to_be_visible()

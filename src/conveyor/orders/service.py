@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, exists, func, or_, select
-from sqlalchemy.orm import noload
+from sqlalchemy.orm import lazyload
 
 from conveyor.catalog.service import sku_facts
 from conveyor.messaging import outbox
@@ -53,11 +53,11 @@ def list_orders(uow: UnitOfWork, *, limit: int = 50, cursor: str | None = None,
                 created_from: datetime | None = None, created_to: datetime | None = None,
                 sku: str | None = None, email: str | None = None, q: str | None = None,
                 tag: str | None = None, with_lines: bool = True) -> Page[Order]:
-    """A page of orders, newest first. `with_lines=False` leaves the lines and allocations unloaded
-    (two queries fewer, for a list that shows only the orders' own columns)."""
+    """A page of orders, newest first. `with_lines=False` leaves the lines and allocations to load
+    when touched (two queries fewer, for a list that shows only the orders' own columns)."""
     query = select(Order)
     if not with_lines:
-        query = query.options(noload(Order.lines), noload(Order.allocations))
+        query = query.options(lazyload(Order.lines), lazyload(Order.allocations))
     if scope_channel_id:
         query = query.where(Order.channel_id == scope_channel_id)
     if status:

@@ -1,4 +1,5 @@
-"""dashboard: users (argon2 password hashes, the API's roles) and their login sessions
+"""dashboard: users (argon2 password hashes, the API's roles) and their login sessions; an index
+for the order list's tag filter (GIN with jsonb_path_ops on PostgreSQL)
 
 Revision ID: 0016
 Revises: 0011
@@ -39,9 +40,15 @@ def upgrade() -> None:
                                 name="fk_web_sessions_user_id_users"),
     )
     op.create_index("ix_web_sessions_user", "web_sessions", ["user_id"])
+    if op.get_bind().dialect.name == "postgresql":
+        op.create_index("ix_orders_tags", "orders", ["tags"], postgresql_using="gin",
+                        postgresql_ops={"tags": "jsonb_path_ops"})
+    else:
+        op.create_index("ix_orders_tags", "orders", ["tags"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_orders_tags", table_name="orders")
     op.drop_index("ix_web_sessions_user", table_name="web_sessions")
     op.drop_table("web_sessions")
     op.drop_table("users")
