@@ -123,6 +123,10 @@ class Settings(BaseSettings):
     # Payment jobs: re-authorize (or flag) authorizations expiring within this many hours.
     renew_authorization_hours: float = Field(default=24.0, ge=0)
 
+    # --- the dashboard (docs/operations.md "Dashboard users and sessions") ---------------------------
+    # A login lasts this long (then the user logs in again); logging out or deactivating ends it sooner.
+    web_session_hours: float = Field(default=12.0, gt=0, le=24 * 30)
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
