@@ -78,6 +78,7 @@ class LevelOut(BaseModel):
     reserved: int
     incoming: int
     safety_stock: int
+    quarantined: int
     available: int
 
 
@@ -90,6 +91,7 @@ class LedgerOut(BaseModel):
     d_allocated: int
     d_reserved: int
     d_incoming: int
+    d_quarantined: int
     reference_type: str | None
     reference_id: str | None
     note: str
@@ -154,7 +156,7 @@ class ReservationOut(BaseModel):
 def level_out(lv: LevelView) -> LevelOut:
     return LevelOut(id=lv.id, sku_id=lv.sku_id, location_id=lv.location_id, on_hand=lv.on_hand,
                     allocated=lv.allocated, reserved=lv.reserved, incoming=lv.incoming,
-                    safety_stock=lv.safety_stock, available=lv.available)
+                    safety_stock=lv.safety_stock, quarantined=lv.quarantined, available=lv.available)
 
 
 def location_out(loc: Location) -> LocationOut:

@@ -97,3 +97,22 @@ def shipment_view(uow: UnitOfWork, shipment_id: str) -> ShipmentView:
 def latest_shipment(uow: UnitOfWork, order_id: str) -> ShipmentView | None:
     s = uow.session.scalar(select(Shipment).where(Shipment.order_id == order_id).order_by(Shipment.id.desc()).limit(1))
     return None if s is None else shipment_view(uow, s.id)
+
+
+@dataclass(frozen=True, slots=True)
+class LineShipping:
+    """When a line's units last left and last arrived (returns: the return window runs from them)."""
+    shipped_at: datetime | None
+    delivered_at: datetime | None
+
+
+def line_shipping(uow: UnitOfWork, order_id: str) -> dict[str, LineShipping]:
+    """Per line id: the latest shipment that carried it, and the latest delivery of those shipments."""
+    found: dict[str, LineShipping] = {}
+    for s in uow.session.scalars(select(Shipment).where(Shipment.order_id == order_id).order_by(Shipment.id)):
+        for item in s.items:
+            before = found.get(item["line_id"], LineShipping(None, None))
+            arrived = as_utc(s.delivered_at) if s.delivered_at else None
+            delivered = max((d for d in (before.delivered_at, arrived) if d is not None), default=None)
+            found[item["line_id"]] = LineShipping(as_utc(s.created_at), delivered)
+    return found

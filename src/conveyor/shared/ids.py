@@ -61,6 +61,10 @@ PREFIXES = {
     "rule": "rul",
     "webhook": "whk",
     "webhook_attempt": "wha",
+    # returns (RMAs) and store credit
+    "return": "rma",
+    "return_line": "rml",
+    "store_credit": "scr",
 }
 
 
