@@ -26,7 +26,14 @@ from conveyor.orders.service import announce, get_order
 from conveyor.orders.timeline import EventType
 from conveyor.returns.lifecycle import ReturnEvent, ReturnStatus, next_status
 from conveyor.returns.model import Return, ReturnLine
-from conveyor.returns.policy import RequestedLine, ReturnReason, ShippedLine, check_return_request
+from conveyor.returns.policy import (
+    RequestedLine,
+    ReturnReason,
+    ShippedLine,
+    check_return_request,
+    returnable_units,
+    window_closes_at,
+)
 from conveyor.returns.refunds import Resolution
 from conveyor.returns.settings import ReturnSettings
 from conveyor.shared import ids
@@ -154,6 +161,26 @@ def shipped_lines(uow: UnitOfWork, order: Any, lines: Mapping[str, _Line],
             final_order or li.sku_code in settings.final_sale_skus, facts.components,
             {part.sku: counts.get((line_id, part.sku), 0) for part in facts.components})
     return shipped
+
+
+def returnable_summary(uow: UnitOfWork, order_id: str, settings: ReturnSettings) -> dict[str, Any]:
+    """What the customer's return page shows: each shipped line, how many units (or kit parts)
+    can still be returned, until when, and the reasons to choose from."""
+    order = get_order(uow, order_id)
+    lines = order_lines_of(uow, order)
+    shipped = shipped_lines(uow, order, lines, settings)
+    items = []
+    for line_id, facts in lines.items():
+        line, closes = shipped[line_id], window_closes_at(shipped[line_id], settings.policy)
+        items.append({
+            "line_id": line_id, "line_no": facts.line.line_no, "sku": facts.line.sku_code, "name": facts.line.name,
+            "shipped": line.shipped, "returnable": returnable_units(line),
+            "window_closes_at": closes.isoformat() if closes else None,
+            "final_sale": line.final_sale, "non_returnable": line.sku in settings.policy.non_returnable_skus,
+            "parts": [{"sku": p.sku, "per_kit": p.per_kit, "returnable": returnable_units(line, p.sku)}
+                      for p in facts.components] if settings.policy.kit_parts_returnable else []})
+    return {"order_id": order.id, "order_number": order.order_number or order.external_id or order.id,
+            "currency": order.currency, "lines": items, "reasons": [r.value for r in ReturnReason]}
 
 
 def _line_of(order: Any, key: str) -> Any:
