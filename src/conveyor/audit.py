@@ -113,6 +113,17 @@ CHECKS: dict[str, str] = {
         LEFT JOIN allocations a ON a.line_id = f.order_line_id AND a.sku_id = f.sku_id
           AND a.location_id = f.location_id
         WHERE a.id IS NULL AND f.q <> 0""",
+    # Graded returns put exactly their graded units into stock: resellable ones on the shelf,
+    # damaged and defective ones in quarantine (returns/receiving.py), each a ledger entry naming it.
+    "returns_equal_ledger": """
+        SELECT r.id FROM returns r
+        JOIN (SELECT return_id, SUM(resellable) shelf, SUM(damaged + defective) held FROM return_lines
+              GROUP BY return_id) g ON g.return_id = r.id
+        LEFT JOIN (SELECT reference_id, SUM(CASE WHEN reason = 'return' THEN d_on_hand ELSE 0 END) shelf,
+                          SUM(CASE WHEN reason = 'return_quarantine' THEN d_quarantined ELSE 0 END) held
+                   FROM stock_ledger WHERE reference_type = 'return' GROUP BY reference_id) l
+          ON l.reference_id = r.id
+        WHERE COALESCE(l.shelf, 0) <> g.shelf OR COALESCE(l.held, 0) <> g.held""",
 }
 
 

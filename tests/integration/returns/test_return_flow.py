@@ -174,3 +174,22 @@ def test_a_location_that_takes_no_returns_is_refused(shop):
     with pytest.raises(DomainError) as refused:
         returns.receive_return(shop, ret.id, "POPUP", "staff")
     assert refused.value.extra["reason"] == "location_not_returns_capable"
+
+
+def test_the_audit_notices_graded_units_that_never_reached_the_ledger(shop):
+    from sqlalchemy import text
+
+    order_id = place(shop, {"MUG": 2})
+    ship_through_floor(shop, order_id)
+    ret = returns.request_return(shop, order_id, [ReturnItem("1", 2, "changed_mind")], actor="staff")
+    returns.approve_return(shop, ret.id, "staff")
+    returns.receive_return(shop, ret.id, "NJ", "staff")
+    returns.grade_return(shop, ret.id, [Grading(ret.lines[0].id, "damaged", 2)], "staff", resolve=False)
+    with shop.reader() as uow:
+        assert run_audit(uow) == []
+    with shop.uow() as uow:  # a unit "found" in the parcel without its stock entry
+        uow.session.execute(text("UPDATE return_lines SET damaged = 1, resellable = 1 WHERE return_id = :r"),
+                            {"r": ret.id})
+        uow.commit()
+    with shop.reader() as uow:
+        assert {v.check for v in run_audit(uow)} == {"returns_equal_ledger"}
