@@ -105,6 +105,19 @@ class Settings(BaseSettings):
     nightly_at: str = Field(default="02:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
     # Risk score: the window for "many orders to one address".
     risk_window_hours: float = Field(default=24.0, gt=0)
+    # Money (docs/money.md): who issues invoices and credit notes, their number series, and Stripe.
+    # The address is one string with lines separated by ";". The year of a number is the issue
+    # date's year in `seller_timezone`.
+    seller_legal_entity: str = Field(default="default", min_length=1, max_length=50)
+    seller_name: str = "Conveyor Demo Store"
+    seller_address: str = ""
+    seller_tax_id: str = ""
+    seller_timezone: str = "UTC"
+    invoice_number_pattern: str = "INV-{year}-{seq:06d}"
+    credit_note_number_pattern: str = "CN-{year}-{seq:06d}"
+    stripe_api_key: str = ""
+    # Payment jobs: re-authorize (or flag) authorizations expiring within this many hours.
+    renew_authorization_hours: float = Field(default=24.0, ge=0)
 
 
 @lru_cache(maxsize=1)

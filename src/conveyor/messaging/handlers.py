@@ -151,6 +151,7 @@ def smtp_settings(s: Any) -> SmtpSettings:
 def default_jobs(c: Container) -> list[Job]:
     from conveyor.fulfillment.handlers import auto_release, flag_late
     from conveyor.inventory.handlers import refill_hot_skus
+    from conveyor.payments.handlers import renew_authorizations, retry_unknown_payments
     from conveyor.planning.handlers import run_forecasts
     from conveyor.purchasing.handlers import scheduled_review
 
@@ -165,6 +166,9 @@ def default_jobs(c: Container) -> list[Job]:
         # missed their promised date.
         Job("release_fulfilment", lambda c, now: len(auto_release(c, actor="worker")), every=timedelta(minutes=1)),
         Job("flag_late_shipments", lambda c, now: flag_late(c, actor="worker"), every=timedelta(minutes=15)),
+        # Payments: ask again about unknown outcomes (same idempotency key); renew or flag expiring holds.
+        Job("retry_unknown_payments", retry_unknown_payments, every=timedelta(minutes=2)),
+        Job("renew_authorizations", renew_authorizations, every=timedelta(hours=1)),
         *(make(nightly_at) for make in NIGHTLY),
     ]
     # Buy and plan, each on its own setting (0 = off); hot-SKU buckets drain unevenly during a

@@ -108,6 +108,7 @@ def take_stock(uow: UnitOfWork, placement: Placement) -> None:
     """Take every allocation of the placement in one guarded UPDATE (last, see the module doc)."""
     if not placement.taken:
         return
+    uow.flush()  # every deferred row leaves now, before the stock UPDATE
     try:
         taken = allocate_many(uow, dict(placement.taken))
     except OperationalError as exc:
@@ -284,7 +285,8 @@ def _write(uow: UnitOfWork, drafts: list[_Draft], terms: ChannelTerms, options: 
     write_ledger(uow, ledger, options.actor)
     timeline.append_rows(uow, [_placed_event(d, options.actor) for d in drafts])
     outbox.enqueue_rows(uow, [_created_message(d) for d in drafts])
-    uow.flush()  # every deferred row leaves now, before the stock UPDATE
+    # The timeline rows and messages stay deferred until `take_stock`: what the caller adds meanwhile
+    # (fulfilment orders' timeline rows, automation's) leaves in the same multi-row INSERTs.
 
 
 def _insert_unique(uow: UnitOfWork, draft: _Draft) -> bool:

@@ -93,6 +93,12 @@ def order_timeline(uow: UnitOfWork, order_id: str, scope_channel_id: str | None 
 ALLOCATIONS_CHANGED = "order.allocations"
 _MOVES_ALLOCATIONS = frozenset({EventType.ALLOCATED, EventType.CANCELLED, EventType.LINES_CANCELLED,
                                 EventType.REROUTED, EventType.SHIPPED})
+# A change to what an order costs or has shipped, which its payments and invoices follow (payments/flows.py:
+# capture per shipment, release or refund what was cancelled, invoice at shipment).
+MONEY_CHANGED = "order.money"
+_MOVES_MONEY = frozenset({EventType.CANCELLED, EventType.LINES_CANCELLED, EventType.SHIPPED})
+# A new order with a payment to take at placement (the detail names provider, method, token, customer).
+PAYMENT_DUE = "order.payment_due"
 
 
 def announce(uow: UnitOfWork, order: Order, event: EventType, actor: str, data: dict[str, Any] | None = None,
@@ -102,6 +108,8 @@ def announce(uow: UnitOfWork, order: Order, event: EventType, actor: str, data: 
     timeline.append(uow, order.id, event, data, actor)
     if event in _MOVES_ALLOCATIONS:
         uow.changed(ALLOCATIONS_CHANGED, order.id, actor=actor, shipment_id=data.get("shipment_id"))
+    if event in _MOVES_MONEY:
+        uow.changed(MONEY_CHANGED, order.id, actor=actor, shipment_id=data.get("shipment_id"))
     if topic is not None:
         outbox.enqueue(uow, topic, order.id, {"order_id": order.id, "channel_id": order.channel_id,
                                               "external_id": order.external_id, "status": order.status, **data})

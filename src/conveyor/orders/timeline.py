@@ -78,6 +78,16 @@ class EventType(StrEnum):
     PREFERENCES_CHANGED = "preferences.changed"
     RULE_MATCHED = "rule.matched"
     NOTIFICATION_SENT = "notification.sent"
+    # money (payments/, billing/): each gateway attempt's outcome, documents issued
+    PAYMENT_AUTHORIZED = "payment.authorized"
+    PAYMENT_CAPTURED = "payment.captured"
+    PAYMENT_VOIDED = "payment.voided"
+    PAYMENT_REFUNDED = "payment.refunded"
+    PAYMENT_FAILED = "payment.failed"  # declined or refused: the message says why
+    PAYMENT_PENDING = "payment.pending"  # accepted for later, or the outcome is unknown (a timeout)
+    PAYMENT_ATTENTION = "payment.attention"  # staff must act (an authorization expiring, a shortfall)
+    INVOICE_ISSUED = "invoice.issued"
+    CREDIT_NOTE_ISSUED = "credit_note.issued"
 
 
 def event_row(order_id: str, event_type: EventType, data: dict[str, Any], actor: str,

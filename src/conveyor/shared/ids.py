@@ -61,6 +61,13 @@ PREFIXES = {
     "rule": "rul",
     "webhook": "whk",
     "webhook_attempt": "wha",
+    # money: payments and their gateway attempts, invoices, credit notes
+    "payment": "pay",
+    "payment_attempt": "pat",
+    "invoice": "inv",
+    "invoice_line": "inl",
+    "credit_note": "crn",
+    "credit_note_line": "cnl",
     # returns (RMAs) and store credit
     "return": "rma",
     "return_line": "rml",
