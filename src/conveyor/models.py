@@ -13,6 +13,7 @@ from conveyor.orders import routing_store as _routing  # noqa: F401
 from conveyor.payments import model as _payments  # noqa: F401
 from conveyor.planning import model as _planning  # noqa: F401
 from conveyor.purchasing import model as _purchasing  # noqa: F401
+from conveyor.returns import model as _returns  # noqa: F401
 from conveyor.shared import idempotency as _idempotency  # noqa: F401
 from conveyor.shared.db import Base
 from conveyor.shipping import model as _shipping  # noqa: F401

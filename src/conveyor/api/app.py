@@ -31,6 +31,7 @@ from conveyor.orders.routing_api import router as routing_router
 from conveyor.planning.api import router as reports_router
 from conveyor.purchasing.api import router as purchasing_router
 from conveyor.purchasing.api_replenishment import router as replenishment_router
+from conveyor.returns.api import router as returns_router
 from conveyor.shared.migrate import head_revision
 from conveyor.shipping.api import router as shipping_router
 from conveyor.web import app as dashboard
@@ -102,7 +103,8 @@ def create_app(c: Container | None = None) -> FastAPI:
     # Orders first: routes are matched in order, and placing an order is the hot path.
     for router in (orders_router, _system_router(), catalog_router, inventory_router, routing_router,
                    channels_router, keys_router, purchasing_router, replenishment_router, reports_router,
-                   fulfilment_router, shipping_router, fulfilment_setup_router, webhooks_router, automation_router):
+                   fulfilment_router, shipping_router, fulfilment_setup_router, webhooks_router, automation_router,
+                   returns_router):
         api.include_router(router)
     app.include_router(api)
     app.include_router(_probes(head_revision()))

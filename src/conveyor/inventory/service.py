@@ -18,7 +18,7 @@ from conveyor.inventory.locations import resolve_location
 from conveyor.inventory.model import LedgerReason, Location, Reservation, StockLedgerEntry, StockLevel
 from conveyor.shared import ids
 from conveyor.shared.clock import utcnow
-from conveyor.shared.errors import Conflict, ErrorCode, NotFound, ValidationFailed
+from conveyor.shared.errors import Conflict, DomainError, ErrorCode, NotFound, ValidationFailed
 from conveyor.shared.pagination import Page, paginate
 from conveyor.shared.uow import UnitOfWork
 
@@ -85,6 +85,61 @@ def transfer(uow: UnitOfWork, sku: str, source: str, destination: str, quantity:
     return level(uow, s.id, src.id), level(uow, s.id, dst.id)
 
 
+@dataclass(frozen=True, slots=True)
+class ReturnedStock:
+    """Units of one SKU that came back to `location_id`: `to_stock` onto the shelf (available
+    again), `to_quarantine` into the quarantine bucket (never sellable)."""
+    sku_id: str
+    location_id: str
+    to_stock: int = 0
+    to_quarantine: int = 0
+    note: str = ""
+
+
+def take_back(uow: UnitOfWork, returned: Iterable[ReturnedStock], return_id: str, actor: str) -> list[StockChange]:
+    """Returned units into stock through the ledger, referenced to the return. The location must
+    accept returns (checked by the caller, which knows why it is receiving)."""
+    changes = []
+    for item in returned:
+        if item.to_stock < 0 or item.to_quarantine < 0:
+            raise ValidationFailed("returned quantities must not be negative", ErrorCode.INVALID_QUANTITY)
+        if item.to_stock:
+            changes.append(StockChange(item.sku_id, item.location_id, LedgerReason.RETURN, d_on_hand=item.to_stock,
+                                       reference_type="return", reference_id=return_id, note=item.note))
+        if item.to_quarantine:
+            changes.append(StockChange(item.sku_id, item.location_id, LedgerReason.RETURN_QUARANTINE,
+                                       d_quarantined=item.to_quarantine, reference_type="return",
+                                       reference_id=return_id, note=item.note))
+    apply_changes(uow, changes, actor)
+    return changes
+
+
+def release_quarantine(uow: UnitOfWork, sku: str, location: str, quantity: int, actor: str,
+                       note: str = "") -> LevelView:
+    """Quarantined units inspected (or repaired) and fit to sell: back to on hand."""
+    return _out_of_quarantine(uow, sku, location, quantity, LedgerReason.QUARANTINE_RELEASE, quantity, actor, note)
+
+
+def scrap_quarantine(uow: UnitOfWork, sku: str, location: str, quantity: int, actor: str,
+                     note: str = "") -> LevelView:
+    """Quarantined units written off (scrapped, sent back to the supplier): they leave the books."""
+    return _out_of_quarantine(uow, sku, location, quantity, LedgerReason.QUARANTINE_SCRAP, 0, actor, note)
+
+
+def _out_of_quarantine(uow: UnitOfWork, sku: str, location: str, quantity: int, reason: LedgerReason,
+                       to_on_hand: int, actor: str, note: str) -> LevelView:
+    _positive(quantity)
+    s, loc = _stock_sku(uow, sku), resolve_location(uow, location)
+    try:
+        apply_changes(uow, [StockChange(s.id, loc.id, reason, d_on_hand=to_on_hand, d_quarantined=-quantity,
+                                        reference_type="quarantine", reference_id=None, note=note)], actor,
+                      create_missing=False)
+    except DomainError as exc:
+        raise ValidationFailed(f"fewer than {quantity} × {s.code} are in quarantine at {loc.code}",
+                               ErrorCode.INSUFFICIENT_STOCK, sku=s.code, location=loc.code) from exc
+    return level(uow, s.id, loc.id)
+
+
 def _lock_levels(uow: UnitOfWork, pairs: list[tuple[str, str]]) -> dict[tuple[str, str], StockLevel]:
     """Read levels to be set absolutely (counts, imports), locked in id order on PostgreSQL."""
     ensure_levels(uow, set(pairs))
@@ -146,6 +201,7 @@ class LevelView:
     incoming: int
     safety_stock: int
     buckets: int = 0
+    quarantined: int = 0  # damaged / defective returns: on the premises, never available
 
     @property
     def available(self) -> int:
@@ -159,7 +215,8 @@ def _views(uow: UnitOfWork, levels: list[StockLevel]) -> list[LevelView]:
     return [LevelView(lv.id, lv.sku_id, lv.location_id,
                       lv.on_hand + in_buckets.get((lv.sku_id, lv.location_id), (0, 0))[0],
                       lv.allocated + in_buckets.get((lv.sku_id, lv.location_id), (0, 0))[1],
-                      lv.reserved, lv.incoming, lv.safety_stock, counts.get((lv.sku_id, lv.location_id), 0))
+                      lv.reserved, lv.incoming, lv.safety_stock, counts.get((lv.sku_id, lv.location_id), 0),
+                      lv.quarantined)
             for lv in levels]
 
 

@@ -158,3 +158,22 @@ def count_by_channel_status(uow: UnitOfWork, status: str) -> dict[str, int]:
     rows = uow.session.execute(select(Order.channel_id, func.count()).where(Order.status == status)
                                .group_by(Order.channel_id))
     return {channel_id: int(n) for channel_id, n in rows}
+
+
+@dataclass(frozen=True, slots=True)
+class LineShipping:
+    """When a line's units last left and last arrived (returns: the return window runs from them)."""
+    shipped_at: datetime | None
+    delivered_at: datetime | None
+
+
+def line_shipping(uow: UnitOfWork, order_id: str) -> dict[str, LineShipping]:
+    """Per line id: the latest shipment that carried it, and the latest delivery of those shipments."""
+    found: dict[str, LineShipping] = {}
+    for s in uow.session.scalars(select(Shipment).where(Shipment.order_id == order_id).order_by(Shipment.id)):
+        for item in s.items:
+            before = found.get(item["line_id"], LineShipping(None, None))
+            arrived = as_utc(s.delivered_at) if s.delivered_at else None
+            delivered = max((d for d in (before.delivered_at, arrived) if d is not None), default=None)
+            found[item["line_id"]] = LineShipping(as_utc(s.created_at), delivered)
+    return found

@@ -47,6 +47,16 @@ class EventType(StrEnum):
     CHANNEL_RESTORED = "channel.restored"
     CHANNEL_TOTAL_MISMATCH = "channel.total_mismatch"
     DROP_SHIP_ORDERED = "drop_ship.ordered"
+    # returns (returns/): the life of an RMA on its order's timeline
+    RETURN_REQUESTED = "return.requested"
+    RETURN_APPROVED = "return.approved"
+    RETURN_REJECTED = "return.rejected"
+    RETURN_LABEL_CREATED = "return.label_created"
+    RETURN_RECEIVED = "return.received"
+    RETURN_GRADED = "return.graded"
+    RETURN_RESOLVED = "return.resolved"
+    RETURN_CANCELLED = "return.cancelled"
+    EXCHANGE_PLACED = "exchange.placed"  # on the replacement order: which return it replaces
     # fulfilment and shipping (fulfillment/, shipping/)
     FULFILMENT_CREATED = "fulfilment.created"
     FULFILMENT_CHANGED = "fulfilment.changed"

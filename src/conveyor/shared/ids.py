@@ -70,6 +70,10 @@ PREFIXES = {
     "invoice_line": "inl",
     "credit_note": "crn",
     "credit_note_line": "cnl",
+    # returns (RMAs) and store credit
+    "return": "rma",
+    "return_line": "rml",
+    "store_credit": "scr",
 }
 
 
