@@ -23,7 +23,7 @@ from conveyor.bootstrap import Container
 from conveyor.orders import service as orders
 from conveyor.payments import gateways, handlers, service, views
 from conveyor.payments.gateway import PaymentSource
-from conveyor.payments.service import Attempted, RefundOutcome
+from conveyor.payments.service import RefundOutcome
 from conveyor.shared import ids
 from conveyor.shared.errors import DomainError, ErrorCode
 from conveyor.shared.money import format_minor, to_minor
@@ -67,13 +67,8 @@ def _key(request: Request, prefix: str) -> str:
     return request.headers.get("Idempotency-Key") or f"{prefix}-{ids.new_id('request')}"
 
 
-def _render_attempted(c: Container) -> Any:
-    def render(done: Attempted) -> dict[str, Any]:
-        with c.reader() as uow:
-            body = views.render_payment(uow, service.get_payment(uow, done.payment.id))
-        body["attempt"] = views.render_attempt(done.attempt)
-        return body
-    return render
+def _render_done(done: handlers.Done) -> dict[str, Any]:
+    return done.body
 
 
 def _render_refund(outcome: RefundOutcome) -> dict[str, Any]:
@@ -124,7 +119,7 @@ async def take_payment(order_id: str, body: PaymentIn, request: Request, who: Pr
                        c: Container = Depends(container)) -> JSONResponse:
     """Authorize (or with `charge`, take) a payment for the order: a card through `test` or `stripe`,
     or cash and bank transfers through `manual` (authorize = expected, capture = received)."""
-    idem = await idempotency_for(request, who, _render_attempted(c))
+    idem = await idempotency_for(request, who, _render_done)
     key = _key(request, "pay")
 
     def work() -> JSONResponse:
@@ -136,7 +131,7 @@ async def take_payment(order_id: str, body: PaymentIn, request: Request, who: Pr
                                     source=PaymentSource(body.method, body.token, body.customer), amount_minor=amount,
                                     idempotency_key=key, actor=who.actor, charge=body.charge, reason=body.reason,
                                     idempotency=idem)
-        return respond(result, _render_attempted(c), _status(result), idem)
+        return respond(result, _render_done, _status(result), idem)
 
     return await run_in_threadpool(work)
 
@@ -171,7 +166,7 @@ async def void(payment_id: str, body: VoidIn, request: Request, who: Principal =
 
 async def _move(request: Request, who: Principal, c: Container, act: Any, payment_id: str, amount: str | None,
                 prefix: str) -> JSONResponse:
-    idem = await idempotency_for(request, who, _render_attempted(c))
+    idem = await idempotency_for(request, who, _render_done)
     key = _key(request, prefix)
 
     def work() -> JSONResponse:
@@ -180,7 +175,7 @@ async def _move(request: Request, who: Principal, c: Container, act: Any, paymen
             orders.get_order(uow, payment.order_id, scope(who))
             minor = to_minor(amount, payment.currency) if amount is not None else 0
         result = act(key, idem, minor)
-        return respond(result, _render_attempted(c), _status(result), idem)
+        return respond(result, _render_done, _status(result), idem)
 
     return await run_in_threadpool(work)
 

@@ -11,7 +11,10 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
+
 from conveyor.billing import service as billing
+from conveyor.billing.export import PayoutMovement
 from conveyor.billing.financials import Adjustments, FinancialView, financial_view
 from conveyor.billing.order_money import order_money
 from conveyor.orders import service as orders
@@ -87,3 +90,18 @@ def render_payment(uow: UnitOfWork, payment: Payment, with_attempts: bool = True
 
 def _iso(value: datetime | None) -> str | None:
     return as_utc(value).isoformat() if value else None
+
+
+def payout_movements(uow: UnitOfWork, start: datetime, end: datetime) -> list[PayoutMovement]:
+    """Money each provider moved in [start, end): captures (and charges) in, refunds out. Fees are
+    not known to Conveyor (the provider's balance report has them) and count as zero."""
+    rows = uow.session.execute(
+        select(Payment.provider, PaymentAttemptRow.currency, PaymentAttemptRow.operation,
+               PaymentAttemptRow.moved_minor, PaymentAttemptRow.id)
+        .join(Payment, Payment.id == PaymentAttemptRow.payment_id)
+        .where(PaymentAttemptRow.outcome == "succeeded", PaymentAttemptRow.completed_at >= start,
+               PaymentAttemptRow.completed_at < end,
+               PaymentAttemptRow.operation.in_(("capture", "charge", "refund")))
+        .order_by(PaymentAttemptRow.id))
+    return [PayoutMovement(provider, currency, "refund" if operation == "refund" else "capture", moved, attempt_id)
+            for provider, currency, operation, moved, attempt_id in rows]
