@@ -53,7 +53,9 @@ def test_card_authorized_captured_per_shipment_invoiced_and_refunded(api):
     pdf = api.get(f"/invoices/{invoice['id']}/pdf")
     assert pdf.headers["content-type"] == "application/pdf"
     text = pdf_text(pdf.content)
-    assert "Rechnung" in text and invoice["number"] in text and "26,89" in text  # German: decimal comma
+    assert "Rechnung" in text and invoice["number"] in text and "26,89 $" in text  # German: decimal comma
+    assert "USt. 10 % auf 19,99 $\n2,00 $" in text  # the tax per rate: 10 % of the unit, read back
+    assert "Versand" in text and "USt. 0 % auf 4,90 $" in text
 
     ship(api, order["id"])
     refund = api.post(f"/orders/{order['id']}/refunds", {"amount": "10.00", "reason": "scratched"},

@@ -24,6 +24,7 @@ from sqlalchemy import select
 from conveyor.billing import profile as profiles
 from conveyor.billing.export import Accounts, CostRecord, Journal, RefundRecord, SaleRecord, daily_journal
 from conveyor.billing.model import CreditNote, Invoice
+from conveyor.billing.service import SHIPPING
 from conveyor.shared.uow import UnitOfWork
 
 
@@ -44,7 +45,7 @@ def day_bounds(day: date, timezone: str) -> tuple[datetime, datetime]:
 def sale_record(invoice: Invoice, day: date) -> SaleRecord:
     goods = discount = tax = shipping = 0
     for line in invoice.lines:
-        if line.order_line_id is None:  # shipping: charged with its tax
+        if line.sku == SHIPPING:  # charged with its tax
             shipping += line.total_minor - line.tax_minor
         else:
             goods += line.unit_price_minor * line.quantity
@@ -56,7 +57,7 @@ def sale_record(invoice: Invoice, day: date) -> SaleRecord:
 def refund_record(note: CreditNote, day: date) -> RefundRecord:
     goods = tax = shipping = fee = 0
     for line in note.lines:
-        if line.order_line_id is None and line.description == "Shipping":
+        if line.sku == SHIPPING:
             shipping += line.total_minor - line.tax_minor
         else:
             goods += line.total_minor - line.tax_minor + line.discount_minor
@@ -80,7 +81,7 @@ def journal_for(uow: UnitOfWork, day: date, currency: str,
     costs, missing = [], set()
     for invoice in invoices:
         for line in invoice.lines:
-            if line.order_line_id is None:
+            if line.order_line_id is None:  # shipping
                 continue
             cost = known.get(line.sku)
             if cost is None:
