@@ -225,6 +225,27 @@ ENDPOINTS: dict[tuple[str, str], str | None] = {
     ("PUT", "/api/v1/automation/rules/{rule_id}"): "automation:write",
     ("DELETE", "/api/v1/automation/rules/{rule_id}"): "automation:write",
     ("POST", "/api/v1/automation/rules/dry-run"): "automation:read",  # a read with a body: changes nothing
+    # Money: reading payments and documents is everyone's but a channel's; support takes payments and
+    # refunds customers; the accounting export is for the back office (admin, ops).
+    ("GET", "/api/v1/orders/{order_id}/payments"): "payments:read",
+    ("POST", "/api/v1/orders/{order_id}/payments"): "payments:write",
+    ("GET", "/api/v1/orders/{order_id}/financials"): "payments:read",
+    ("POST", "/api/v1/orders/{order_id}/refunds"): "payments:write",
+    ("GET", "/api/v1/payments/{payment_id}"): "payments:read",
+    ("POST", "/api/v1/payments/{payment_id}/capture"): "payments:write",
+    ("POST", "/api/v1/payments/{payment_id}/mark-paid"): "payments:write",
+    ("POST", "/api/v1/payments/{payment_id}/void"): "payments:write",
+    ("GET", "/api/v1/payment-providers"): "payments:read",
+    ("GET", "/api/v1/orders/{order_id}/invoices"): "billing:read",
+    ("GET", "/api/v1/orders/{order_id}/credit-notes"): "billing:read",
+    ("GET", "/api/v1/invoices"): "billing:read",
+    ("GET", "/api/v1/invoices/{invoice_id}"): "billing:read",
+    ("GET", "/api/v1/invoices/{invoice_id}/pdf"): "billing:read",
+    ("GET", "/api/v1/credit-notes"): "billing:read",
+    ("GET", "/api/v1/credit-notes/{credit_note_id}"): "billing:read",
+    ("GET", "/api/v1/credit-notes/{credit_note_id}/pdf"): "billing:read",
+    ("GET", "/api/v1/accounting/journal"): "billing:export",
+    ("GET", "/api/v1/accounting/payouts"): "billing:export",
 }
 
 ALL = {"admin", "ops", "support", "channel", "readonly"}
@@ -255,6 +276,10 @@ GRANTS: dict[str, set[str]] = {
     "returns:read": ALL - {"channel"},
     "returns:write": {"admin", "ops", "support"},
     "returns:receive": {"admin", "ops"},
+    "payments:read": ALL - {"channel"},
+    "payments:write": {"admin", "ops", "support"},
+    "billing:read": ALL - {"channel"},
+    "billing:export": {"admin", "ops"},
 }
 
 # The api fixture's key names → the role they carry.
@@ -270,7 +295,8 @@ MISSING = {"product_id": "prd_doesnotexist", "sku": "NO-SUCH-SKU", "location": "
            "label_id": "lbl_doesnotexist", "carrier": "no-such-carrier", "discrepancy_id": "tpd_doesnotexist",
            "box_code": "NO-SUCH-BOX",
            "subscription_id": "whk_doesnotexist", "rule_id": "rul_doesnotexist",
-           "return_id": "rma_doesnotexist", "email": "nobody@example.com", "token": "not-a-token"}
+           "return_id": "rma_doesnotexist", "email": "nobody@example.com", "token": "not-a-token",
+           "payment_id": "pay_doesnotexist", "invoice_id": "inv_doesnotexist", "credit_note_id": "crn_doesnotexist"}
 
 
 def _operations(app) -> list[tuple[str, str]]:
@@ -294,7 +320,8 @@ def _counts(container) -> dict[str, int]:
     tables = ["orders", "order_events", "stock_ledger", "products", "skus", "locations", "channels",
               "api_keys", "reservations", "idempotency_keys", "draft_orders", "fulfilment_orders", "pick_lists",
               "shipping_labels", "tracking_events", "carriers", "box_sizes", "bins", "fulfilment_settings",
-              "tpl_snapshots", "returns", "return_lines", "store_credit_entries"]
+              "tpl_snapshots", "returns", "return_lines", "store_credit_entries", "payments", "payment_attempts",
+              "invoices", "credit_notes"]
     with container.reader() as uow:
         return {t: uow.session.execute(text(f"SELECT COUNT(*) FROM {t}")).scalar_one() for t in tables}
 

@@ -17,6 +17,7 @@ from conveyor.api.limits import BodySizeLimit
 from conveyor.api.requests import ErrorBoundary, RequestContext
 from conveyor.auth.api import router as keys_router
 from conveyor.automation.api import router as automation_router
+from conveyor.billing.api import router as billing_router
 from conveyor.bootstrap import Container, build
 from conveyor.catalog.api import router as catalog_router
 from conveyor.channels.api import router as channels_router
@@ -28,6 +29,7 @@ from conveyor.logs import secrets_of
 from conveyor.messaging.api import router as webhooks_router
 from conveyor.orders.api import router as orders_router
 from conveyor.orders.routing_api import router as routing_router
+from conveyor.payments.api import router as payments_router
 from conveyor.planning.api import router as reports_router
 from conveyor.purchasing.api import router as purchasing_router
 from conveyor.purchasing.api_replenishment import router as replenishment_router
@@ -104,7 +106,7 @@ def create_app(c: Container | None = None) -> FastAPI:
     for router in (orders_router, _system_router(), catalog_router, inventory_router, routing_router,
                    channels_router, keys_router, purchasing_router, replenishment_router, reports_router,
                    fulfilment_router, shipping_router, fulfilment_setup_router, webhooks_router, automation_router,
-                   returns_router):
+                   returns_router, payments_router, billing_router):
         api.include_router(router)
     app.include_router(api)
     app.include_router(_probes(head_revision()))

@@ -17,23 +17,26 @@ class Role(StrEnum):
 READ = {"catalog:read", "locations:read", "inventory:read", "orders:read", "channels:read", "routing:read",
         # buy and plan: suppliers, purchase orders, replenishment; reports and forecasts
         "purchasing:read", "reports:read", "automation:read",
-        "returns:read"}
+        "returns:read",
+        # money: payments and an order's financial view; invoices and credit notes
+        "payments:read", "billing:read"}
 
 PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.ADMIN: frozenset(READ | {
         "catalog:write", "locations:write", "inventory:write", "orders:create", "orders:write",
         "orders:fulfil", "channels:write", "keys:manage", "audit:run", "routing:write",
-        "purchasing:write", "planning:write",
+        "purchasing:write", "planning:write", "payments:write", "billing:export",
         # automation: rules and outbox replay; webhook subscriptions send order data out, so admins only
         "automation:write", "webhooks:manage",
         "returns:write", "returns:receive"}),
     Role.OPS: frozenset(READ | {
         "catalog:write", "locations:write", "inventory:write", "orders:create", "orders:write",
         "orders:fulfil", "audit:run", "routing:write", "purchasing:write", "planning:write", "automation:write",
-        "returns:write", "returns:receive"}),
+        "returns:write", "returns:receive", "payments:write", "billing:export"}),
     # Support looks after customers: reads everything, holds/cancels/annotates orders, opens and
-    # approves returns; no stock moves (receiving and grading returns is the warehouse's).
-    Role.SUPPORT: frozenset(READ | {"orders:create", "orders:write", "returns:write"}),
+    # approves returns, takes payments and refunds them; no stock moves (receiving and grading
+    # returns is the warehouse's).
+    Role.SUPPORT: frozenset(READ | {"orders:create", "orders:write", "returns:write", "payments:write"}),
     # A channel acts for its own orders only (enforced by scoping, not by permission alone).
     Role.CHANNEL: frozenset({"catalog:read", "inventory:read", "orders:read", "orders:create", "orders:write"}),
     Role.READONLY: frozenset(READ),

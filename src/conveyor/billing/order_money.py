@@ -19,10 +19,16 @@ RATE_PLACES = Decimal("0.001")
 
 
 def implied_rate(tax: int, base: int) -> Decimal:
-    """The percent rate `tax` is of `base` (0 when there is no base)."""
+    """The simplest percent rate (fewest decimals, at most three) that gives `tax` on `base` when
+    rounded to the minor unit: 6.00 on 59.97 is 10 %, not 10.005 %. 0 when there is no base."""
     if base <= 0 or tax <= 0:
         return Decimal(0)
-    return (Decimal(tax) * 100 / Decimal(base)).quantize(RATE_PLACES, ROUND_HALF_EVEN).normalize()
+    exact = Decimal(tax) * 100 / Decimal(base)
+    for places in range(4):
+        rate = exact.quantize(Decimal(1).scaleb(-places), ROUND_HALF_EVEN)
+        if (Decimal(base) * rate / 100).quantize(Decimal(1), ROUND_HALF_EVEN) == tax:
+            return rate.normalize()
+    return exact.quantize(RATE_PLACES, ROUND_HALF_EVEN).normalize()
 
 
 def order_money(order: Any, returned: Mapping[str, int] | None = None) -> OrderMoney:

@@ -58,6 +58,11 @@ def next_number(uow: UnitOfWork, kind: DocumentKind, issued_at: datetime,
     return IssuedNumber(number, key.key, seq, seller.legal_entity)
 
 
+SHIPPING = "shipping"  # the `sku` of a document's shipping line
+SHIPPING_LABEL = {"en": "Shipping", "de": "Versand", "fr": "Livraison", "es": "Envío"}
+REFUND_LABEL = {"en": "Refund", "de": "Erstattung", "fr": "Remboursement", "es": "Reembolso"}
+
+
 def language_of(order: Any) -> str:
     language = (order.locale or "en").split("-")[0].lower()
     return language if language in LANGUAGES else "en"
@@ -94,8 +99,9 @@ def issue_invoice(uow: UnitOfWork, order: Any, units: Mapping[str, tuple[int, in
     issued_at = now or utcnow()
     seller = profiles.current()
     number = next_number(uow, DocumentKind.INVOICE, issued_at, seller)
-    document = build_invoice(_header(number, issued_at, order, seller), money, units, descriptions(order),
-                             include_shipping=include_shipping)
+    header = _header(number, issued_at, order, seller)
+    document = build_invoice(header, money, units, descriptions(order), include_shipping=include_shipping,
+                             shipping_label=SHIPPING_LABEL[header.language])
     invoice = Invoice(id=ids.new_id("invoice"), order_id=order.id, cause=cause, cause_id=cause_id, provider=provider,
                       **_document_fields(document, number, money))
     shipping_line = money.shipping if include_shipping else 0
@@ -107,7 +113,7 @@ def issue_invoice(uow: UnitOfWork, order: Any, units: Mapping[str, tuple[int, in
         line_id = line_ids[n] if n < len(line_ids) else None
         first = units[line_id][0] if line_id else 0
         invoice.lines.append(InvoiceLine(id=ids.new_id("invoice_line"), line_no=n + 1, order_line_id=line_id,
-                                         sku=skus.get(line_id or "", ""), first_unit=first, cost_minor=0,
+                                         sku=skus[line_id] if line_id else SHIPPING, first_unit=first, cost_minor=0,
                                          **_line_fields(line)))
     uow.session.add(invoice)
     uow.session.flush()
@@ -223,8 +229,8 @@ def issue_credit_note(uow: UnitOfWork, order: Any, refund: RefundFacts, now: dat
     number = next_number(uow, DocumentKind.CREDIT_NOTE, issued_at, seller)
     invoices = order_invoices(uow, order.id)
     invoice = invoices[-1] if invoices else None
-    lines, shipping, shipping_tax = credit_lines(money, refund, descriptions(order))
     header = _header(number, issued_at, order, seller)
+    lines, shipping, shipping_tax = credit_lines(money, refund, descriptions(order), header.language)
     document = BillingDocument(DocumentKind.CREDIT_NOTE, number.number, issued_at, header.language, money.currency,
                                header.seller, header.buyer, header.order_reference, tuple(ln for ln, _ in lines),
                                refers_to=invoice.number if invoice else None, note=refund.reason)
@@ -244,8 +250,8 @@ def issue_credit_note(uow: UnitOfWork, order: Any, refund: RefundFacts, now: dat
 CreditLine = tuple[DocumentLine, tuple[str | None, str]]
 
 
-def credit_lines(money: OrderMoney, refund: RefundFacts,
-                 names: Mapping[str, str]) -> tuple[list[CreditLine], int, int]:
+def credit_lines(money: OrderMoney, refund: RefundFacts, names: Mapping[str, str],
+                 language: str = "en") -> tuple[list[CreditLine], int, int]:
     """The credit note's lines for `refund.amount`, their shipping part and its tax.
 
     With lines (a return): each as given, and whatever the amount holds beyond them is shipping.
@@ -253,7 +259,7 @@ def credit_lines(money: OrderMoney, refund: RefundFacts,
     share. Without lines (an amount staff chose): the amount is spread over the order's tax rates
     by value, so the tax given back matches what was charged."""
     if not refund.lines:
-        return _spread_over_rates(money, refund.amount), 0, 0
+        return _spread_over_rates(money, refund.amount, REFUND_LABEL[language]), 0, 0
     amounts = [line.amount for line in refund.lines]
     parts = amounts if refund.amount >= sum(amounts) else split_by_weight(refund.amount, amounts)
     rates = {line.line_id: line.tax_rate for line in money.lines}
@@ -269,12 +275,12 @@ def credit_lines(money: OrderMoney, refund: RefundFacts,
     if shipping:
         whole = allocate(money).shipping_total
         shipping_tax = _proportion(money.shipping_tax, min(shipping, whole), whole)
-        result.append((DocumentLine("Shipping", 1, shipping, 0, money.shipping_tax_rate, shipping_tax, shipping),
-                       (None, "")))
+        result.append((DocumentLine(SHIPPING_LABEL[language], 1, shipping, 0, money.shipping_tax_rate, shipping_tax,
+                                    shipping), (None, SHIPPING)))
     return result, shipping, shipping_tax
 
 
-def _spread_over_rates(money: OrderMoney, amount: int) -> list[CreditLine]:
+def _spread_over_rates(money: OrderMoney, amount: int, label: str) -> list[CreditLine]:
     allocation = allocate(money)
     groups: dict[Decimal, list[int]] = {}
     for amounts in allocation.lines.values():
@@ -287,7 +293,7 @@ def _spread_over_rates(money: OrderMoney, amount: int) -> list[CreditLine]:
         group[0], group[1] = group[0] + allocation.shipping_total, group[1] + allocation.shipping_tax
     rates = sorted(groups)
     parts = split_by_weight(amount, [groups[rate][0] for rate in rates])
-    return [(DocumentLine(f"Refund ({rate}%)" if len(rates) > 1 else "Refund", 1, part, 0, rate,
+    return [(DocumentLine(f"{label} ({rate} %)" if len(rates) > 1 else label, 1, part, 0, rate,
                           _proportion(groups[rate][1], part, groups[rate][0]), part), (None, ""))
             for rate, part in zip(rates, parts, strict=True) if part]
 
