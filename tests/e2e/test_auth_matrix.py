@@ -214,6 +214,7 @@ ENDPOINTS: dict[tuple[str, str], str | None] = {
     ("POST", "/api/v1/returns/{return_id}/receive"): "returns:receive",
     ("POST", "/api/v1/returns/{return_id}/grade"): "returns:receive",
     ("POST", "/api/v1/returns/{return_id}/resolve"): "returns:write",
+    ("POST", "/api/v1/returns/{return_id}/refund"): "returns:write",
     ("GET", "/api/v1/customers/{email}/store-credit"): "returns:read",
     ("GET", "/api/v1/return-links/{token}"): SIGNED,
     ("POST", "/api/v1/return-links/{token}/returns"): SIGNED,

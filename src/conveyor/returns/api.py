@@ -248,6 +248,14 @@ def resolve(return_id: str, body: ResolveIn, who: Principal = Depends(require("r
     return return_out(handlers.resolve_return(c, return_id, who.actor, include_shipping=body.include_shipping))
 
 
+@router.post("/returns/{return_id}/refund", response_model=ReturnOut)
+def refund(return_id: str, who: Principal = Depends(require("returns:write")),
+           c: Container = Depends(container)) -> ReturnOut:
+    """Send again what a resolved return still owes to the original payment (a declined, failed or
+    lost refund), with the same idempotency key: never paid twice."""
+    return return_out(handlers.refund_return(c, return_id, who.actor))
+
+
 @router.post("/orders/{order_id}/return-link", status_code=201)
 def create_link(order_id: str, body: LinkIn, _: Principal = Depends(require("returns:write")),
                 c: Container = Depends(container)) -> dict[str, Any]:

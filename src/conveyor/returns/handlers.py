@@ -29,11 +29,12 @@ from conveyor.orders.commands import Address, LineInput, OnShort, PlacementOptio
 from conveyor.orders.handlers import channel_terms, retrying
 from conveyor.orders.service import get_order
 from conveyor.orders.timeline import EventType
+from conveyor.payments import service as payments
 from conveyor.returns import receiving, resolution, service
 from conveyor.returns.lifecycle import ReturnStatus
 from conveyor.returns.links import sign_return_link, verify_return_link
 from conveyor.returns.model import Return
-from conveyor.returns.refunds import Resolution
+from conveyor.returns.refunds import RefundLine, Resolution
 from conveyor.returns.service import Grading, ReturnItem
 from conveyor.returns.settings import ReturnSettings, settings_from_config
 from conveyor.shared.clock import utcnow
@@ -261,25 +262,69 @@ def grade_return(c: Container, return_id: str, grades: Sequence[Grading], actor:
 
 def resolve_return(c: Container, return_id: str, actor: str, include_shipping: bool | None = None,
                    scope_channel_id: str | None = None) -> Return:
+    """Work out the money and send the refund part back through the order's original payments
+    (`payments.service.refund_order`, which never refunds more than was captured and issues the
+    credit note), in one transaction. A refund the gateway turns down leaves it due (`failed`),
+    to be sent again with `refund_return`."""
     def work(uow: UnitOfWork) -> Return:
         ret = service.get_return(uow, return_id, scope_channel_id, for_update=True)
         order = get_order(uow, ret.order_id, for_update=True)
-        resolution.resolve(uow, ret, settings_for(uow, ret.channel_id), refundable=_refundable(uow, order, ret),
-                           replacement_prices=_replacement_prices(uow, ret), include_shipping=include_shipping,
-                           actor=actor)
+        resolved = resolution.resolve(uow, ret, settings_for(uow, ret.channel_id),
+                                      refundable=_refundable(uow, order, ret),
+                                      replacement_prices=_replacement_prices(uow, ret),
+                                      include_shipping=include_shipping, actor=actor)
+        if ret.refund_due_minor > 0 and payments.order_payments(uow, order.id):
+            _send_refund(uow, ret, actor, resolved.refund_lines)
         return ret
 
     return run(c.uow, work)
 
 
+def refund_return(c: Container, return_id: str, actor: str, scope_channel_id: str | None = None) -> Return:
+    """Send (again) what a resolved return still owes to the original payment: a refund that was
+    declined, failed or whose answer was lost is asked again with the same idempotency key, so the
+    provider never pays it twice."""
+    def work(uow: UnitOfWork) -> Return:
+        ret = service.get_return(uow, return_id, scope_channel_id, for_update=True)
+        if ret.status != ReturnStatus.RESOLVED or ret.refund_due_minor <= 0:
+            raise DomainError(ErrorCode.CONFLICT, f"return {ret.number} has nothing left to refund",
+                              status=ret.status, refund_status=ret.refund_status)
+        if not payments.order_payments(uow, ret.order_id):
+            raise DomainError(ErrorCode.CONFLICT, f"order {ret.order_id} has no payment here to refund to: "
+                              "pay it back where it was paid")
+        _send_refund(uow, ret, actor, _refund_lines_of(ret))
+        return ret
+
+    return run(c.uow, work)
+
+
+def _send_refund(uow: UnitOfWork, ret: Return, actor: str, lines: Sequence[Any]) -> None:
+    outcome = payments.refund_order(uow, order_id=ret.order_id, amount_minor=ret.refund_due_minor,
+                                    reason=f"return {ret.number}", idempotency_key=f"return-{ret.id}",
+                                    actor=actor, source="return", source_id=ret.id, lines=lines)
+    resolution.record_refund(ret, outcome)
+
+
+def _refund_lines_of(ret: Return) -> list[RefundLine]:
+    """The refunded lines as stored on the return (for a refund sent again)."""
+    return [RefundLine(rl.order_line_id, rl.sku_code, rl.refundable_units, rl.amount_minor + rl.fee_minor,
+                       rl.tax_minor, rl.fee_minor, rl.tax_minor)
+            for rl in ret.lines if rl.outcome == Resolution.REFUND and rl.refundable_units]
+
+
 def _refundable(uow: UnitOfWork, order: Any, ret: Return) -> int:
-    """What may still go back for this order: its total, less what earlier returns gave back."""
-    given = 0
+    """What may still go back for this return: with payments here, what they captured and have not
+    refunded, less the value earlier returns gave as store credit or exchange and refunds they
+    still owe; an order paid elsewhere (no payment here) counts as paid in full."""
+    given = owed = 0
     for other in service.returns_of_order(uow, order.id):
         if other.id != ret.id and other.status == ReturnStatus.RESOLVED:
-            given += other.refund_due_minor + other.refunded_minor + other.store_credit_minor
-            given += other.exchange_credit_minor
-    return max(order.total_minor - given, 0)
+            given += other.store_credit_minor + other.exchange_credit_minor
+            owed += other.refund_due_minor
+    if payments.order_payments(uow, order.id):
+        return max(payments.order_paid(uow, order.id).refundable - given - owed, 0)
+    refunded = sum(other.refunded_minor for other in service.returns_of_order(uow, order.id))
+    return max(order.total_minor - given - owed - refunded, 0)
 
 
 def _replacement_prices(uow: UnitOfWork, ret: Return) -> dict[str, int]:

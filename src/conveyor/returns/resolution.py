@@ -12,11 +12,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import func, select
 
 from conveyor.billing.financials import OrderLine, OrderMoney
+from conveyor.billing.order_money import order_money as billing_order_money
 from conveyor.messaging.outbox import Topic
 from conveyor.orders.service import get_order
 from conveyor.orders.timeline import EventType
@@ -25,6 +27,7 @@ from conveyor.returns.model import Return, ReturnLine, StoreCreditEntry
 from conveyor.returns.receiving import refundable_by_grade
 from conveyor.returns.refunds import (
     RefundBreakdown,
+    RefundLine,
     Replacement,
     Resolution,
     ResolutionPlan,
@@ -40,29 +43,26 @@ from conveyor.shared.uow import UnitOfWork
 
 
 def order_money(uow: UnitOfWork, order: Any, skip_return: str | None = None) -> OrderMoney:
-    """The order's money for the refund rules: its lines as placed, what shipped and was
-    cancelled, and the units earlier resolved returns already gave back (by line, or by kit part)."""
+    """The order's money for the refund rules (`billing.order_money`), with the units earlier
+    resolved returns already gave back — by line, or for a kit line by part (whose share of the
+    kit's value is its list price)."""
     lines = order_lines_of(uow, order)
     back: dict[tuple[str, str], int] = defaultdict(int)
     for ret in returns_of_order(uow, order.id):
         if ret.status == ReturnStatus.RESOLVED and ret.id != skip_return:
             for rl in ret.lines:
                 back[(rl.order_line_id, rl.sku_code)] += rl.refundable_units
-    money_lines = []
-    for line_id, facts in lines.items():
-        li = facts.line
-        parts = {p.sku: back[(line_id, p.sku)] for p in facts.components if back[(line_id, p.sku)]}
-        whole = 0 if facts.components else back[(line_id, li.sku_code)]
-        money_lines.append(OrderLine(
-            line_id, li.sku_code, li.quantity, li.unit_price_minor, li.discount_minor, li.tax_minor,
-            cancelled=li.cancelled, shipped=li.shipped, returned=whole, components=facts.components,
-            component_returned=parts))
-    line_discounts = sum(li.discount_minor for li in order.lines)
-    line_tax = sum(li.tax_minor for li in order.lines)
-    # The order core keeps totals with tax on top: the order-level discount and shipping tax are
-    # what its totals hold beyond the lines'.
-    return OrderMoney(order.currency, money_lines, order_discount=order.discount_minor - line_discounts,
-                      shipping=order.shipping_minor, shipping_tax=order.tax_minor - line_tax)
+    whole = {line_id: 0 if facts.components else back[(line_id, facts.line.sku_code)]
+             for line_id, facts in lines.items()}
+    money = billing_order_money(order, whole)
+    return replace(money, lines=[_with_parts(line, lines[line.line_id], back) for line in money.lines])
+
+
+def _with_parts(line: OrderLine, facts: Any, back: Mapping[tuple[str, str], int]) -> OrderLine:
+    if not facts.components:
+        return line
+    parts = {p.sku: back[(line.line_id, p.sku)] for p in facts.components if back[(line.line_id, p.sku)]}
+    return replace(line, components=facts.components, component_returned=parts)
 
 
 def _returning(ret: Return, settings: ReturnSettings) -> list[tuple[ReturnLine, ReturningUnits]]:
@@ -89,8 +89,14 @@ def earlier_credits(uow: UnitOfWork, order_id: str, skip_return: str) -> tuple[i
     return shipping, credited
 
 
+@dataclass(frozen=True, slots=True)
+class Resolved:
+    plan: ResolutionPlan
+    refund_lines: tuple[RefundLine, ...]  # the lines resolved as a refund, for the credit note
+
+
 def resolve(uow: UnitOfWork, ret: Return, settings: ReturnSettings, *, refundable: int,
-            replacement_prices: Mapping[str, int], include_shipping: bool | None, actor: str) -> ResolutionPlan:
+            replacement_prices: Mapping[str, int], include_shipping: bool | None, actor: str) -> Resolved:
     """Price the graded return and split its value. `refundable` is what may still go back to the
     original payment (captured − refunded − credited before); `replacement_prices` the exchange
     replacement order's line totals by return line id."""
@@ -113,7 +119,9 @@ def resolve(uow: UnitOfWork, ret: Return, settings: ReturnSettings, *, refundabl
             amount_minor=plan.store_credit, reason="return", return_id=ret.id, order_id=ret.order_id,
             note=f"return {ret.number}", actor=actor, created_at=utcnow()))
     announce_return(uow, order, ret, EventType.RETURN_RESOLVED, actor, Topic.RETURN_RESOLVED, money_of(ret))
-    return plan
+    refunded = tuple(priced for (rl, _), priced in zip(returning, breakdown.lines, strict=True)
+                     if rl.outcome == Resolution.REFUND)
+    return Resolved(plan, refunded)
 
 
 def _record_amounts(ret: Return, returning: list[tuple[ReturnLine, ReturningUnits]], breakdown: RefundBreakdown,
@@ -134,6 +142,20 @@ def _record_amounts(ret: Return, returning: list[tuple[ReturnLine, ReturningUnit
     ret.refund_due_minor = plan.refund
     ret.refund_status = "due" if plan.refund else "none"
     ret.resolved_at = utcnow()
+
+
+def record_refund(ret: Return, outcome: Any) -> None:
+    """What the payments area did with the return's refund (a `payments.service.RefundOutcome`):
+    the money that went back (or is on its way) leaves `refund_due_minor` for `refunded_minor`."""
+    if outcome.status in ("succeeded", "pending"):
+        ret.refunded_minor += outcome.refunded_minor
+        ret.refund_due_minor -= outcome.refunded_minor
+        ret.refund_status = "refunded" if outcome.status == "succeeded" else "pending"
+        ret.refund_reference = outcome.credit_note_id or ""
+    else:  # unknown (asked again with the same key), declined or failed: still due
+        ret.refund_status = "unknown" if outcome.status == "unknown" else "failed"
+        ret.refund_reference = (outcome.message or outcome.status)[:100]
+    ret.updated_at = utcnow()
 
 
 def money_of(ret: Return) -> dict[str, Any]:

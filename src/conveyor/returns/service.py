@@ -205,8 +205,8 @@ def _requested(order: Any, items: Sequence[ReturnItem]) -> list[RequestedLine]:
     return requested
 
 
-def _check_outcomes(items: Sequence[ReturnItem], requested: Sequence[RequestedLine],
-                    lines: Mapping[str, _Line]) -> None:
+def _check_outcomes(uow: UnitOfWork, items: Sequence[ReturnItem], requested: Sequence[RequestedLine],
+                    lines: Mapping[str, _Line], customer: bool) -> None:
     chosen: dict[str, str] = {}
     for item, wanted in zip(items, requested, strict=True):
         if item.outcome not in tuple(Resolution):
@@ -214,13 +214,27 @@ def _check_outcomes(items: Sequence[ReturnItem], requested: Sequence[RequestedLi
         if chosen.setdefault(wanted.line_id, item.outcome) != item.outcome:
             raise ValidationFailed(f"line {lines[wanted.line_id].line.line_no}: one outcome per line and return")
         if item.outcome == Resolution.EXCHANGE:
-            if lines[wanted.line_id].components:
-                raise ValidationFailed("a kit cannot be exchanged; refund it or give store credit",
-                                       ErrorCode.RETURN_NOT_ALLOWED, problems=[{
-                                           "line_id": wanted.line_id, "code": "exchange_not_possible",
-                                           "message": "kits are refunded or credited, not exchanged"}])
-            if (item.exchange_quantity or item.quantity) <= 0:
-                raise ValidationFailed("exchange_quantity must be positive", ErrorCode.INVALID_QUANTITY)
+            _check_exchange(uow, item, lines[wanted.line_id], customer)
+
+
+def _check_exchange(uow: UnitOfWork, item: ReturnItem, facts: _Line, customer: bool) -> None:
+    """An exchange names a SKU that exists. A customer (through the link) may swap only for a
+    variant of the same product, no more units than come back: the replacement is priced as the
+    returned units, so anything else needs staff."""
+    def refuse(message: str) -> ValidationFailed:
+        return ValidationFailed(message, ErrorCode.RETURN_NOT_ALLOWED, problems=[{
+            "line_id": facts.line.id, "code": "exchange_not_possible", "message": message}])
+
+    if facts.components:
+        raise refuse("a kit cannot be exchanged; refund it or give store credit")
+    quantity = item.exchange_quantity or item.quantity
+    if quantity <= 0:
+        raise ValidationFailed("exchange_quantity must be positive", ErrorCode.INVALID_QUANTITY)
+    wanted = item.exchange_sku or facts.line.sku_code
+    skus = resolve_skus(uow, sorted({wanted, facts.line.sku_code}))
+    if customer and (skus[wanted].product_id != skus[facts.line.sku_code].product_id or quantity > item.quantity):
+        raise refuse(f"{wanted} is not a variant of {facts.line.sku_code}, or more units are asked than come back: "
+                     "ask the shop for this exchange")
 
 
 def returns_location(uow: UnitOfWork, location: str) -> Any:
@@ -245,7 +259,7 @@ def request_return(uow: UnitOfWork, order_id: str, items: Sequence[ReturnItem], 
     requested = _requested(order, items)
     accepted = check_return_request(shipped_lines(uow, order, lines, settings), requested, settings.policy,
                                     now or utcnow(), staff_override=staff_override)
-    _check_outcomes(items, requested, lines)
+    _check_outcomes(uow, items, requested, lines, customer=source == "customer")
     in_store = source == "in_store"
     if in_store and not location:
         raise ValidationFailed("an in-store return names the store that takes it (location)")

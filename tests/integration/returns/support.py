@@ -35,10 +35,10 @@ def fulfilment_orders(c: Container, order_id: str) -> list[Any]:
         return fulfilment.for_order(uow, order_id)
 
 
-def ship_through_floor(c: Container, order_id: str) -> None:
-    """Release, pick by scanning, pack, buy a label and ship every open fulfilment order."""
+def ship_through_floor(c: Container, order_id: str, only: str | None = None) -> None:
+    """Release, pick by scanning, pack, buy a label and ship every open fulfilment order (or `only` one)."""
     for fo in fulfilment_orders(c, order_id):
-        if fo.status != "pending":
+        if fo.status != "pending" or only not in (None, fo.id):
             continue
         fulfil.release(c, fo.id, "test")
         for line in fo.lines:

@@ -193,3 +193,29 @@ def test_the_audit_notices_graded_units_that_never_reached_the_ledger(shop):
         uow.commit()
     with shop.reader() as uow:
         assert {v.check for v in run_audit(uow)} == {"returns_equal_ledger"}
+
+
+def test_through_the_link_a_customer_swaps_only_for_a_variant_of_the_same_product(shop):
+    from conveyor.catalog.handlers import create_product
+    from conveyor.catalog.service import SkuData
+    from conveyor.inventory.handlers import receive
+
+    create_product(shop, "Tee", [SkuData(code=f"TEE-{size}", name=f"Tee {size}", price_minor=2000, weight_grams=200)
+                                 for size in ("M", "L")])
+    for size in ("M", "L"):
+        receive(shop, f"TEE-{size}", "NJ", 5, actor="test")
+    order_id = place(shop, {"TEE-M": 1}, price=2000)
+    ship_through_floor(shop, order_id)
+    token = returns.return_link(shop, order_id).token
+
+    for wanted, code in (("CAP", "return_not_allowed"), ("NO-SUCH", "unknown_sku")):
+        with pytest.raises(DomainError) as refused:
+            returns.request_by_link(shop, token, [ReturnItem("1", 1, "too_small", outcome="exchange",
+                                                             exchange_sku=wanted)])
+        assert refused.value.code == code
+    asked = returns.request_by_link(shop, token, [ReturnItem("1", 1, "too_small", outcome="exchange",
+                                                             exchange_sku="TEE-L")])
+    approved = returns.approve_return(shop, asked.id, "support")
+    with shop.reader() as uow:
+        replacement = get_order(uow, approved.exchange_order_id)
+        assert [(li.sku_code, li.quantity, li.total_minor) for li in replacement.lines] == [("TEE-L", 1, 2000)]
