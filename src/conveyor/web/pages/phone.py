@@ -24,6 +24,7 @@ from conveyor.inventory.service import availability
 from conveyor.orders.customers import find_customers
 from conveyor.shared.clock import utcnow
 from conveyor.shared.errors import DomainError, ValidationFailed
+from conveyor.shared.handlers import Replayed
 from conveyor.shared.money import to_minor
 from conveyor.web.session import Posted, Viewer, allowed, container_of, posted
 from conveyor.web.templating import page, redirect, templates
@@ -146,6 +147,7 @@ async def place(request: Request, p: Posted = Depends(posted("orders:create"))) 
         changes = _changes(form, channel.currency)
         draft = await run_in_threadpool(lambda: handlers.create_draft(c, channel, channel.currency, changes,
                                                                       actor=who.actor))
+        assert not isinstance(draft, Replayed)  # no Idempotency-Key here, so never a replay
         done = await run_in_threadpool(lambda: handlers.confirm_draft(c, draft.id, channel, actor=who.actor))
     except DomainError as exc:
         detail = exc.detail
