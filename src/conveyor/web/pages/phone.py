@@ -86,7 +86,9 @@ async def sku_search(request: Request, who: Viewer = Depends(allowed("orders:cre
         if len(q) < 2:
             return []
         with c.reader() as uow:
-            return [{"sku": s, "atp": availability(uow, s.code)} for s in list_skus(uow, 10, None, q=q).items]
+            # availability() per SKU: kits from their parts, hot-SKU buckets included (≤ 10 SKUs)
+            return [{"sku": s, "atp": availability(uow, s.code).by_location}
+                    for s in list_skus(uow, 10, None, q=q).items]
 
     found = await run_in_threadpool(search)
     # Catalog prices are in the shop's currency (the report currency).
