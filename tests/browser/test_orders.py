@@ -91,3 +91,21 @@ def test_order_list_filters_and_an_order_is_held_then_released(admin, container,
     expect(rows.first).to_contain_text("W-100")
     with container.reader() as uow:
         assert get_order(uow, first.id).tags == ["vip", "gift"]
+
+
+def test_the_shipping_address_is_corrected_before_anything_ships(admin, container):
+    from conveyor.orders.commands import Address
+
+    order = _place(container, {"SKU-A": 1}, shipping_address=Address(
+        name="Ada", line1="1 Wrong St", city="New York", region="NY", postal_code="10001", country="US"))
+    admin.go(f"/orders/{order.id}")
+    admin.page.get_by_label("Street", exact=True).fill("350 5th Ave")
+    admin.page.get_by_label("Postal code").fill("10118")
+    admin.page.get_by_label("Why").fill("customer called")
+    admin.page.get_by_role("button", name="Save address").click()
+    expect(admin.page.locator(".flash")).to_have_text("Address changed.")
+    expect(admin.page.locator("address").first).to_contain_text("350 5th Ave")
+    expect(admin.page.locator("#timeline")).to_contain_text("customer called")
+    with container.reader() as uow:
+        changed = get_order(uow, order.id)
+        assert (changed.shipping_address["line1"], changed.shipping_address["postal_code"]) == ("350 5th Ave", "10118")

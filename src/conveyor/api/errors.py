@@ -97,10 +97,12 @@ PageErrors = tuple[Callable[[str], bool], Callable[[Request, int, str], Response
 
 
 def install(app: FastAPI, pages: PageErrors | None = None) -> None:
-    """Map errors to problem+json; a dashboard page (when `pages` is given) gets an HTML page instead."""
+    """Map errors to problem+json; a browser asking for a dashboard page (when `pages` is given)
+    gets an HTML page instead. Clients that don't ask for HTML keep getting problem+json."""
 
     def as_page(request: Request) -> bool:
-        return pages is not None and pages[0](request.url.path)
+        wants_html = "text/html" in request.headers.get("accept", "")
+        return pages is not None and wants_html and pages[0](request.url.path)
 
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> Response:

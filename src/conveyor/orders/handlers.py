@@ -178,6 +178,17 @@ def change_tags(c: Container, order_id: str, add: list[str], remove: list[str], 
     return run(c.uow, lambda uow: service.change_tags(uow, order_id, add, remove, actor, scope_channel_id))
 
 
+def change_shipping_address(c: Container, order_id: str, address: Mapping[str, Any], actor: str,
+                            reason: str = "") -> Order:
+    """A new shipping address, refused once a parcel of the order is packed (its label would be wrong)."""
+    def work(uow: UnitOfWork) -> Order:
+        if any(fo.status in ("packed", "shipped", "delivered") for fo in fulfilment.for_order(uow, order_id)):
+            raise DomainError(ErrorCode.ILLEGAL_TRANSITION, "a parcel of this order is packed: reopen it first")
+        return service.change_shipping_address(uow, order_id, address, actor, reason)
+
+    return run(c.uow, work)
+
+
 def cancel_order(c: Container, order_id: str, *, lines: Mapping[str, int] | None = None, reason: str = "",
                  actor: str, scope_channel_id: str | None = None) -> Order:
     return run(c.uow, lambda uow: operations.cancel_order(uow, order_id, lines=lines, reason=reason, actor=actor,

@@ -19,11 +19,12 @@ from conveyor.messaging import outbox
 from conveyor.messaging.outbox import Topic
 from conveyor.orders import allocations as alloc
 from conveyor.orders import timeline
+from conveyor.orders.addresses import address_key
 from conveyor.orders.lifecycle import HOLDABLE, Buckets, IllegalTransition, Status, check_transition, derive_status
 from conveyor.orders.model import Allocation, Order, OrderLine
 from conveyor.orders.timeline import EventType
 from conveyor.shared.clock import as_utc, utcnow
-from conveyor.shared.errors import NotFound, ValidationFailed
+from conveyor.shared.errors import ErrorCode, NotFound, ValidationFailed
 from conveyor.shared.pagination import Page, paginate
 from conveyor.shared.uow import UnitOfWork
 
@@ -227,6 +228,32 @@ def change_tags(uow: UnitOfWork, order_id: str, add: list[str], remove: list[str
     order.tags = tags
     order.updated_at = utcnow()
     announce(uow, order, EventType.TAGS_CHANGED, actor, {"added": add, "removed": remove, "tags": tags})
+    return order
+
+
+# Before anything has shipped the parcel can still go elsewhere.
+ADDRESS_EDITABLE = frozenset({Status.PENDING, Status.ALLOCATED, Status.BACKORDERED, Status.ON_HOLD})
+ADDRESS_FIELDS = ("name", "company", "line1", "line2", "city", "region", "postal_code", "country", "phone")
+
+
+def change_shipping_address(uow: UnitOfWork, order_id: str, address: Mapping[str, Any], actor: str,
+                            reason: str = "") -> Order:
+    """Correct where the order goes, before any of it has shipped (the allocation stays: re-route
+    it if another location is now better). The timeline keeps the old and the new address."""
+    order = get_order(uow, order_id, for_update=True)
+    if order.status not in ADDRESS_EDITABLE or any(li.shipped for li in order.lines):
+        raise ValidationFailed(f"the order is {order.status}: its address can no longer change",
+                               ErrorCode.ILLEGAL_TRANSITION)
+    new = {name: str(address.get(name) or "").strip() for name in ADDRESS_FIELDS}
+    new["country"] = new["country"].upper() or "US"
+    if not new["line1"] or not new["city"] or len(new["country"]) != 2:
+        raise ValidationFailed("an address needs a street, a city and a 2-letter country code")
+    before = dict(order.shipping_address or {})
+    order.shipping_address = {**before, **new}
+    order.ship_to_key = address_key(order.shipping_address)
+    order.updated_at = utcnow()
+    announce(uow, order, EventType.ADDRESS_CHANGED, actor,
+             {"before": before, "after": order.shipping_address, "reason": reason})
     return order
 
 

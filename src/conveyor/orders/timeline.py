@@ -33,6 +33,7 @@ class EventType(StrEnum):
     COMPLETED = "order.completed"
     NOTE_ADDED = "note.added"
     TAGS_CHANGED = "tags.changed"
+    ADDRESS_CHANGED = "address.changed"
     DRAFT_CONFIRMED = "draft.confirmed"
     # What a sales channel reported about an order it sent (channels/order_events.py).
     HOLD_CHANGED = "hold.changed"  # some of a hold's reasons lifted, others remain

@@ -23,6 +23,7 @@ from conveyor.orders import handlers, service
 from conveyor.orders.lifecycle import HOLDABLE, Status
 from conveyor.orders.queries import shipments_of
 from conveyor.orders.schemas import render_order
+from conveyor.orders.service import ADDRESS_EDITABLE, ADDRESS_FIELDS
 from conveyor.shared.errors import DomainError, ValidationFailed
 from conveyor.web.session import Posted, Viewer, allowed, container_of, posted
 from conveyor.web.templating import page, redirect
@@ -82,6 +83,7 @@ def detail(c: Container, order_id: str) -> dict[str, Any]:
                 "routing": [{"event": e.type, "at": e.created_at, "detail": e.data["routing"]}
                             for e in events if (e.data or {}).get("routing")],
                 "holdable": order.status in HOLDABLE, "held": order.status == Status.ON_HOLD,
+                "address_editable": order.status in ADDRESS_EDITABLE and not any(li.shipped for li in order.lines),
                 "open_lines": [li for li in order.lines if li.open_quantity > 0 and order.status != Status.CANCELLED],
                 "allocated_at": sorted({a.location_id for a in order.allocations if a.quantity})}
 
@@ -163,6 +165,16 @@ async def tags(order_id: str, request: Request, p: Posted = Depends(posted("orde
 
 def _words(text: str) -> list[str]:
     return [w.strip()[:50] for w in text.replace(",", " ").split() if w.strip()][:50]
+
+
+@router.post("/orders/{order_id}/address")
+async def address(order_id: str, request: Request, p: Posted = Depends(posted("orders:write"))) -> Response:
+    who, form = p
+    fields = {name: form.get(name, "")[:100] for name in ADDRESS_FIELDS}
+    reason = form.get("reason", "").strip()[:200]
+    c = container_of(request)
+    return await _act(request, order_id, lambda: handlers.change_shipping_address(c, order_id, fields, who.actor,
+                                                                                  reason), "Address changed.")
 
 
 @router.post("/orders/{order_id}/reroute")

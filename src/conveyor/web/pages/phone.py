@@ -86,7 +86,9 @@ async def sku_search(request: Request, who: Viewer = Depends(allowed("orders:cre
         if len(q) < 2:
             return []
         with c.reader() as uow:
-            return [{"sku": s, "atp": availability(uow, s.code)} for s in list_skus(uow, 10, None, q=q).items]
+            # availability() per SKU: kits from their parts, hot-SKU buckets included (≤ 10 SKUs)
+            return [{"sku": s, "atp": availability(uow, s.code).by_location}
+                    for s in list_skus(uow, 10, None, q=q).items]
 
     found = await run_in_threadpool(search)
     # Catalog prices are in the shop's currency (the report currency).
@@ -147,9 +149,8 @@ async def place(request: Request, p: Posted = Depends(posted("orders:create"))) 
         changes = _changes(form, channel.currency)
         draft = await run_in_threadpool(lambda: handlers.create_draft(c, channel, channel.currency, changes,
                                                                       actor=who.actor))
-        assert not isinstance(draft, Replayed)  # no Idempotency-Key on a dashboard form: never a replay
-        draft_id = draft.id
-        done = await run_in_threadpool(lambda: handlers.confirm_draft(c, draft_id, channel, actor=who.actor))
+        assert not isinstance(draft, Replayed)  # no Idempotency-Key here, so never a replay
+        done = await run_in_threadpool(lambda: handlers.confirm_draft(c, draft.id, channel, actor=who.actor))
     except DomainError as exc:
         detail = exc.detail
         return await run_in_threadpool(lambda: _form_page(request, who, values, error=detail))
