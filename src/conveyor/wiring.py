@@ -11,11 +11,15 @@ from typing import Any
 
 def install(settings: Any = None) -> None:
     from conveyor.fulfillment.service import follow_allocations
+    from conveyor.inventory.ledger import STOCK_LEVELS_CHANGED
     from conveyor.orders.service import ALLOCATIONS_CHANGED, MONEY_CHANGED, PAYMENT_DUE
+    from conveyor.purchasing import low_stock
     from conveyor.shared.uow import react_to
 
     # Fulfilment orders follow an order's allocation rows (docs/decisions.md 25).
     react_to(ALLOCATIONS_CHANGED, follow_allocations)
+    # One `stock.low` per crossing below a threshold, whichever command moved the stock (33).
+    react_to(STOCK_LEVELS_CHANGED, low_stock.watch)
     # Payments and invoices follow shipments and cancellations; placement takes the payment (28).
     react_to(PAYMENT_DUE, take_payments)
     react_to(MONEY_CHANGED, follow_money)

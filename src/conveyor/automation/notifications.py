@@ -110,6 +110,16 @@ def plan_staff_alert(uow: UnitOfWork, alert: dict[str, Any], event_id: str, sett
     return queued
 
 
+def low_stock_alert(event: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """The staff alert of a `stock.low` event (kind `low_stock`: the e-mail lists the item)."""
+    where = f"{event['sku']} at {event['location']}"
+    return {"kind": "low_stock", "title": f"Low stock: {where}",
+            "detail": f"{event['available']} available to sell, {event['rule']}.", "reference": event["sku_id"],
+            "link": "", "occurred_at": as_utc(now).isoformat(), "via": "", "to": "",
+            "items": [{"sku": event["sku"], "name": event.get("name") or event["sku"], "location": event["location"],
+                       "available": event["available"], "reorder_point": event["threshold"]}]}
+
+
 def plan_supplier_email(uow: UnitOfWork, payload: dict[str, Any], event_id: str,
                         settings: NotifySettings) -> str | None:
     """Queue the e-mail of a sent purchase order to its supplier; a supplier without an address

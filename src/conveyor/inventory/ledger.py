@@ -45,6 +45,15 @@ class StockChange:
         return self.d_allocated > 0 or self.d_reserved > 0
 
 
+# What a unit of work says after any stock movement, keyed "sku_id|location_id": reactions that
+# watch available-to-sell (low-stock alerts, purchasing/low_stock.py) follow it (conveyor/wiring.py).
+STOCK_LEVELS_CHANGED = "inventory.levels"
+
+
+def pair_key(sku_id: str, location_id: str) -> str:
+    return f"{sku_id}|{location_id}"
+
+
 class InsufficientStock(DomainError):
     def __init__(self, detail: str, shortages: list[dict]) -> None:
         super().__init__(ErrorCode.INSUFFICIENT_STOCK, detail, shortages=shortages)
@@ -127,6 +136,8 @@ def write_ledger(uow: UnitOfWork, changes: list[StockChange], actor: str) -> Non
          "reference_type": c.reference_type, "reference_id": c.reference_id,
          "note": c.note, "actor": actor, "created_at": now}
         for c in changes])
+    for sku_id, location_id in sorted({(c.sku_id, c.location_id) for c in changes}):
+        uow.changed(STOCK_LEVELS_CHANGED, pair_key(sku_id, location_id))
     outbox.enqueue(uow, Topic.STOCK_CHANGED, changes[0].reference_id or "", {
         "reasons": sorted({str(c.reason) for c in changes}),
         "sku_ids": sorted({c.sku_id for c in changes}),

@@ -9,11 +9,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, or_, select, update
 
 from conveyor.catalog.service import get_sku, sku_id_of
 from conveyor.inventory import hot
-from conveyor.inventory.ledger import StockChange, apply_changes, ensure_levels
+from conveyor.inventory.ledger import STOCK_LEVELS_CHANGED, StockChange, apply_changes, ensure_levels, pair_key
 from conveyor.inventory.locations import resolve_location
 from conveyor.inventory.model import LedgerReason, Location, Reservation, StockLedgerEntry, StockLevel
 from conveyor.shared import ids
@@ -186,7 +186,32 @@ def set_safety_stock(uow: UnitOfWork, sku: str, location: str, quantity: int) ->
     ensure_levels(uow, {(s.id, loc.id)})
     uow.session.execute(update(StockLevel).where(StockLevel.sku_id == s.id, StockLevel.location_id == loc.id)
                         .values(safety_stock=quantity, updated_at=utcnow()))
+    # Available-to-sell moved without a ledger entry: watchers hear of it like of any movement.
+    uow.changed(STOCK_LEVELS_CHANGED, pair_key(s.id, loc.id))
+    uow.after_commit(uow.caches.named(THRESHOLDS_CACHE).invalidate)
     return level(uow, s.id, loc.id)
+
+
+# Stock thresholds per SKU×location (safety stock here, reorder points in purchasing), cached
+# by the low-stock watch; whoever changes one invalidates it.
+THRESHOLDS_CACHE = "stock_thresholds"
+
+
+def safety_stocks(uow: UnitOfWork) -> dict[tuple[str, str], int]:
+    """Every pair with a safety stock above zero."""
+    rows = uow.session.execute(select(StockLevel.sku_id, StockLevel.location_id, StockLevel.safety_stock)
+                               .where(StockLevel.safety_stock > 0))
+    return {(sku_id, location_id): units for sku_id, location_id, units in rows}
+
+
+def levels_of(uow: UnitOfWork, pairs: list[tuple[str, str]]) -> dict[tuple[str, str], LevelView]:
+    """The current levels of `pairs` (buckets added), as this transaction sees them."""
+    if not pairs:
+        return {}
+    wanted = or_(*(and_(StockLevel.sku_id == sku_id, StockLevel.location_id == location_id)
+                   for sku_id, location_id in pairs))
+    rows = uow.session.scalars(select(StockLevel).where(wanted).execution_options(populate_existing=True)).all()
+    return {(v.sku_id, v.location_id): v for v in _views(uow, list(rows))}
 
 
 @dataclass(frozen=True, slots=True)

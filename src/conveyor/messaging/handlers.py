@@ -91,6 +91,8 @@ def event_consumer(c: Container, clock: Callable[[], datetime]) -> Callable[[Uni
             notifications.plan_staff_alert(uow, m.payload, m.id, notify)
         elif m.topic == Topic.PURCHASE_ORDER_SENT:
             notifications.plan_supplier_email(uow, m.payload, m.id, notify)
+        elif m.topic == Topic.STOCK_LOW:
+            notifications.plan_staff_alert(uow, notifications.low_stock_alert(m.payload, clock()), m.id, notify)
         trigger = trigger_of(m.topic, m.payload)
         if trigger and m.payload.get("order_id") and rules_for(uow, trigger):
             code = channel_info_by_id(uow, m.payload["channel_id"]).code
