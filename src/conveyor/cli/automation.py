@@ -46,6 +46,12 @@ def worker_command(once: bool = typer.Option(False, help="one bounded pass over 
                    deadline: float = typer.Option(60.0, min=1, help="--once: claim no new batch after this many s"),
                    ) -> None:
     """Drain the outbox (webhooks, e-mail, channel sync, broker stream) and run the scheduled jobs."""
+    from conveyor.config import get_settings
+
+    if get_settings().metrics_dir:  # count into the API's directory: its /metrics shows worker errors
+        from conveyor.shared.metrics_dir import prepare_multiprocess_dir
+
+        prepare_multiprocess_dir(get_settings().metrics_dir, fresh=False)
     from conveyor.logs import configure, secrets_of
     from conveyor.messaging.handlers import build_worker
     from conveyor.messaging.worker import Policy

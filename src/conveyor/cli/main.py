@@ -56,10 +56,17 @@ def serve(host: str = typer.Option(None), port: int = typer.Option(None), worker
     from conveyor.config import get_settings
 
     s = get_settings()
+    workers = workers or s.workers
+    if s.metrics_dir or workers > 1:  # before the app (and prometheus_client) is imported anywhere
+        import tempfile
+
+        from conveyor.shared.metrics_dir import prepare_multiprocess_dir
+
+        prepare_multiprocess_dir(s.metrics_dir or tempfile.mkdtemp(prefix="conveyor-metrics-"), fresh=True)
     # On SIGTERM uvicorn stops accepting, lets in-flight requests finish (up to the grace period),
     # then exits: a restart or scale-down loses no request that was already being served.
     uvicorn.run("conveyor.api.main:app", host=host or s.host, port=port or s.port,
-                workers=workers or s.workers, reload=reload, log_level=s.log_level, access_log=False,
+                workers=workers, reload=reload, log_level=s.log_level, access_log=False,
                 timeout_graceful_shutdown=30)
 
 
@@ -92,12 +99,13 @@ def demo(orders: int = 300, force: bool = typer.Option(False, help="load even if
 
 @keys_app.command("create")
 def keys_create(role: str = typer.Option(..., help="admin, ops, support, channel or readonly"),
-                name: str = "", channel: str = typer.Option(None, help="channel code (channel keys)")) -> None:
+                name: str = "", channel: str = typer.Option(None, help="channel code (channel keys)"),
+                grant: list[str] = typer.Option([], help="a permission beyond the role (pii:read)")) -> None:
     """Create an API key and print its token (shown once)."""
     from conveyor.auth.handlers import create_key
 
     try:
-        key, token = create_key(_container(), role, name, channel)
+        key, token = create_key(_container(), role, name, channel, grant)
     except DomainError as exc:
         _fail(exc.detail)
     console.print(f"{key.id} ({key.role}) token: [bold]{token}[/bold]")
@@ -218,6 +226,9 @@ _register_planning(app)
 from conveyor.cli.automation import register as _register_automation  # noqa: E402
 
 _register_automation(app)
+from conveyor.cli.privacy import register as _register_privacy  # noqa: E402
+
+_register_privacy(app)
 
 
 def main() -> None:  # pragma: no cover
