@@ -58,14 +58,17 @@ def worker_command(once: bool = typer.Option(False, help="one bounded pass over 
 
     c = _build()
     configure(secrets_of(c.settings), c.settings.log_level, json=c.settings.log_format == "json")
+    from conveyor.shared.backup import in_use
+
     worker = build_worker(c, Policy(batch=batch))
     try:
-        if once:
-            handled = worker.drain(deadline_s=deadline, retry_failed=False)
-            console.print(f"{handled} message(s) handled")
-            return
-        console.print(f"worker {worker.me} running; Ctrl+C to stop")
-        worker.run(idle_sleep=idle_sleep)
+        with in_use(c.settings.database_url):  # `conveyor db restore` waits for the worker to stop
+            if once:
+                handled = worker.drain(deadline_s=deadline, retry_failed=False)
+                console.print(f"{handled} message(s) handled")
+                return
+            console.print(f"worker {worker.me} running; Ctrl+C to stop")
+            worker.run(idle_sleep=idle_sleep)
     except KeyboardInterrupt:
         console.print("stopped")
     finally:

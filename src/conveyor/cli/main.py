@@ -65,9 +65,12 @@ def serve(host: str = typer.Option(None), port: int = typer.Option(None), worker
         prepare_multiprocess_dir(s.metrics_dir or tempfile.mkdtemp(prefix="conveyor-metrics-"), fresh=True)
     # On SIGTERM uvicorn stops accepting, lets in-flight requests finish (up to the grace period),
     # then exits: a restart or scale-down loses no request that was already being served.
-    uvicorn.run("conveyor.api.main:app", host=host or s.host, port=port or s.port,
-                workers=workers, reload=reload, log_level=s.log_level, access_log=False,
-                timeout_graceful_shutdown=30)
+    from conveyor.shared.backup import in_use
+
+    with in_use(s.database_url):  # `conveyor db restore` waits for no server to hold the database
+        uvicorn.run("conveyor.api.main:app", host=host or s.host, port=port or s.port,
+                    workers=workers, reload=reload, log_level=s.log_level, access_log=False,
+                    timeout_graceful_shutdown=30)
 
 
 @db_app.command("upgrade")
@@ -78,6 +81,38 @@ def db_upgrade() -> None:
 
     upgrade(get_settings().database_url)
     console.print("database is up to date")
+
+
+@db_app.command("backup")
+def db_backup(file: Path,
+              overwrite: bool = typer.Option(False, "--overwrite", help="replace an existing file")) -> None:
+    """Copy the SQLite database to FILE while the server keeps running (PostgreSQL: pg_dump)."""
+    from conveyor.config import get_settings
+    from conveyor.shared.backup import backup
+
+    try:
+        pages = backup(get_settings().database_url, file, overwrite=overwrite)
+    except DomainError as exc:
+        _fail(exc.detail)
+    console.print(f"backed up to {file} ({pages} pages)")
+
+
+@db_app.command("restore")
+def db_restore(file: Path, yes: bool = typer.Option(False, "--yes", help="confirm: replaces the current data")) -> None:
+    """Replace the SQLite database with the backup in FILE. Stop the server and workers first."""
+    from conveyor.config import get_settings
+    from conveyor.shared.backup import restore
+    from conveyor.shared.migrate import head_revision
+
+    if not yes:
+        _fail("restore replaces everything in the database; add --yes to confirm", code=2)
+    try:
+        revision = restore(get_settings().database_url, file)
+    except DomainError as exc:
+        _fail(exc.detail)
+    console.print(f"restored from {file} (migration {revision})")
+    if revision != head_revision():
+        console.print("run `conveyor db upgrade` to bring it to this version's schema")
 
 
 @app.command()
