@@ -44,6 +44,8 @@ def _fail(exc: DomainError) -> None:
 def worker_command(once: bool = typer.Option(False, help="one bounded pass over what is due now, then exit"),
                    batch: int = typer.Option(50, min=1), idle_sleep: float = typer.Option(1.0, min=0.05),
                    deadline: float = typer.Option(60.0, min=1, help="--once: claim no new batch after this many s"),
+                   lease: float = typer.Option(120.0, min=1, help="seconds a claimed batch is this worker's; a "
+                                               "killed worker's messages are taken over after it"),
                    ) -> None:
     """Drain the outbox (webhooks, e-mail, channel sync, broker stream) and run the scheduled jobs."""
     from conveyor.config import get_settings
@@ -60,7 +62,7 @@ def worker_command(once: bool = typer.Option(False, help="one bounded pass over 
     configure(secrets_of(c.settings), c.settings.log_level, json=c.settings.log_format == "json")
     from conveyor.shared.backup import in_use
 
-    worker = build_worker(c, Policy(batch=batch))
+    worker = build_worker(c, Policy(batch=batch, lease_seconds=lease))
     try:
         with in_use(c.settings.database_url):  # `conveyor db restore` waits for the worker to stop
             if once:
