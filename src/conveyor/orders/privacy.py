@@ -21,7 +21,6 @@ from conveyor.shared.uow import UnitOfWork
 
 # An order still being worked on needs its address; erase after it is finished.
 FINISHED = frozenset({Status.FULFILLED, Status.DELIVERED, Status.COMPLETED, Status.CANCELLED})
-MAX_ORDERS = 10_000
 
 
 def person_orders(uow: UnitOfWork, email: str = "", phone: str = "", for_update: bool = False) -> list[Order]:
@@ -36,7 +35,8 @@ def person_orders(uow: UnitOfWork, email: str = "", phone: str = "", for_update:
         conditions.append(Order.customer_phone.in_(sorted({phone.strip(), digits, f"+{digits}"})))
     if not conditions:
         raise ValidationFailed("name the person by e-mail address or phone number")
-    query = select(Order).where(or_(*conditions)).order_by(Order.id).limit(MAX_ORDERS)
+    # No limit: an erasure must cover every order of the person (exact matches, so it is theirs only).
+    query = select(Order).where(or_(*conditions)).order_by(Order.id)
     if for_update and uow.dialect == "postgresql":
         query = query.with_for_update(of=Order)  # nobody changes an address while it is erased
     return list(uow.session.scalars(query))
