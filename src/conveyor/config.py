@@ -35,6 +35,16 @@ class Settings(BaseSettings):
     db_connect_timeout_seconds: int = Field(default=3, ge=1, le=60)
     db_statement_timeout_ms: int = Field(default=30_000, ge=100, le=3_600_000)
     api_key_cache_seconds: float = Field(default=5.0, ge=0)
+    # --- operations (docs/operations.md) ---
+    # Prometheus multiprocess directory shared by `serve --workers N` and the workers on this host
+    # (emptied by `conveyor serve` at start). Empty: a private temporary one when serving with
+    # several workers; a single process needs none.
+    metrics_dir: str = ""
+    # Requests per second each API key may make, per API process, and the burst it may save up
+    # (a token bucket). Over it: 429 `rate_limited` with Retry-After. 0 = off (the default, so
+    # imports and load tests with one key are not throttled by surprise); deploy/ turns it on.
+    rate_limit_per_second: float = Field(default=0.0, ge=0, le=100_000)
+    rate_limit_burst: int = Field(default=100, ge=1, le=1_000_000)
     # How long a process trusts what it cached (channels, locations, routing configuration, SKUs):
     # a change made in another process is seen within this time. See shared/cache.py.
     cache_seconds: float = Field(default=10.0, ge=0)

@@ -95,6 +95,9 @@ ENDPOINTS: dict[tuple[str, str], str | None] = {
     ("GET", "/api/v1/api-keys"): "keys:manage",
     ("POST", "/api/v1/api-keys"): "keys:manage",
     ("DELETE", "/api/v1/api-keys/{key_id}"): "keys:manage",
+    # Data-subject requests: everything about one person, or its erasure.
+    ("POST", "/api/v1/customers/export"): "privacy:manage",
+    ("POST", "/api/v1/customers/erase"): "privacy:manage",
     # Buy and plan: suppliers and POs are staff business (costs); receiving moves stock; a drop-ship
     # confirmation ships a customer's order.
     ("POST", "/api/v1/suppliers"): "purchasing:write",
@@ -281,6 +284,9 @@ GRANTS: dict[str, set[str]] = {
     "payments:write": {"admin", "ops", "support"},
     "billing:read": ALL - {"channel"},
     "billing:export": {"admin", "ops"},
+    # Personal data unmasked (a channel reads what it sent); export and erasure.
+    "pii:read": {"admin", "ops", "channel"},
+    "privacy:manage": {"admin"},
 }
 
 # The api fixture's key names → the role they carry.

@@ -14,6 +14,9 @@ from conveyor.api import errors
 from conveyor.api.authn import Authenticate
 from conveyor.api.deps import container, require
 from conveyor.api.limits import BodySizeLimit
+from conveyor.api.metrics import RequestMetrics
+from conveyor.api.metrics import router as metrics_router
+from conveyor.api.ratelimit import RateLimit
 from conveyor.api.requests import ErrorBoundary, RequestContext
 from conveyor.auth.api import router as keys_router
 from conveyor.automation.api import router as automation_router
@@ -31,6 +34,7 @@ from conveyor.orders.api import router as orders_router
 from conveyor.orders.routing_api import router as routing_router
 from conveyor.payments.api import router as payments_router
 from conveyor.planning.api import router as reports_router
+from conveyor.privacy.api import router as privacy_router
 from conveyor.purchasing.api import router as purchasing_router
 from conveyor.purchasing.api_replenishment import router as replenishment_router
 from conveyor.returns.api import router as returns_router
@@ -98,18 +102,21 @@ def create_app(c: Container | None = None) -> FastAPI:
     app.state.container = c
     errors.install(app, pages=(dashboard.is_page, dashboard.error_page))
     app.add_middleware(BodySizeLimit, max_bytes=c.settings.max_body_bytes)
-    app.add_middleware(Authenticate, container=c)  # 401 before the body is read
+    app.add_middleware(RateLimit, rate=c.settings.rate_limit_per_second, burst=c.settings.rate_limit_burst)
+    app.add_middleware(Authenticate, container=c)  # 401, then 429, before the body is read
     app.add_middleware(ErrorBoundary)  # 503/500 for whatever the layers inside raised
-    app.add_middleware(RequestContext)  # added last = runs first: the request id, NUL in the URL
+    app.add_middleware(RequestContext)  # the request id, NUL in the URL
+    app.add_middleware(RequestMetrics)  # added last = runs first: every answer is counted and timed
     api = APIRouter(prefix="/api/v1")
     # Orders first: routes are matched in order, and placing an order is the hot path.
     for router in (orders_router, _system_router(), catalog_router, inventory_router, routing_router,
                    channels_router, keys_router, purchasing_router, replenishment_router, reports_router,
                    fulfilment_router, shipping_router, fulfilment_setup_router, webhooks_router, automation_router,
-                   returns_router, payments_router, billing_router):
+                   returns_router, payments_router, billing_router, privacy_router):
         api.include_router(router)
     app.include_router(api)
     app.include_router(_probes(head_revision()))
+    app.include_router(metrics_router())
     dashboard.mount(app)  # last: its pages live at / and must not shadow an API route
     return app
 

@@ -48,6 +48,7 @@ STATUS: dict[ErrorCode, int] = {
     ErrorCode.UNPARSEABLE_PAYLOAD: 422,
     ErrorCode.CHANNEL_UNAVAILABLE: 502,
     ErrorCode.INTERNAL: 500,
+    ErrorCode.RATE_LIMITED: 429,
     ErrorCode.SERVICE_UNAVAILABLE: 422,
     ErrorCode.INVALID_TRACKING_NUMBER: 422,
     ErrorCode.CARRIER_ERROR: 502,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
@@ -21,6 +21,8 @@ class KeyIn(Strict):
     role: Annotated[str, Field(pattern=r"^(admin|ops|support|channel|readonly)$")]
     name: Annotated[str, Field(max_length=100)] = ""
     channel: Code | None = None
+    grants: Annotated[list[Literal["pii:read"]], Field(max_length=5,
+                      description="permissions beyond the role: `pii:read` shows personal data unmasked")] = []
 
 
 class KeyOut(BaseModel):
@@ -28,6 +30,7 @@ class KeyOut(BaseModel):
     name: str
     role: str
     channel_id: str | None
+    grants: list[str] = []
     created_at: datetime
     revoked_at: datetime | None
 
@@ -39,7 +42,7 @@ class NewKeyOut(KeyOut):
 @router.post("", response_model=NewKeyOut, status_code=201)
 def create_key(body: KeyIn, _: Principal = Depends(require("keys:manage")),
                c: Container = Depends(container)) -> NewKeyOut:
-    key, token = handlers.create_key(c, body.role, body.name, body.channel)
+    key, token = handlers.create_key(c, body.role, body.name, body.channel, tuple(body.grants))
     return NewKeyOut(**KeyOut.model_validate(key, from_attributes=True).model_dump(), token=token)
 
 

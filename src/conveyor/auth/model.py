@@ -8,7 +8,7 @@ from sqlalchemy import Boolean, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from conveyor.shared.clock import utcnow
-from conveyor.shared.db import Base, UtcDateTime
+from conveyor.shared.db import Base, JsonDoc, UtcDateTime
 
 
 class ApiKey(Base):
@@ -20,6 +20,8 @@ class ApiKey(Base):
     secret_hash: Mapped[str] = mapped_column(String(64))
     role: Mapped[str] = mapped_column(String(20))
     channel_id: Mapped[str | None] = mapped_column(ForeignKey("channels.id"), default=None)
+    # Permissions granted to this key beyond its role (auth.roles.GRANTABLE), e.g. `pii:read`.
+    grants: Mapped[list[str]] = mapped_column(JsonDoc, default=list)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
 

@@ -16,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 
 from conveyor.api.deps import check_channel_scope, container, require
 from conveyor.api.idempotency import idempotency_for, respond
+from conveyor.api.personal import log_read, may_read
 from conveyor.api.schemas import Amount, Currency, PageOut, ShortText, Strict
 from conveyor.auth.roles import Role
 from conveyor.auth.service import Principal
@@ -25,6 +26,7 @@ from conveyor.channels.model import DraftOrder
 from conveyor.channels.service import ChannelInfo, get_channel
 from conveyor.orders.customers import find_customers
 from conveyor.orders.schemas import LOCALE, AddressIn, CustomerIn, OrderOut, render_order
+from conveyor.shared import pii
 from conveyor.shared.clock import as_utc
 from conveyor.shared.languages import order_language
 from conveyor.shared.money import format_minor, to_minor
@@ -231,12 +233,13 @@ async def confirm_draft(code: str, draft_id: str, request: Request,
     """Place the draft as an order (201), allocating now. Again: 200 with the same order.
     Short of stock: 409 `insufficient_stock` naming the short lines, and the draft stays a draft."""
     channel = await run_in_threadpool(_channel, c, who, code)
-    idem = await idempotency_for(request, who, render_order)
+    render = render_order if may_read(who) else (lambda order: pii.mask_order(render_order(order)))
+    idem = await idempotency_for(request, who, render)
     result = await run_in_threadpool(lambda: handlers.confirm_draft(c, draft_id, channel, actor=who.actor,
                                                                     idempotency=idem))
     if isinstance(result, handlers.Confirmed):
-        return respond(result.order, render_order, 201 if result.created else 200, idem)
-    return respond(result, render_order, 201, idem)
+        return respond(result.order, render, 201 if result.created else 200, idem)
+    return respond(result, render, 201, idem)
 
 
 class PastCustomerOut(BaseModel):
@@ -262,4 +265,15 @@ def lookup_customers(code: str, q: Annotated[str, Query(min_length=1, max_length
     scope = channel.id if who.role == Role.CHANNEL else None
     with c.reader() as uow:
         found = find_customers(uow, q, limit=limit, channel_id=scope)
-    return [PastCustomerOut(**{k: getattr(p, k) for k in PastCustomerOut.model_fields}) for p in found]
+    customers = [{k: getattr(p, k) for k in PastCustomerOut.model_fields} for p in found]
+    if may_read(who):
+        log_read(who, "customer lookup", [p.last_order_id for p in found])
+    else:
+        customers = [_masked(p) for p in customers]
+    return [PastCustomerOut(**p) for p in customers]
+
+
+def _masked(customer: dict[str, Any]) -> dict[str, Any]:
+    return {**customer, **pii.mask_customer(customer),
+            "billing_address": pii.mask_address(customer["billing_address"]),
+            "shipping_address": pii.mask_address(customer["shipping_address"])}

@@ -48,6 +48,7 @@ from conveyor.shared import ids
 from conveyor.shared.clock import utcnow
 from conveyor.shared.errors import DomainError
 from conveyor.shared.languages import order_language
+from conveyor.shared.metrics import ALLOCATION_FAILURES, ORDERS_PLACED
 from conveyor.shared.sql import insert_ignoring_conflicts, insert_rows
 from conveyor.shared.uow import UnitOfWork
 
@@ -102,6 +103,8 @@ def place(uow: UnitOfWork, cmds: list[PlaceOrder], terms: ChannelTerms, options:
                 raise
             placement.results.append(PlacementResult(None, False, cmd.external_id, exc.detail))
     _write(uow, drafts, terms, options, placement)
+    if created := len(placement.created):
+        uow.after_commit(lambda: ORDERS_PLACED.inc(created))
     return placement
 
 
@@ -188,6 +191,7 @@ def _apply_plan(draft: _Draft, cmd: PlaceOrder, options: PlacementOptions, skus:
     assert plan is not None
     if plan.short and options.on_short != OnShort.BACKORDER:
         detail = _short_detail(plan, draft.request, skus)
+        ALLOCATION_FAILURES.labels("refused" if options.on_short == OnShort.REFUSE else "held").inc()
         if options.on_short == OnShort.REFUSE:
             raise InsufficientStock(f"not enough stock for {detail}",
                                     bridge.shortages(plan, draft.request, _codes(skus)))

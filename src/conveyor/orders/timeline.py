@@ -77,6 +77,8 @@ class EventType(StrEnum):
     OUT_FOR_DELIVERY = "order.out_for_delivery"
     DELAYED = "order.delayed"
     PREFERENCES_CHANGED = "preferences.changed"
+    # The customer's personal data was erased (privacy/handlers.py); the financial record stays.
+    CUSTOMER_ERASED = "customer.erased"
     RULE_MATCHED = "rule.matched"
     NOTIFICATION_SENT = "notification.sent"
     # money (payments/, billing/): each gateway attempt's outcome, documents issued
