@@ -16,7 +16,9 @@ class Role(StrEnum):
 
 READ = {"catalog:read", "locations:read", "inventory:read", "orders:read", "channels:read", "routing:read",
         # buy and plan: suppliers, purchase orders, replenishment; reports and forecasts
-        "purchasing:read", "reports:read", "automation:read"}
+        "purchasing:read", "reports:read", "automation:read",
+        # the warehouse floor: fulfilment orders, pick lists, packing slips, labels, manifests, 3PL files
+        "fulfilment:read"}
 
 PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.ADMIN: frozenset(READ | {
