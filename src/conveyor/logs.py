@@ -52,6 +52,8 @@ class Redactor:
 
     def value(self, key: str, value: Any) -> Any:
         lowered = key.lower()
+        if lowered == "exception":  # a traceback's frames: `name` is a function there, not a person
+            return self.texts(value)
         if lowered in SECRET_KEYS:
             return REDACTED
         if lowered in PERSONAL_KEYS and value:
@@ -62,6 +64,16 @@ class Redactor:
             return {k: self.value(str(k), v) for k, v in value.items()}
         if isinstance(value, list | tuple):
             return [self.value(key, v) for v in value]
+        return value
+
+    def texts(self, value: Any) -> Any:
+        """Only the text patterns and known secrets, through any nesting."""
+        if isinstance(value, str):
+            return self.text(value)
+        if isinstance(value, Mapping):
+            return {k: self.texts(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [self.texts(v) for v in value]
         return value
 
     def __call__(self, _logger: Any, _method: str, event: dict[str, Any]) -> dict[str, Any]:

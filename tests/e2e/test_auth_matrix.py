@@ -139,11 +139,12 @@ ENDPOINTS: dict[tuple[str, str], str | None] = {
     ("GET", "/api/v1/reports/returns"): "reports:read",
     ("GET", "/api/v1/forecasts"): "reports:read",
     ("POST", "/api/v1/forecasts/run"): "planning:write",
-    # Fulfilment: the warehouse floor fulfils (admin, ops); everyone who reads orders sees its progress.
-    ("GET", "/api/v1/fulfilment-orders"): "orders:read",
+    # Fulfilment: the warehouse floor fulfils (admin, ops); staff see its progress (fulfilment:read: it names
+    # every channel's orders and addresses); a channel key sees its own orders' progress in GET /orders/{id}.
+    ("GET", "/api/v1/fulfilment-orders"): "fulfilment:read",
     ("POST", "/api/v1/fulfilment-orders"): "orders:fulfil",
     ("POST", "/api/v1/fulfilment-orders/release-due"): "orders:fulfil",
-    ("GET", "/api/v1/fulfilment-orders/{fulfilment_order_id}"): "orders:read",
+    ("GET", "/api/v1/fulfilment-orders/{fulfilment_order_id}"): "fulfilment:read",
     ("POST", "/api/v1/fulfilment-orders/{fulfilment_order_id}/release"): "orders:fulfil",
     ("POST", "/api/v1/fulfilment-orders/{fulfilment_order_id}/unrelease"): "orders:fulfil",
     ("POST", "/api/v1/fulfilment-orders/{fulfilment_order_id}/exception"): "orders:fulfil",
@@ -152,15 +153,15 @@ ENDPOINTS: dict[tuple[str, str], str | None] = {
     ("POST", "/api/v1/fulfilment-orders/{fulfilment_order_id}/unpack"): "orders:fulfil",
     ("POST", "/api/v1/fulfilment-orders/{fulfilment_order_id}/packages"): "orders:fulfil",
     ("POST", "/api/v1/fulfilment-orders/{fulfilment_order_id}/reopen"): "orders:fulfil",
-    ("GET", "/api/v1/fulfilment-orders/{fulfilment_order_id}/box-suggestion"): "orders:read",
-    ("GET", "/api/v1/fulfilment-orders/{fulfilment_order_id}/packing-slip"): "orders:read",
-    ("GET", "/api/v1/fulfilment-orders/{fulfilment_order_id}/rates"): "orders:read",
+    ("GET", "/api/v1/fulfilment-orders/{fulfilment_order_id}/box-suggestion"): "fulfilment:read",
+    ("GET", "/api/v1/fulfilment-orders/{fulfilment_order_id}/packing-slip"): "fulfilment:read",
+    ("GET", "/api/v1/fulfilment-orders/{fulfilment_order_id}/rates"): "fulfilment:read",
     ("POST", "/api/v1/fulfilment-orders/{fulfilment_order_id}/labels"): "orders:fulfil",
     ("POST", "/api/v1/fulfilment-orders/{fulfilment_order_id}/ship"): "orders:fulfil",
     ("POST", "/api/v1/pick-lists"): "orders:fulfil",
-    ("GET", "/api/v1/pick-lists"): "orders:read",
-    ("GET", "/api/v1/pick-lists/{pick_list_id}"): "orders:read",
-    ("GET", "/api/v1/pick-lists/{pick_list_id}/pdf"): "orders:read",
+    ("GET", "/api/v1/pick-lists"): "fulfilment:read",
+    ("GET", "/api/v1/pick-lists/{pick_list_id}"): "fulfilment:read",
+    ("GET", "/api/v1/pick-lists/{pick_list_id}/pdf"): "fulfilment:read",
     ("POST", "/api/v1/pick-lists/{pick_list_id}/confirm"): "orders:fulfil",
     # Shipping: a storefront (channel key) may validate numbers and ask for a delivery promise.
     ("POST", "/api/v1/tracking-numbers/validate"): "orders:read",
@@ -168,16 +169,16 @@ ENDPOINTS: dict[tuple[str, str], str | None] = {
     ("GET", "/api/v1/carriers"): "orders:read",
     ("GET", "/api/v1/carriers/{carrier}"): "orders:read",
     ("PUT", "/api/v1/carriers/{carrier}"): "locations:write",
-    ("GET", "/api/v1/labels/{label_id}"): "orders:read",
-    ("GET", "/api/v1/labels/{label_id}/pdf"): "orders:read",
-    ("GET", "/api/v1/labels/{label_id}/zpl"): "orders:read",
+    ("GET", "/api/v1/labels/{label_id}"): "fulfilment:read",
+    ("GET", "/api/v1/labels/{label_id}/pdf"): "fulfilment:read",
+    ("GET", "/api/v1/labels/{label_id}/zpl"): "fulfilment:read",
     ("POST", "/api/v1/labels/{label_id}/void"): "orders:fulfil",
     ("POST", "/api/v1/tracking/events"): "orders:fulfil",
     ("POST", "/api/v1/tracking/events/csv"): "orders:fulfil",
     ("POST", "/api/v1/tracking/webhooks/easypost"): SIGNED,
-    ("GET", "/api/v1/manifests"): "orders:read",
+    ("GET", "/api/v1/manifests"): "fulfilment:read",
     # 3PL: its confirmations ship orders (fulfil); its stock reports and their resolution are stock.
-    ("GET", "/api/v1/3pl/{location}/requests.csv"): "orders:read",
+    ("GET", "/api/v1/3pl/{location}/requests.csv"): "fulfilment:read",
     ("POST", "/api/v1/3pl/confirmations"): "orders:fulfil",
     ("POST", "/api/v1/3pl/{location}/snapshots"): "inventory:write",
     ("GET", "/api/v1/3pl/discrepancies"): "inventory:read",
@@ -275,6 +276,7 @@ GRANTS: dict[str, set[str]] = {
     "purchasing:write": {"admin", "ops"},
     "planning:write": {"admin", "ops"},
     "automation:read": ALL - {"channel"},
+    "fulfilment:read": ALL - {"channel"},
     "automation:write": {"admin", "ops"},
     "webhooks:manage": {"admin"},
     "returns:read": ALL - {"channel"},
@@ -579,3 +581,50 @@ def test_webhook_endpoints_refuse_unsigned_calls(api, container):
                 assert 400 <= r.status_code < 500, (path, r.status_code, r.text)
     assert _counts(container)["orders"] == before["orders"]
     assert _counts(container)["returns"] == before["returns"]
+
+
+# --- channel keys against another channel's data: by id, by list, by filter --------------------------
+
+
+def test_channel_key_never_sees_another_channels_data(api, two_channels):
+    """`channel` (web) against `market`'s order: its ledger rows, inbound payloads, customers,
+    fulfilment orders and the routing configuration - each asked for by id, by list and by filter.
+    Every answer is a refusal or an empty result, and the same questions from staff are not."""
+    _, market = two_channels
+    oid, sku_b = market["id"], "SKU-B"  # only market's order took SKU-B
+    email = "market-only@example.com"
+    api.post(f"/orders/{oid}/notes", {"text": "n"})  # the order stays market's
+    other = api.post("/orders", order_body({"SKU-A": 1}, channel=None, external_id="M-2",
+                                           customer={"name": "Mia Market", "email": email}), role="channel_market")
+    assert other.status_code == 201, other.text
+    fo_id = api.get("/fulfilment-orders", params={"order_id": oid}).json()["items"][0]["id"]
+
+    def rows(path, **params):
+        r = api.get(path, role="channel", params=params)
+        assert r.status_code == 200, (path, r.text)
+        return r.json()["items"] if isinstance(r.json(), dict) else r.json()
+
+    # The stock ledger: by the order's id (the reference), by list, by SKU filter.
+    assert rows("/inventory/ledger", reference=oid) == []
+    assert oid not in {e["reference_id"] for e in rows("/inventory/ledger", limit=200)}
+    assert oid not in {e["reference_id"] for e in rows("/inventory/ledger", sku=sku_b, limit=200)}
+    # Orders: by id (404, not 403: ids of other channels are not confirmed), by list, by filter.
+    _assert_problem(api.get(f"/orders/{oid}", role="channel"), 404, "not_found")
+    for params in ({}, {"email": email}, {"q": "M-2"}, {"sku": sku_b}, {"channel": "market"}):
+        assert not {o["id"] for o in rows("/orders", **params)} & {oid, other.json()["id"]}, params
+    # Customers: another channel's lookup is refused; its own finds none of the other channel's people.
+    _assert_problem(api.get("/channels/market/customers", role="channel", params={"q": email}), 403, "forbidden")
+    assert rows("/channels/web/customers", q=email) == []
+    assert rows("/channels/web/customers", q="Mia") == []
+    # Inbound payloads (raw platform deliveries) and the routing configuration are staff tools.
+    for path in ("/channels/market/payloads", "/channels/web/payloads", "/routing/config"):
+        _assert_problem(api.get(path, role="channel"), 403, "forbidden")
+    _assert_problem(api.put("/routing/config", {}, role="channel"), 403, "forbidden")
+    # The warehouse floor names every channel's orders and addresses: staff only.
+    for path in ("/fulfilment-orders", f"/fulfilment-orders/{fo_id}", f"/fulfilment-orders/{fo_id}/packing-slip",
+                 "/pick-lists"):
+        _assert_problem(api.get(path, role="channel"), 403, "forbidden")
+    # Staff asking the same questions get the answers (so the refusals above are about the caller).
+    assert api.get("/inventory/ledger", params={"reference": oid}).json()["items"]
+    assert [c["email"] for c in api.get("/channels/market/customers", params={"q": email}).json()] == [email]
+    assert api.get(f"/fulfilment-orders/{fo_id}", role="support").status_code == 200

@@ -107,3 +107,74 @@ def test_an_unexpected_error_is_logged_once_without_secrets(container, monkeypat
     for leaked in (password, secret_key, secret_key[:20], token, admin, "ada@example.com"):
         assert leaked not in text
     assert "locals" not in text
+
+
+# Every case of the issue's point 2 (each was a 500, several after 25-60 s): the body, or the
+# query string, and what it must answer instead.
+POINT_2 = [
+    ("GET", "/orders?q=%00", None, 422),
+    ("GET", "/orders?sku=A%00", None, 422),
+    ("GET", "/orders?email=%00", None, 422),
+    ("POST", "/orders", order_body(notes=f"call{NUL}me"), 422),
+    ("POST", "/products", {"name": f"x{NUL}", "skus": [{"code": "NUL-1", "name": "n"}]}, 422),
+    ("POST", "/orders", {**order_body(), "lines": [{"sku": "SKU-A", "quantity": 1_000_000,
+                                                   "unit_price": "9999999999999.99"}]}, 422),
+    ("PATCH", "/skus/SKU-A", {"name": None}, 422),
+    ("PATCH", "/locations/WH1", {"priority": None}, 422),
+    ("PATCH", "/channels/web", {"name": None}, 422),
+    ("PATCH", "/locations/WH1", {"daily_capacity": 3_000_000_000}, 422),
+    ("POST", "/orders", b'[' * 10_000 + b']' * 10_000, 400),  # nested 10,000 deep: malformed_json
+]
+
+
+@pytest.fixture
+def live(api, container):
+    """The app on a real socket (uvicorn in a thread), so every request can carry a client timeout."""
+    import socket
+
+    import uvicorn
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    srv = uvicorn.Server(uvicorn.Config(create_app(container), log_level="warning", access_log=False))
+    thread = threading.Thread(target=srv.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    for _ in range(1500):  # a readiness poll (at most ~30 s), not a timing assertion
+        if srv.started:
+            break
+        threading.Event().wait(0.02)
+    assert srv.started, "uvicorn did not start"
+    yield f"http://127.0.0.1:{sock.getsockname()[1]}/api/v1", api.tokens
+    srv.should_exit = True
+    thread.join(30)
+    sock.close()
+
+
+def test_each_bad_request_of_point_2_is_a_quick_4xx_while_orders_go_through(live):
+    """Each bad request, concurrently with orders being placed: a 4xx problem (a hang would hit the
+    client timeout and fail the test), and the orders still get their 201."""
+    import httpx
+
+    base, tokens = live
+    headers = {"Authorization": f"Bearer {tokens['admin']}"}
+    placed: list[int] = []
+
+    def place_orders() -> None:
+        with httpx.Client(base_url=base, headers=headers, timeout=30) as http:
+            placed.extend(http.post("/orders", json=order_body()).status_code for _ in range(5))
+
+    worker = threading.Thread(target=place_orders)
+    worker.start()
+    wrong = []
+    with httpx.Client(base_url=base, headers=headers, timeout=httpx.Timeout(5.0)) as http:
+        for method, path, body, status in POINT_2:
+            raw = body if isinstance(body, bytes) else None
+            r = http.request(method, path, content=raw, json=None if raw else body,
+                             headers={"content-type": "application/json"})
+            if r.status_code != status or not r.headers["content-type"].startswith("application/problem+json"):
+                wrong.append((method, path, r.status_code, r.text[:200]))
+            elif status == 400:
+                assert r.json()["code"] == "malformed_json"
+    worker.join(60)
+    assert not wrong, wrong
+    assert placed == [201] * 5

@@ -10,10 +10,11 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from conveyor import __version__
-from conveyor.api import errors
+from conveyor.api import contract, errors
 from conveyor.api.authn import Authenticate
 from conveyor.api.deps import container, require
 from conveyor.api.limits import BodySizeLimit
+from conveyor.api.media import JsonBodies
 from conveyor.api.metrics import RequestMetrics
 from conveyor.api.metrics import router as metrics_router
 from conveyor.api.ratelimit import RateLimit
@@ -56,7 +57,8 @@ def _probes(head: str | None) -> APIRouter:
         """The process is up and answering (no database involved): restart it if this fails."""
         return {"status": "ok", "version": __version__}
 
-    @router.get("/readyz", responses={503: {"description": "not ready: database unreachable or not migrated"}})
+    @router.get("/readyz", responses={503: {"description": "not ready: database unreachable or not migrated",
+                                            "content": {"application/json": {}}}})
     def readyz(c: Container = Depends(container)) -> JSONResponse:
         """Ready for traffic: the database answers and its schema is at this code's migration."""
         from sqlalchemy import text
@@ -101,6 +103,8 @@ def create_app(c: Container | None = None) -> FastAPI:
                   openapi_url="/openapi.json", lifespan=_lifespan)
     app.state.container = c
     errors.install(app, pages=(dashboard.is_page, dashboard.error_page))
+    contract.install(app)
+    app.add_middleware(JsonBodies, api=app)  # 415 for a body that isn't JSON where JSON is read
     app.add_middleware(BodySizeLimit, max_bytes=c.settings.max_body_bytes)
     app.add_middleware(RateLimit, rate=c.settings.rate_limit_per_second, burst=c.settings.rate_limit_burst)
     app.add_middleware(Authenticate, container=c)  # 401, then 429, before the body is read
@@ -126,6 +130,9 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Build what is heavy once, before the first request and off the event loop, so a fresh worker
     answers its health check at once even when traffic arrives with it."""
     await run_in_threadpool(warm_up)
+    # The OpenAPI document is read by the 405 (Allow) and 415 answers: build it now, not on the
+    # event loop in the middle of traffic.
+    await run_in_threadpool(app.openapi)
     yield
 
 

@@ -45,6 +45,7 @@ def require(permission: str) -> Callable[..., Principal]:
                               permission=permission)
         return who
 
+    check.permission = permission  # type: ignore[attr-defined]  # read by api/contract.py (403 documented)
     return check
 
 

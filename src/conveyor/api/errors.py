@@ -25,6 +25,7 @@ STATUS: dict[ErrorCode, int] = {
     ErrorCode.VALIDATION_ERROR: 422,
     ErrorCode.MALFORMED_JSON: 400,
     ErrorCode.PAYLOAD_TOO_LARGE: 413,
+    ErrorCode.UNSUPPORTED_MEDIA_TYPE: 415,
     ErrorCode.NOT_FOUND: 404,
     ErrorCode.METHOD_NOT_ALLOWED: 405,
     ErrorCode.CONFLICT: 409,
@@ -42,6 +43,7 @@ STATUS: dict[ErrorCode, int] = {
     ErrorCode.IDEMPOTENCY_IN_PROGRESS: 409,
     ErrorCode.INVALID_QUANTITY: 422,
     ErrorCode.INVALID_CURSOR: 400,
+    ErrorCode.INVALID_RULE: 422,
     ErrorCode.BUSY: 503,
     ErrorCode.DATABASE_UNAVAILABLE: 503,
     ErrorCode.INVALID_SIGNATURE: 401,
@@ -85,6 +87,15 @@ def problem(status: int, code: str, detail: str, headers: dict[str, str] | None 
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers or None)
 
 
+RESERVED = frozenset({"type", "title", "status", "code", "detail", "headers", "request_id"})
+
+
+def _extra_fields(extra: dict[str, Any]) -> dict[str, Any]:
+    """A domain error's context never overwrites the problem's own members (`status=` naming the
+    status filter a caller sent once turned a 422 into a 500)."""
+    return {(f"given_{k}" if k in RESERVED else k): v for k, v in extra.items()}
+
+
 def _validation(exc: RequestValidationError) -> JSONResponse:
     errors = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
               for e in exc.errors()]
@@ -110,7 +121,7 @@ def install(app: FastAPI, pages: PageErrors | None = None) -> None:
         status = STATUS.get(exc.code, 400)
         if pages is not None and as_page(request):
             return pages[1](request, status, exc.detail)
-        return problem(status, exc.code, exc.detail, **exc.extra)
+        return problem(status, exc.code, exc.detail, **_extra_fields(exc.extra))
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -124,8 +135,13 @@ def install(app: FastAPI, pages: PageErrors | None = None) -> None:
             exc.headers = {**(exc.headers or {}), "Allow": _allowed_methods(request)}
         code = {404: ErrorCode.NOT_FOUND, 405: ErrorCode.METHOD_NOT_ALLOWED, 401: ErrorCode.UNAUTHORIZED,
                 403: ErrorCode.FORBIDDEN, 413: ErrorCode.PAYLOAD_TOO_LARGE}.get(exc.status_code, "http_error")
+        detail = str(exc.detail)
+        if exc.status_code == 400:
+            # FastAPI's only 400: the body could not be decoded at all (not UTF-8, or nested so deep
+            # that the JSON parser gave up) - to the caller that is malformed JSON like any other.
+            code, detail = ErrorCode.MALFORMED_JSON, "the request body is not valid JSON (or nests too deeply)"
         # Keep the exception's headers: a 405 must name the allowed methods (Allow).
-        return problem(exc.status_code, code, str(exc.detail), headers=exc.headers)
+        return problem(exc.status_code, code, detail, headers=exc.headers)
 
 
 def _is_unavailable(exc: Exception) -> bool:
@@ -151,9 +167,11 @@ def _allowed_methods(request: Request) -> str:
     Built once from the OpenAPI document, which lists every operation by path template."""
     table = getattr(request.app.state, "allowed_methods", None)
     if table is None:
-        table = [(re.compile("^" + re.sub(r"\\{[^/]+?\\}", "[^/]+", re.escape(path)) + "$"),
+        table = [(path, re.compile("^" + re.sub(r"\\{[^/]+?\\}", "[^/]+", re.escape(path)) + "$"),
                   {m.upper() for m in ops})
                  for path, ops in request.app.openapi()["paths"].items()]
         request.app.state.allowed_methods = table
-    methods = set().union(*(m for pattern, m in table if pattern.match(request.url.path)))
+    path = request.url.path
+    literal = [m for template, _, m in table if template == path]  # `/rules/dry-run` beats `/rules/{id}`
+    methods = literal[0] if literal else set().union(*(m for _, pattern, m in table if pattern.match(path)))
     return ", ".join(sorted(methods))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Body, Depends
 from pydantic import BaseModel, Field
 
 from conveyor.api.deps import container, require
@@ -17,12 +17,22 @@ from conveyor.bootstrap import Container
 router = APIRouter(prefix="/api-keys", tags=["auth"])
 
 
-class KeyIn(Strict):
-    role: Annotated[str, Field(pattern=r"^(admin|ops|support|channel|readonly)$")]
+class StaffKeyIn(Strict):
+    role: Literal["admin", "ops", "support", "readonly"]
     name: Annotated[str, Field(max_length=100)] = ""
-    channel: Code | None = None
     grants: Annotated[list[Literal["pii:read"]], Field(max_length=5,
                       description="permissions beyond the role: `pii:read` shows personal data unmasked")] = []
+
+
+class ChannelKeyIn(Strict):
+    """A channel key acts for one channel, so it names it (and only it does)."""
+
+    role: Literal["channel"]
+    name: Annotated[str, Field(max_length=100)] = ""
+    channel: Code
+
+
+KeyIn = Annotated[StaffKeyIn | ChannelKeyIn, Field(discriminator="role")]
 
 
 class KeyOut(BaseModel):
@@ -40,9 +50,11 @@ class NewKeyOut(KeyOut):
 
 
 @router.post("", response_model=NewKeyOut, status_code=201)
-def create_key(body: KeyIn, _: Principal = Depends(require("keys:manage")),
+def create_key(body: Annotated[KeyIn, Body()], _: Principal = Depends(require("keys:manage")),
                c: Container = Depends(container)) -> NewKeyOut:
-    key, token = handlers.create_key(c, body.role, body.name, body.channel, tuple(body.grants))
+    channel = body.channel if isinstance(body, ChannelKeyIn) else None
+    grants = tuple(body.grants) if isinstance(body, StaffKeyIn) else ()
+    key, token = handlers.create_key(c, body.role, body.name, channel, grants)
     return NewKeyOut(**KeyOut.model_validate(key, from_attributes=True).model_dump(), token=token)
 
 

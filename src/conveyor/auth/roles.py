@@ -19,7 +19,9 @@ READ = {"catalog:read", "locations:read", "inventory:read", "orders:read", "chan
         "purchasing:read", "reports:read", "automation:read",
         "returns:read",
         # money: payments and an order's financial view; invoices and credit notes
-        "payments:read", "billing:read"}
+        "payments:read", "billing:read",
+        # the warehouse floor: fulfilment orders, pick lists, packing slips, labels, manifests, 3PL files
+        "fulfilment:read"}
 
 # Customers' personal data (names, e-mail addresses, phones, addresses): shown unmasked only with
 # `pii:read`; `privacy:manage` exports and erases a person's data (docs/operations.md, "Personal data").

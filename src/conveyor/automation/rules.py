@@ -22,7 +22,7 @@ from typing import Any
 from conveyor.automation.actions import Action, parse_action
 from conveyor.automation.conditions import Condition, Invalid, Issue, holds, parse_condition
 from conveyor.automation.facts import OrderFacts
-from conveyor.shared.errors import ValidationFailed
+from conveyor.shared.errors import ErrorCode, ValidationFailed
 
 TRIGGERS = ("placed", "paid", "allocated", "shipped", "delivered", "cancelled", "return_requested",
             "return_received", "refunded")
@@ -177,5 +177,5 @@ def _actions(value: Any, issues: list[Issue]) -> tuple[Action, ...]:
 def _failed(issues: list[Issue]) -> ValidationFailed:
     first = issues[0] if issues else Issue("$", "invalid rule")
     summary = f"{first.path}: {first.message}" + (f" (and {len(issues) - 1} more)" if len(issues) > 1 else "")
-    return ValidationFailed(f"invalid rule: {summary}",
+    return ValidationFailed(f"invalid rule: {summary}", ErrorCode.INVALID_RULE,
                             issues=[{"path": i.path, "message": i.message} for i in issues])

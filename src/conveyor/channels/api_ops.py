@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Query
@@ -12,7 +11,7 @@ from fastapi.responses import JSONResponse, Response
 
 from conveyor.api.deps import check_channel_scope, container, require
 from conveyor.api.personal import order_view
-from conveyor.api.schemas import Code
+from conveyor.api.schemas import Code, Timestamp
 from conveyor.auth.service import Principal
 from conveyor.bootstrap import Container
 from conveyor.channels import sync
@@ -62,7 +61,7 @@ def inventory_feed(code: str, _: Principal = Depends(require("channels:read")),
 
 
 @router.get("/{code}/feeds/orders.csv", response_class=Response)
-def order_status_feed(code: str, since: datetime | None = None, _: Principal = Depends(require("channels:read")),
+def order_status_feed(code: str, since: Timestamp | None = None, _: Principal = Depends(require("channels:read")),
                       c: Container = Depends(container)) -> Response:
     """Order status and latest tracking for the channel's orders changed since `since` (the
     pull-style twin of the order webhooks), oldest change first."""

@@ -31,7 +31,9 @@ from conveyor.shared.money import format_minor
 from conveyor.shipping import service as shipping
 
 router = APIRouter(tags=["fulfilment"])
-READ, FULFIL = require("orders:read"), require("orders:fulfil")
+# The warehouse floor (fulfilment orders, packing slips, pick lists) is staff business: they name every
+# channel's orders and customers. A channel key sees its orders' progress in GET /orders/{id}.
+READ, FULFIL = require("fulfilment:read"), require("orders:fulfil")
 PDF: dict[int | str, dict[str, Any]] = {200: {"content": {"application/pdf": {}}, "description": "a PDF document"}}
 
 

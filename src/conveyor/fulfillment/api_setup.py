@@ -16,7 +16,7 @@ from conveyor.fulfillment.schemas import BinsIn, BoxIn, ConfirmationIn, ResolveI
 from conveyor.inventory.locations import resolve_location
 
 router = APIRouter(tags=["fulfilment set-up and 3PL"])
-READ, FULFIL = require("orders:read"), require("orders:fulfil")
+READ, FULFIL = require("fulfilment:read"), require("orders:fulfil")  # staff only: every channel's orders
 STOCK_READ, STOCK_WRITE = require("inventory:read"), require("inventory:write")
 LOC_READ, LOC_WRITE = require("locations:read"), require("locations:write")
 

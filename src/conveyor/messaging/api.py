@@ -7,7 +7,7 @@ replaying from the outbox is `automation:write` (admin, ops)."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
@@ -174,7 +174,9 @@ def replay(subscription_id: str, body: ReplayIn, who: Principal = Depends(requir
 
 @router.get("/outbox", tags=["outbox"])
 def list_outbox(who: Principal = Depends(require("automation:read")), c: Container = Depends(container),
-                status: str | None = None, topic: str | None = None, key: str | None = None,
+                status: Literal["pending", "processing", "done", "failed"] | None = None,
+                topic: Annotated[str | None, Query(max_length=100)] = None,
+                key: Annotated[str | None, Query(max_length=100)] = None,
                 limit: Annotated[int, Query(ge=1, le=200)] = 50, cursor: str | None = None) -> dict[str, Any]:
     """Outbox messages, newest first (`status=failed`: the dead letters, with their last error)."""
     with c.reader() as uow:

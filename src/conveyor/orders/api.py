@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -13,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from conveyor.api.deps import container, require
 from conveyor.api.idempotency import idempotency_for, respond
 from conveyor.api.personal import document_view, may_read, order_view, orders_view
-from conveyor.api.schemas import PageOut
+from conveyor.api.schemas import PageOut, Timestamp
 from conveyor.auth.roles import Role
 from conveyor.auth.service import Principal
 from conveyor.bootstrap import Container
@@ -91,7 +90,7 @@ def _channel_for(uow, requested: str | None, who: Principal) -> str:
 def list_orders(
     who: Principal = Depends(require("orders:read")), c: Container = Depends(container),
     status: str | None = None, channel: str | None = None,
-    created_from: datetime | None = None, created_to: datetime | None = None,
+    created_from: Timestamp | None = None, created_to: Timestamp | None = None,
     sku: str | None = None, email: str | None = None,
     q: Annotated[str | None, Query(max_length=200, description="free text: id, external id, name, e-mail")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50, cursor: str | None = None,

@@ -48,7 +48,7 @@ def create_supplier(uow: UnitOfWork, data: SupplierData) -> Supplier:
     check_currency(data.currency)
     _check_lead_time(data.lead_time_days, data.lead_time_sigma_days)
     if uow.session.scalar(select(Supplier.id).where(Supplier.code == data.code)):
-        raise Conflict(f"supplier {data.code!r} already exists", code=data.code)
+        raise Conflict(f"supplier {data.code!r} already exists", supplier=data.code)
     supplier = Supplier(id=ids.new_id("supplier"), active=True, **asdict(data))
     uow.session.add(supplier)
     uow.session.flush()

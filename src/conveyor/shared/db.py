@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import JSON, DateTime, Engine, MetaData, Table, create_engine, event
+from sqlalchemy import JSON, DateTime, Engine, MetaData, Table, TypeDecorator, create_engine, event
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase
@@ -27,7 +28,29 @@ NAMING = {
 
 # JSON documents: JSONB on PostgreSQL, JSON text on SQLite.
 JsonDoc = JSON().with_variant(JSONB(), "postgresql")
-UtcDateTime = DateTime(timezone=True)
+
+
+class _UtcDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC both ways. SQLite keeps no offset and hands back naive values, which
+    then left the API without one (not an RFC 3339 date-time); PostgreSQL answers in the
+    session's time zone. Naive values given are taken as UTC."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        # SQLite stores the wall time without its offset: it must be UTC's.
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+UtcDateTime = _UtcDateTime()
 
 
 class Base(DeclarativeBase):

@@ -30,7 +30,10 @@ from conveyor.shipping.tracking_numbers import validate
 
 router = APIRouter(tags=["shipping"])
 READ, FULFIL, CONFIGURE = require("orders:read"), require("orders:fulfil"), require("locations:write")
-CSV_BODY = {"requestBody": {"required": True, "content": {"text/csv": {"schema": {"type": "string"}}}}}
+# Labels and manifests carry every channel's addresses: staff only (a storefront keeps the rest).
+FLOOR = require("fulfilment:read")
+CSV_BODY = {"requestBody": {"required": True,
+                            "content": {"text/csv": {"schema": {"type": "string", "minLength": 1}}}}}
 
 
 @router.post("/tracking-numbers/validate")
@@ -85,20 +88,20 @@ def put_carrier(carrier: str, body: CarrierIn, who: Principal = Depends(CONFIGUR
 # --- labels ---------------------------------------------------------------------------------------
 
 @router.get("/labels/{label_id}")
-def get_label(label_id: str, who: Principal = Depends(READ), c: Container = Depends(container)) -> dict:
+def get_label(label_id: str, who: Principal = Depends(FLOOR), c: Container = Depends(container)) -> dict:
     with c.reader() as uow:
         return views.label(shipping.get_label(uow, label_id))
 
 
 @router.get("/labels/{label_id}/pdf", responses={200: {"content": {"application/pdf": {}}}})
-def reprint_pdf(label_id: str, who: Principal = Depends(READ), c: Container = Depends(container)) -> Response:
+def reprint_pdf(label_id: str, who: Principal = Depends(FLOOR), c: Container = Depends(container)) -> Response:
     """The 4×6 label as bought (reprinting never buys again)."""
     with c.reader() as uow:
         return Response(shipping.get_label(uow, label_id).label_pdf, media_type="application/pdf")
 
 
 @router.get("/labels/{label_id}/zpl", responses={200: {"content": {"text/plain": {}}}})
-def reprint_zpl(label_id: str, who: Principal = Depends(READ), c: Container = Depends(container)) -> Response:
+def reprint_zpl(label_id: str, who: Principal = Depends(FLOOR), c: Container = Depends(container)) -> Response:
     """The label in ZPL II for a thermal printer (404 when the provider gave none)."""
     with c.reader() as uow:
         label = shipping.get_label(uow, label_id)
@@ -149,12 +152,15 @@ async def tracking_events_csv(request: Request, who: Principal = Depends(FULFIL)
         text = (await request.body()).decode("utf-8-sig")
     except UnicodeDecodeError:
         raise ValidationFailed("the CSV must be UTF-8") from None
+    if not text:
+        raise ValidationFailed("send the CSV as the request body")
     parsed = parse_events_csv(text)
     result = await run_in_threadpool(handlers.ingest_tracking, c, parsed.events, who.actor)
     return _ingested(result, [{"line": e.row, "error": e.message} for e in parsed.errors])
 
 
-@router.post("/tracking/webhooks/easypost")
+@router.post("/tracking/webhooks/easypost", responses={401: {"description": "`invalid_signature`: X-Hmac-Signature "
+                                                                          "missing or wrong; nothing stored"}})
 async def easypost_webhook_in(request: Request, c: Container = Depends(container)) -> dict:
     """EasyPost `tracker.*` events, authenticated by `X-Hmac-Signature` (the webhook secret in
     CONVEYOR_EASYPOST_WEBHOOK_SECRET), not by an API key."""
@@ -174,7 +180,7 @@ async def easypost_webhook_in(request: Request, c: Container = Depends(container
 
 @router.get("/manifests", responses={200: {"content": {"application/json": {}, "text/csv": {},
                                                          "application/pdf": {}}}})
-def manifests(location: str, who: Principal = Depends(READ), c: Container = Depends(container),
+def manifests(location: str, who: Principal = Depends(FLOOR), c: Container = Depends(container),
               day: Annotated[date | None, Query(alias="date")] = None, carrier: str | None = None,
               format: Literal["json", "csv", "pdf"] = "json") -> Response:
     """The end-of-day manifest of a location (its local date; default today): JSON, or one
