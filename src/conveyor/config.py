@@ -93,6 +93,10 @@ class Settings(BaseSettings):
     webhook_connect_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
     webhook_total_timeout_seconds: float = Field(default=15.0, gt=0, le=120)
     webhook_max_attempts: int = Field(default=10, ge=1, le=30)
+    # Channel sync-back (JSON feeds, platform pushes) and 3PL requests: connect timeout of each
+    # call and a total deadline for one delivery, its calls and retries included.
+    outbound_connect_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+    outbound_total_timeout_seconds: float = Field(default=30.0, gt=0, le=300)
     # Streaming every outbox event to NATS JetStream (nats://) or RabbitMQ (amqp://); empty: off.
     broker_url: str = ""
     broker_stream: str = "CONVEYOR"
@@ -118,6 +122,10 @@ class Settings(BaseSettings):
     stripe_api_key: str = ""
     # Payment jobs: re-authorize (or flag) authorizations expiring within this many hours.
     renew_authorization_hours: float = Field(default=24.0, ge=0)
+
+    # --- the dashboard (docs/operations.md "Dashboard users and sessions") ---------------------------
+    # A login lasts this long (then the user logs in again); logging out or deactivating ends it sooner.
+    web_session_hours: float = Field(default=12.0, gt=0, le=24 * 30)
 
 
 @lru_cache(maxsize=1)

@@ -7,13 +7,14 @@ hundred orders spread over the last six weeks in every state of their life. Dete
 from __future__ import annotations
 
 import random
+import secrets
 import zlib
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import text
 
-from conveyor.auth.handlers import create_key
+from conveyor.auth.handlers import create_key, create_user
 from conveyor.bootstrap import Container
 from conveyor.catalog.handlers import create_product
 from conveyor.catalog.service import SkuData
@@ -26,6 +27,8 @@ from conveyor.shared.clock import utcnow
 from conveyor.shared.errors import DomainError
 from conveyor.shared.handlers import run
 from conveyor.shared.uow import UnitOfWork
+
+DEMO_ADMIN = "admin"  # the dashboard login `conveyor demo` creates (and `make run` prints)
 
 LOCATIONS = [
     LocationData("NJ-EWR", "Newark fulfilment centre", "warehouse", "100 Port St", "", "Newark", "NJ", "07114",
@@ -86,7 +89,10 @@ def load_demo(c: Container, orders: int = 300, seed: int = 7,
     placed = _orders(c, rng, skus, orders)
     progress(f"{placed} orders")
     _, token = create_key(c, "admin", "demo admin")
-    return {"skus": len(skus), "orders": placed, "admin_token": token}
+    password = secrets.token_urlsafe(12)  # random per database: a demo left running is not an open door
+    create_user(c, DEMO_ADMIN, password, "admin", "Demo admin")
+    return {"skus": len(skus), "orders": placed, "admin_token": token, "admin_username": DEMO_ADMIN,
+            "admin_password": password}
 
 
 def _catalog(c: Container) -> list[str]:

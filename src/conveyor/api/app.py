@@ -34,6 +34,7 @@ from conveyor.purchasing.api_replenishment import router as replenishment_router
 from conveyor.returns.api import router as returns_router
 from conveyor.shared.migrate import head_revision
 from conveyor.shipping.api import router as shipping_router
+from conveyor.web import app as dashboard
 
 DESCRIPTION = """Conveyor's REST API. Authenticate with `Authorization: Bearer <API key>`.
 Errors are `application/problem+json` with a stable `code`. POSTs that create things accept an
@@ -89,10 +90,11 @@ def _system_router() -> APIRouter:
 def create_app(c: Container | None = None) -> FastAPI:
     c = c or build()
     configure_logs(secrets_of(c.settings), c.settings.log_level, json=c.settings.log_format == "json")
-    app = FastAPI(title="Conveyor", version=__version__, description=DESCRIPTION, docs_url="/docs",
+    # /docs is served by the dashboard from vendored Swagger UI files (no CDN); ReDoc is not served.
+    app = FastAPI(title="Conveyor", version=__version__, description=DESCRIPTION, docs_url=None, redoc_url=None,
                   openapi_url="/openapi.json", lifespan=_lifespan)
     app.state.container = c
-    errors.install(app)
+    errors.install(app, pages=(dashboard.is_page, dashboard.error_page))
     app.add_middleware(BodySizeLimit, max_bytes=c.settings.max_body_bytes)
     app.add_middleware(Authenticate, container=c)  # 401 before the body is read
     app.add_middleware(ErrorBoundary)  # 503/500 for whatever the layers inside raised
@@ -106,6 +108,7 @@ def create_app(c: Container | None = None) -> FastAPI:
         api.include_router(router)
     app.include_router(api)
     app.include_router(_probes(head_revision()))
+    dashboard.mount(app)  # last: its pages live at / and must not shadow an API route
     return app
 
 

@@ -4,12 +4,13 @@ Domain error codes map to HTTP statuses here, and only here."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -91,17 +92,31 @@ def _validation(exc: RequestValidationError) -> JSONResponse:
     return problem(422, ErrorCode.VALIDATION_ERROR, "the request is not valid", errors=errors)
 
 
-def install(app: FastAPI) -> None:
+# The dashboard's HTML error page: (is this path a page?, render(request, status, detail)).
+PageErrors = tuple[Callable[[str], bool], Callable[[Request, int, str], Response]]
+
+
+def install(app: FastAPI, pages: PageErrors | None = None) -> None:
+    """Map errors to problem+json; a dashboard page (when `pages` is given) gets an HTML page instead."""
+
+    def as_page(request: Request) -> bool:
+        return pages is not None and pages[0](request.url.path)
+
     @app.exception_handler(DomainError)
-    async def _domain(_: Request, exc: DomainError) -> JSONResponse:
-        return problem(STATUS.get(exc.code, 400), exc.code, exc.detail, **exc.extra)
+    async def _domain(request: Request, exc: DomainError) -> Response:
+        status = STATUS.get(exc.code, 400)
+        if pages is not None and as_page(request):
+            return pages[1](request, status, exc.detail)
+        return problem(status, exc.code, exc.detail, **exc.extra)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
         return _validation(exc)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        if pages is not None and as_page(request):
+            return pages[1](request, exc.status_code, str(exc.detail))
         if exc.status_code == 405:
             exc.headers = {**(exc.headers or {}), "Allow": _allowed_methods(request)}
         code = {404: ErrorCode.NOT_FOUND, 405: ErrorCode.METHOD_NOT_ALLOWED, 401: ErrorCode.UNAUTHORIZED,

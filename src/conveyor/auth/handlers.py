@@ -1,8 +1,10 @@
-"""API key use cases, one transaction each."""
+"""API key and dashboard user use cases, one transaction each."""
 
 from __future__ import annotations
 
-from conveyor.auth import service
+from datetime import timedelta
+
+from conveyor.auth import service, users
 from conveyor.auth.model import ApiKey
 from conveyor.bootstrap import Container
 from conveyor.shared.handlers import run
@@ -15,3 +17,23 @@ def create_key(c: Container, role: str, name: str = "", channel: str | None = No
 
 def revoke_key(c: Container, key_id: str) -> ApiKey:
     return run(c.uow, lambda uow: service.revoke_key(uow, key_id))
+
+
+# --- dashboard users and sessions (auth/users.py) -------------------------------------------------------
+
+def create_user(c: Container, username: str, password: str, role: str, name: str = "") -> users.UserView:
+    return run(c.uow, lambda uow: users.create_user(uow, username, password, role, name))
+
+
+def update_user(c: Container, user_id: str, *, role: str | None = None, active: bool | None = None,
+                password: str | None = None) -> users.UserView:
+    return run(c.uow, lambda uow: users.update_user(uow, user_id, role=role, active=active, password=password))
+
+
+def log_in(c: Container, username: str, password: str) -> tuple[users.UserView, str]:
+    lifetime = timedelta(hours=c.settings.web_session_hours)
+    return run(c.uow, lambda uow: users.log_in(uow, username, password, lifetime))
+
+
+def log_out(c: Container, token: str) -> None:
+    run(c.uow, lambda uow: users.log_out(uow, token))

@@ -24,8 +24,9 @@ from conveyor.channels import drafts, handlers
 from conveyor.channels.model import DraftOrder
 from conveyor.channels.service import ChannelInfo, get_channel
 from conveyor.orders.customers import find_customers
-from conveyor.orders.schemas import AddressIn, CustomerIn, OrderOut, render_order
+from conveyor.orders.schemas import LOCALE, AddressIn, CustomerIn, OrderOut, render_order
 from conveyor.shared.clock import as_utc
+from conveyor.shared.languages import order_language
 from conveyor.shared.money import format_minor, to_minor
 
 router = APIRouter()
@@ -53,6 +54,8 @@ class DraftPatch(Strict):
     discount: Amount | None = Field(None, description="order-level discount on top of line discounts")
     notes: Annotated[str, Field(max_length=5000)] | None = None
     tags: Tags | None = None
+    locale: Annotated[str, Field(max_length=35, pattern=LOCALE)] | None = Field(
+        None, description="the customer's language (BCP 47, e.g. `de-AT`): e-mails and documents are written in it")
 
     def changes(self, currency: str) -> dict[str, Any]:
         """The fields sent, in the service's terms (minor units, plain dicts)."""
@@ -73,6 +76,8 @@ class DraftPatch(Strict):
             out["notes"] = self.notes
         if "tags" in sent and self.tags is not None:
             out["tags"] = list(dict.fromkeys(self.tags))
+        if "locale" in sent and self.locale is not None:
+            out["locale"] = order_language(self.locale)
         return out
 
 
@@ -116,6 +121,7 @@ class DraftOut(BaseModel):
     totals: dict[str, str]
     notes: str
     tags: list[str]
+    locale: str
     created_by: str
     created_at: datetime
     updated_at: datetime
@@ -141,7 +147,8 @@ def render_draft(draft: DraftOrder, channel_code: str, available: dict[str, int]
             "currency": cur, "customer": data["customer"], "billing_address": data["billing_address"],
             "shipping_address": data["shipping_address"], "lines": lines,
             "totals": {k: m(v) for k, v in drafts.order_totals(data).items()}, "notes": data["notes"],
-            "tags": data["tags"], "created_by": draft.created_by, "created_at": _iso(draft.created_at),
+            "tags": data["tags"], "locale": data.get("locale", ""), "created_by": draft.created_by,
+            "created_at": _iso(draft.created_at),
             "updated_at": _iso(draft.updated_at)}
 
 

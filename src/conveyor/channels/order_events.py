@@ -36,6 +36,7 @@ from conveyor.orders.lifecycle import CANCELLABLE, Status
 from conveyor.orders.reallocation import RoutingChoice
 from conveyor.orders.timeline import EventType
 from conveyor.shared.errors import ValidationFailed
+from conveyor.shared.languages import first_language
 from conveyor.shared.money import format_minor
 from conveyor.shared.uow import UnitOfWork
 
@@ -97,6 +98,8 @@ def command_for(uow: UnitOfWork, channel: ChannelInfo, event: ChannelEvent) -> t
     intake.prepare(mapped)
     cmd = mapped.order
     cmd.order_number = (event.order_number or cmd.order_number or "")[:100] or None
+    # A platform that sends no language (WooCommerce without WPML): the store's, set on the channel.
+    cmd.locale = first_language(cmd.locale, str(channel.config.get("language") or ""))
     if event.payment_state != PaymentState.UNKNOWN:
         cmd.channel_payment = event.payment_state.value
     parts = hold_parts(cmd.hold_reason)

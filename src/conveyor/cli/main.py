@@ -88,6 +88,11 @@ def demo(orders: int = 300, force: bool = typer.Option(False, help="load even if
     key_file.write_text(result["admin_token"] + "\n")
     console.print(f"demo loaded: {result['skus']} SKUs, {result['orders']} orders")
     console.print(f"admin API key (also in {key_file}): [bold]{result['admin_token']}[/bold]")
+    login_file = key_file.with_name("demo-admin-login.txt")
+    login_file.write_text(f"username: {result['admin_username']}\npassword: {result['admin_password']}\n")
+    login_file.chmod(0o600)
+    console.print(f"dashboard login (also in {login_file}): [bold]{result['admin_username']}[/bold] / "
+                  f"[bold]{result['admin_password']}[/bold]")
 
 
 @keys_app.command("create")
@@ -218,6 +223,9 @@ _register_planning(app)
 from conveyor.cli.automation import register as _register_automation  # noqa: E402
 
 _register_automation(app)
+from conveyor.cli.users import register as _register_users  # noqa: E402
+
+_register_users(app)
 
 
 def main() -> None:  # pragma: no cover

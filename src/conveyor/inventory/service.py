@@ -261,6 +261,14 @@ def list_ledger(uow: UnitOfWork, *, sku: str | None, location: str | None, reaso
     return paginate(uow.session, query, StockLedgerEntry.id, limit, cursor)
 
 
+def low_stock(uow: UnitOfWork, at_most: int = 5, limit: int = 20) -> list[LevelView]:
+    """Stock levels whose available-to-promise is `at_most` units or fewer, lowest first (pairs
+    that never had stock are not listed: they have no level row)."""
+    atp = StockLevel.on_hand - StockLevel.allocated - StockLevel.reserved - StockLevel.safety_stock
+    rows = uow.session.scalars(select(StockLevel).where(atp <= at_most).order_by(atp, StockLevel.id).limit(limit))
+    return _views(uow, list(rows))
+
+
 def available_by_sku(uow: UnitOfWork, sku_ids: list[str], location_ids: list[str]) -> dict[str, int]:
     """Available-to-promise of each SKU summed over `location_ids` (each location counted ≥ 0)."""
     atp = StockLevel.on_hand - StockLevel.allocated - StockLevel.reserved - StockLevel.safety_stock

@@ -41,6 +41,7 @@ from conveyor.messaging.vault import box_for
 from conveyor.messaging.webhook_delivery import WebhookDeliverer, ping
 from conveyor.messaging.webhooks import DeliveryAttempt, RetryPolicy
 from conveyor.messaging.worker import Handler, Hooks, Message, Policy, Worker
+from conveyor.shared import deadline
 from conveyor.shared.clock import utcnow
 from conveyor.shared.db import table_of
 from conveyor.shared.handlers import Idempotency, Replayed, run
@@ -88,6 +89,8 @@ def event_consumer(c: Container, clock: Callable[[], datetime]) -> Callable[[Uni
         notifications.plan_customer_email(uow, m.topic, m.payload, m.id, notify)
         if m.topic == Topic.STAFF_ALERT:
             notifications.plan_staff_alert(uow, m.payload, m.id, notify)
+        elif m.topic == Topic.PURCHASE_ORDER_SENT:
+            notifications.plan_supplier_email(uow, m.payload, m.id, notify)
         trigger = trigger_of(m.topic, m.payload)
         if trigger and m.payload.get("order_id") and rules_for(uow, trigger):
             code = channel_info_by_id(uow, m.payload["channel_id"]).code
@@ -103,10 +106,13 @@ def default_handlers(c: Container, clock: Callable[[], datetime] = utcnow,
     notify = notifications.NotifySettings.of(s)
     on_event = event_consumer(c, clock)
 
+    deadlines = delivery.Deadlines(s.outbound_connect_timeout_seconds, s.outbound_total_timeout_seconds)
+    deadline.warm_up()
+
     def to_channel(m: Message) -> None:
         with c.reader() as uow:
             channel = get_channel(uow, m.payload["channel_id"])
-        delivery.deliver(channel, vault, m.id, m.topic, m.payload)
+        delivery.deliver(channel, vault, m.id, m.topic, m.payload, deadlines)
 
     def inbound_again(m: Message) -> None:
         inbound.reprocess(c, m.payload["payload_id"])

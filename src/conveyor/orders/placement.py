@@ -47,6 +47,7 @@ from conveyor.routing.rules import RoutingConfig, plan_order
 from conveyor.shared import ids
 from conveyor.shared.clock import utcnow
 from conveyor.shared.errors import DomainError
+from conveyor.shared.languages import order_language
 from conveyor.shared.sql import insert_ignoring_conflicts, insert_rows
 from conveyor.shared.uow import UnitOfWork
 
@@ -239,7 +240,7 @@ def draft_rows(cmd: PlaceOrder, channel_id: str, skus: Mapping[str, SkuFacts], n
         "billing_address": cmd.billing_address.as_dict() if cmd.billing_address else None,
         "shipping_address": cmd.shipping_address.as_dict() if cmd.shipping_address else None,
         "notes": cmd.notes, "tags": list(cmd.tags), "created_at": now, "updated_at": now, **totals(cmd),
-        "locale": cmd.locale, "priority": cmd.priority, "preferred_carrier": cmd.preferred_carrier,
+        "locale": order_language(cmd.locale), "priority": cmd.priority, "preferred_carrier": cmd.preferred_carrier,
         "preferred_service": cmd.preferred_service, "hold_until": None,
         "ship_to_key": address_key(cmd.shipping_address) if cmd.shipping_address else None,
     }

@@ -11,7 +11,8 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, exists, func, or_, select
+from sqlalchemy.orm import lazyload
 
 from conveyor.catalog.service import sku_facts
 from conveyor.messaging import outbox
@@ -50,8 +51,13 @@ def find_by_external_id(uow: UnitOfWork, channel_id: str, external_id: str, for_
 def list_orders(uow: UnitOfWork, *, limit: int = 50, cursor: str | None = None,
                 scope_channel_id: str | None = None, status: str | None = None, channel_id: str | None = None,
                 created_from: datetime | None = None, created_to: datetime | None = None,
-                sku: str | None = None, email: str | None = None, q: str | None = None) -> Page[Order]:
+                sku: str | None = None, email: str | None = None, q: str | None = None,
+                tag: str | None = None, with_lines: bool = True) -> Page[Order]:
+    """A page of orders, newest first. `with_lines=False` leaves the lines and allocations to load
+    when touched (two queries fewer, for a list that shows only the orders' own columns)."""
     query = select(Order)
+    if not with_lines:
+        query = query.options(lazyload(Order.lines), lazyload(Order.allocations))
     if scope_channel_id:
         query = query.where(Order.channel_id == scope_channel_id)
     if status:
@@ -67,6 +73,8 @@ def list_orders(uow: UnitOfWork, *, limit: int = 50, cursor: str | None = None,
         query = query.where(Order.id.in_(select(OrderLine.order_id).where(OrderLine.sku_code == sku)))
     if email:
         query = query.where(Order.customer_email == email.strip().lower())
+    if tag:
+        query = query.where(_has_tag(uow, tag.strip()))
     if q:
         like, exact = f"%{q.strip()}%", q.strip()
         # A platform's order number as people say it: "#1001" or "1001".
@@ -74,6 +82,14 @@ def list_orders(uow: UnitOfWork, *, limit: int = 50, cursor: str | None = None,
         query = query.where(or_(Order.id == exact, Order.external_id == exact, Order.order_number.in_(numbers),
                                 Order.customer_name.ilike(like), Order.customer_email.ilike(like)))
     return paginate(uow.session, query, Order.id, limit, cursor)
+
+
+def _has_tag(uow: UnitOfWork, tag: str) -> Any:
+    """Orders whose tag list holds `tag` (JSONB containment on PostgreSQL, json_each on SQLite)."""
+    if uow.dialect == "postgresql":
+        return Order.tags.op("@>")(func.jsonb_build_array(tag))
+    each = func.json_each(Order.tags).table_valued("value")
+    return exists(select(1).select_from(each).where(each.c.value == tag))
 
 
 def order_ids_of_channel(channel_id: str) -> Select[str]:

@@ -26,6 +26,8 @@ PREFIXES = {
     "reservation": "rsv",
     "channel": "chn",
     "api_key": "key",
+    # the dashboard: users and their login sessions
+    "user": "usr",
     "shipment": "shp",
     "import": "imp",
     "payload": "pld",

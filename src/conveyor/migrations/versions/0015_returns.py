@@ -1,7 +1,7 @@
 """returns: RMAs and their lines, store credit per customer, the quarantine bucket on stock levels
 
 Revision ID: 0015
-Revises: 0014
+Revises: 0016
 """
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0015"
-down_revision = "0014"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 
