@@ -258,7 +258,8 @@ def _outbox_worker(env: dict) -> subprocess.Popen:
 
 
 def _start(argv: list[str], env: dict) -> subprocess.Popen:
-    return subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # Their output goes to our stderr (warnings and errors only: CONVEYOR_LOG_LEVEL=warning).
+    return subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=sys.stderr)
 
 
 def _api_workers(supervisor: int) -> list[int]:
@@ -289,7 +290,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _wait_until_up(port: int, limit_s: float = 120) -> None:
+def _wait_until_up(port: int, limit_s: float = 300) -> None:
     deadline = time.monotonic() + limit_s
     while time.monotonic() < deadline:
         try:
