@@ -226,6 +226,9 @@ _register_automation(app)
 from conveyor.cli.users import register as _register_users  # noqa: E402
 
 _register_users(app)
+from conveyor.cli.money import register as _register_money  # noqa: E402
+
+_register_money(app)
 
 
 def main() -> None:  # pragma: no cover
