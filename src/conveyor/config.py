@@ -130,8 +130,6 @@ class Settings(BaseSettings):
     invoice_number_pattern: str = "INV-{year}-{seq:06d}"
     credit_note_number_pattern: str = "CN-{year}-{seq:06d}"
     stripe_api_key: str = ""
-    # Payment jobs: re-authorize (or flag) authorizations expiring within this many hours.
-    renew_authorization_hours: float = Field(default=24.0, ge=0)
 
     # --- the dashboard (docs/operations.md "Dashboard users and sessions") ---------------------------
     # A login lasts this long (then the user logs in again); logging out or deactivating ends it sooner.

@@ -269,6 +269,9 @@ _register_automation(app)
 from conveyor.cli.users import register as _register_users  # noqa: E402
 
 _register_users(app)
+from conveyor.cli.money import register as _register_money  # noqa: E402
+
+_register_money(app)
 
 from conveyor.cli.privacy import register as _register_privacy  # noqa: E402
 

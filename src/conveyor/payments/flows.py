@@ -38,6 +38,7 @@ from conveyor.shared.money import Money
 from conveyor.shared.uow import UnitOfWork
 
 PLACEMENT_KEY = "placement"
+STAFF_CONFIRMED = frozenset({"manual"})  # providers whose captures only staff make (mark paid)
 
 
 def take_payment_at_placement(uow: UnitOfWork, order_id: str, detail: dict[str, Any], terms: MoneyTerms,
@@ -102,6 +103,8 @@ def _capture_shipped(uow: UnitOfWork, order: Any, payments: list[Payment], alloc
     totals = [(p, records.totals_of(uow, p, now)) for p in payments]
     captured = sum(t.captured + t.capture_pending for _, t in totals)
     owed = shipped_value(allocation) - captured
+    if any(p.provider in STAFF_CONFIRMED and t.held for p, t in totals):
+        return  # money expected by cash or transfer: staff mark it paid when it arrives, not the shipment
     for payment, total in totals:
         take = min(max(owed, 0), total.capturable)
         if take > 0:

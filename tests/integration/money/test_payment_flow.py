@@ -90,3 +90,22 @@ def test_charge_at_placement_refunds_cancelled_units(container):
         assert note.total_minor == payment.refunded_minor == cancelled_value
         assert payment.captured_minor - payment.refunded_minor == order.total_minor - cancelled_value
         assert [(line.order_line_id, line.quantity) for line in note.lines] == [(ids["SKU-B"], 2)]
+
+
+def test_an_expected_bank_transfer_is_not_captured_by_the_shipment(container):
+    from conveyor.orders import service as orders  # noqa: PLC0415
+    from conveyor.payments.gateway import PaymentSource  # noqa: PLC0415
+
+    order = place(container, lines=[LineInput(sku="SKU-A", quantity=1, unit_price_minor=5000)])
+    with container.uow() as uow:  # the card payment was authorized; this order pays by transfer instead
+        [card] = service.order_payments(uow, order.id)
+        service.void(uow, payment_id=card.id, idempotency_key="v", actor="test")
+        service.open_payment(uow, order_id=order.id, provider="manual", source=PaymentSource("bank_transfer"),
+                             amount_minor=order.total_minor, idempotency_key="transfer", actor="test")
+        uow.commit()
+    ship_order(container, order.id, location="WH1", actor="test")
+    with container.reader() as uow:
+        transfer = next(p for p in service.order_payments(uow, order.id) if p.provider == "manual")
+        assert (transfer.status, transfer.captured_minor) == ("authorized", 0)  # still expected
+        types = [e.type for e in orders.order_timeline(uow, order.id)]
+        assert "payment.attention" not in types and "invoice.issued" in types
