@@ -14,11 +14,13 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## Set everything up and serve the API on http://127.0.0.1:8000 (docs at /docs), SQLite + demo data.
+## Set everything up and serve the dashboard and API on http://127.0.0.1:8000 (API docs at /docs),
+## SQLite + demo data; prints the demo admin's dashboard login.
 run: install
 	mkdir -p var
 	$(BIN)/conveyor db upgrade
 	$(BIN)/conveyor demo
+	@test ! -f var/demo-admin-login.txt || { echo "dashboard: http://127.0.0.1:8000/ — demo login:"; cat var/demo-admin-login.txt; }
 	$(BIN)/conveyor serve
 
 ## The whole suite (SQLite; PostgreSQL too when CONVEYOR_TEST_POSTGRES_URL is set).

@@ -4,8 +4,9 @@ can be read as a fraction of what PostgreSQL itself can do on this machine.
 
 One transaction, the same statements the API's hot path sends for a 3-line order:
   the stock snapshot read; INSERT order ON CONFLICT (channel, external id) DO NOTHING RETURNING;
-  one multi-row INSERT each for lines, allocations, ledger entries, the timeline event and the
-  outbox (order.created + stock.changed); the guarded multi-row allocation UPDATE (rows locked in
+  one multi-row INSERT each for lines, allocations, ledger entries, the timeline events
+  (order.placed + fulfilment.created), the outbox (order.created + stock.changed), the fulfilment
+  orders and their lines; the guarded multi-row allocation UPDATE (rows locked in
   id order, last); COMMIT.
 Routing is not in it (that is the API's own CPU): each line takes its stock from a random one of
 the locations, which spreads a hot SKU over its rows the way distance-based routing does.
@@ -88,7 +89,17 @@ def script(variant: str, n_skus: int, n_hot: int, n_locations: int, channel_id: 
         + ", ".join(f"({order} || '_l{i}', :s{i}, :w{i}, 'allocation', 0, :q{i}, 0, 0, 'order', {order}, '',"
                     " 'pgbench', now())" for i in (1, 2, 3)) + ";",
         "INSERT INTO order_events (id, order_id, type, actor, data, created_at) VALUES"
-        f" ({order} || '_e', {order}, 'order.placed', 'pgbench', '{{\"status\": \"allocated\"}}'::jsonb, now());",
+        f" ({order} || '_e', {order}, 'order.placed', 'pgbench', '{{\"status\": \"allocated\"}}'::jsonb, now()),"
+        f" ({order} || '_f', {order}, 'fulfilment.created', 'pgbench', '{{}}'::jsonb, now());",
+        # Fulfilment orders as placement opens them (one per line here: same statements, fixed shape).
+        "INSERT INTO fulfilment_orders (id, order_id, location_id, status, carrier, service, tracking_number, late,"
+        " exception_reason, created_at, updated_at) VALUES "
+        + ", ".join(f"({order} || '_fo{i}', {order}, :w{i}, 'pending', '', '', '', false, '', now(), now())"
+                    for i in (1, 2, 3)) + ";",
+        "INSERT INTO fulfilment_order_lines (id, fulfilment_order_id, order_line_id, sku_id, sku_code, per_unit,"
+        " quantity, picked, packed) VALUES "
+        + ", ".join(f"({order} || '_fl{i}', {order} || '_fo{i}', {order} || '_{i}', :s{i}, 'BENCH', 1, :q{i}, 0, 0)"
+                    for i in (1, 2, 3)) + ";",
         "INSERT INTO outbox (id, topic, version, key, payload, status, attempts, last_error, created_at,"
         f" available_at) VALUES ({order} || '_m1', 'order.created', 1, {order}, '{{}}'::jsonb, 'pending', 0, '',"
         f" now(), now()), ({order} || '_m2', 'stock.changed', 1, {order}, '{{}}'::jsonb, 'pending', 0, '', now(),"

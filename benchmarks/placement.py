@@ -632,12 +632,28 @@ def _rows(world: World, o: dict, where: dict[str, str]):
         )
         for li in sorted(o["lines"], key=lambda li: li["sku_id"])
     ]
+    # Fulfilment orders as placement opens them (docs/decisions.md 25); one per line keeps the
+    # statement's shape fixed (the engine opens one per location: same statements, fewer rows).
+    fos = [
+        (fo_id, oid, where[li["sku_id"]], "pending", "", "", "", False, "", now, now)
+        for fo_id, li in zip(ids.new_ids("fulfilment_order", len(o["lines"])), o["lines"], strict=True)
+    ]
+    fo_lines = [
+        (ids.new_id("fulfilment_line"), fo[0], li["id"], li["sku_id"], li["code"], 1, li["qty"], 0, 0)
+        for fo, li in zip(fos, o["lines"], strict=True)
+    ]
     event_row = (
         ids.new_id("event"),
         oid,
         "order.placed",
         "bench-raw",
         json.dumps({"status": "allocated", "routing": {"strategy": "priority", "raw": True}}),
+        now,
+        ids.new_id("event"),
+        oid,
+        "fulfilment.created",
+        "bench-raw",
+        json.dumps({"fulfilment_orders": [fo[0] for fo in fos]}),
         now,
     )
     outbox = [
@@ -664,7 +680,7 @@ def _rows(world: World, o: dict, where: dict[str, str]):
             now,
         ),
     ]
-    return order, lines, allocs, ledger, event_row, outbox
+    return order, lines, allocs, ledger, event_row, outbox, fos, fo_lines
 
 
 def _ph(n: int, width: int, mark: str = "%s", casts: dict[int, str] | None = None) -> str:
@@ -688,7 +704,11 @@ def _inserts(mark: str, jcast: str) -> dict[str, str]:
         " d_incoming, reference_type, reference_id, note, actor, created_at)"
         f" VALUES {_ph(3, 13, mark)}",
         "event": f"INSERT INTO order_events (id, order_id, type, actor, data, created_at) VALUES"
-        f" {_ph(1, 6, mark, {4: jcast})}",
+        f" {_ph(2, 6, mark, {4: jcast})}",
+        "fos": "INSERT INTO fulfilment_orders (id, order_id, location_id, status, carrier, service, tracking_number,"
+        f" late, exception_reason, created_at, updated_at) VALUES {_ph(3, 11, mark)}",
+        "fo_lines": "INSERT INTO fulfilment_order_lines (id, fulfilment_order_id, order_line_id, sku_id, sku_code,"
+        f" per_unit, quantity, picked, packed) VALUES {_ph(3, 9, mark)}",
         "outbox": "INSERT INTO outbox (id, topic, key, payload, status, attempts, last_error, created_at,"
         f" available_at) VALUES {_ph(2, 9, mark, {3: jcast})}",
     }
@@ -714,7 +734,7 @@ async def _raw_pg_order(conn, world: World, o: dict, late_lock: bool = False) ->
     async with conn.transaction():
         cur = await conn.execute(PG_SNAPSHOT, ([li["sku_id"] for li in o["lines"]],))
         where = _pick(await cur.fetchall(), o["lines"])
-        order, lines, allocs, ledger, event_row, outbox = _rows(world, o, where)
+        order, lines, allocs, ledger, event_row, outbox, fos, fo_lines = _rows(world, o, where)
         if (await conn.execute(PG_INSERTS["order"], order)).rowcount != 1:
             raise RuntimeError("duplicate external id")
         params = _flat((li["sku_id"], where[li["sku_id"]], li["qty"]) for li in o["lines"]) + [o["now"]]
@@ -725,6 +745,8 @@ async def _raw_pg_order(conn, world: World, o: dict, late_lock: bool = False) ->
         await conn.execute(PG_INSERTS["ledger"], _flat(ledger))
         await conn.execute(PG_INSERTS["event"], event_row)
         await conn.execute(PG_INSERTS["outbox"], _flat(outbox))
+        await conn.execute(PG_INSERTS["fos"], _flat(fos))
+        await conn.execute(PG_INSERTS["fo_lines"], _flat(fo_lines))
         if late_lock:  # the stock rows stay locked only for this UPDATE and the COMMIT
             await _pg_allocate(conn, params)
     return True
@@ -794,7 +816,7 @@ def _raw_sqlite(world: World, orders: list[dict], clients: int, max_seconds: flo
             where = _pick(
                 conn.execute(SQ_SNAPSHOT, [li["sku_id"] for li in o["lines"]]).fetchall(), o["lines"]
             )
-            order, lines, allocs, ledger, event_row, outbox = _rows(world, o, where)
+            order, lines, allocs, ledger, event_row, outbox, fos, fo_lines = _rows(world, o, where)
             ts = _sqlite_ts(o["now"])
             fix = lambda row: [ts if isinstance(v, datetime) else v for v in row]  # noqa: E731
             if conn.execute(SQ_INSERTS["order"], fix(order)).rowcount != 1:
@@ -807,6 +829,8 @@ def _raw_sqlite(world: World, orders: list[dict], clients: int, max_seconds: flo
             conn.execute(SQ_INSERTS["ledger"], fix(_flat(ledger)))
             conn.execute(SQ_INSERTS["event"], fix(event_row))
             conn.execute(SQ_INSERTS["outbox"], fix(_flat(outbox)))
+            conn.execute(SQ_INSERTS["fos"], fix(_flat(fos)))
+            conn.execute(SQ_INSERTS["fo_lines"], _flat(fo_lines))
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")

@@ -15,7 +15,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 SCRIPTS = ["placement.py", "routing_quality.py", "order_csv_import.py", "labels.py", "money_documents.py",
            "routing_geo.py",
-           "outbox_throughput.py", "worker_crash.py"]
+           "outbox_throughput.py", "worker_crash.py", "fault_injection.py"]
 
 
 def main() -> int:

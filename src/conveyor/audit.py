@@ -36,12 +36,13 @@ CHECKS: dict[str, str] = {
     "levels_equal_ledger": """
         SELECT l.sku_id, l.location_id FROM stock_levels l
         LEFT JOIN (SELECT sku_id, location_id, SUM(d_on_hand) oh, SUM(d_allocated) al, SUM(d_reserved) re,
-                          SUM(d_incoming) inc
+                          SUM(d_incoming) inc, SUM(d_quarantined) qu
                    FROM stock_ledger GROUP BY sku_id, location_id) g
           ON g.sku_id = l.sku_id AND g.location_id = l.location_id
         """ + _BUCKETS + """
         WHERE l.on_hand + COALESCE(b.oh, 0) <> COALESCE(g.oh, 0) OR l.allocated + COALESCE(b.al, 0) <> COALESCE(g.al, 0)
-           OR l.reserved <> COALESCE(g.re, 0) OR l.incoming <> COALESCE(g.inc, 0)""",
+           OR l.reserved <> COALESCE(g.re, 0) OR l.incoming <> COALESCE(g.inc, 0)
+           OR l.quarantined <> COALESCE(g.qu, 0)""",
     "buckets_without_level": """
         SELECT b.sku_id, b.location_id FROM stock_level_buckets b
         LEFT JOIN stock_levels l ON l.sku_id = b.sku_id AND l.location_id = b.location_id
@@ -52,7 +53,8 @@ CHECKS: dict[str, str] = {
         WHERE l.id IS NULL""",
     "nothing_negative": """
         SELECT sku_id, location_id FROM stock_levels
-        WHERE on_hand < 0 OR allocated < 0 OR reserved < 0 OR incoming < 0 OR safety_stock < 0""",
+        WHERE on_hand < 0 OR allocated < 0 OR reserved < 0 OR incoming < 0 OR safety_stock < 0
+           OR quarantined < 0""",
     "committed_within_on_hand": """
         SELECT sku_id, location_id FROM stock_levels WHERE allocated + reserved > on_hand""",
     "order_allocations_equal_ledger": """
@@ -74,7 +76,7 @@ CHECKS: dict[str, str] = {
     "line_buckets_add_up": """
         SELECT o.id, ol.line_no FROM order_lines ol JOIN orders o ON o.id = ol.order_id
         WHERE ol.allocated + ol.backordered + ol.shipped + ol.cancelled > ol.quantity
-           OR ol.delivered > ol.shipped
+           OR ol.delivered > ol.shipped OR ol.returned > ol.shipped
            OR (ol.allocated + ol.backordered + ol.shipped + ol.cancelled < ol.quantity
                AND NOT (o.status = 'pending' OR (o.status = 'on_hold' AND o.held_from = 'pending')))""",
     # A line's allocated and shipped buckets are what its allocation rows say (orders/allocations.py):
@@ -111,6 +113,17 @@ CHECKS: dict[str, str] = {
         LEFT JOIN allocations a ON a.line_id = f.order_line_id AND a.sku_id = f.sku_id
           AND a.location_id = f.location_id
         WHERE a.id IS NULL AND f.q <> 0""",
+    # Graded returns put exactly their graded units into stock: resellable ones on the shelf,
+    # damaged and defective ones in quarantine (returns/receiving.py), each a ledger entry naming it.
+    "returns_equal_ledger": """
+        SELECT r.id FROM returns r
+        JOIN (SELECT return_id, SUM(resellable) shelf, SUM(damaged + defective) held FROM return_lines
+              GROUP BY return_id) g ON g.return_id = r.id
+        LEFT JOIN (SELECT reference_id, SUM(CASE WHEN reason = 'return' THEN d_on_hand ELSE 0 END) shelf,
+                          SUM(CASE WHEN reason = 'return_quarantine' THEN d_quarantined ELSE 0 END) held
+                   FROM stock_ledger WHERE reference_type = 'return' GROUP BY reference_id) l
+          ON l.reference_id = r.id
+        WHERE COALESCE(l.shelf, 0) <> g.shelf OR COALESCE(l.held, 0) <> g.held""",
 }
 
 

@@ -43,7 +43,7 @@ def build(settings: Settings | None = None) -> Container:
     import conveyor.models  # noqa: F401  (register every table)
     from conveyor import wiring
 
-    wiring.install()
+    wiring.install(settings)
 
     caches = Caches(default_ttl=settings.cache_seconds,
                     ttl_overrides={API_KEYS_CACHE: settings.api_key_cache_seconds})

@@ -35,6 +35,16 @@ class Settings(BaseSettings):
     db_connect_timeout_seconds: int = Field(default=3, ge=1, le=60)
     db_statement_timeout_ms: int = Field(default=30_000, ge=100, le=3_600_000)
     api_key_cache_seconds: float = Field(default=5.0, ge=0)
+    # --- operations (docs/operations.md) ---
+    # Prometheus multiprocess directory shared by `serve --workers N` and the workers on this host
+    # (emptied by `conveyor serve` at start). Empty: a private temporary one when serving with
+    # several workers; a single process needs none.
+    metrics_dir: str = ""
+    # Requests per second each API key may make, per API process, and the burst it may save up
+    # (a token bucket). Over it: 429 `rate_limited` with Retry-After. 0 = off (the default, so
+    # imports and load tests with one key are not throttled by surprise); deploy/ turns it on.
+    rate_limit_per_second: float = Field(default=0.0, ge=0, le=100_000)
+    rate_limit_burst: int = Field(default=100, ge=1, le=1_000_000)
     # How long a process trusts what it cached (channels, locations, routing configuration, SKUs):
     # a change made in another process is seen within this time. See shared/cache.py.
     cache_seconds: float = Field(default=10.0, ge=0)
@@ -93,6 +103,10 @@ class Settings(BaseSettings):
     webhook_connect_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
     webhook_total_timeout_seconds: float = Field(default=15.0, gt=0, le=120)
     webhook_max_attempts: int = Field(default=10, ge=1, le=30)
+    # Channel sync-back (JSON feeds, platform pushes) and 3PL requests: connect timeout of each
+    # call and a total deadline for one delivery, its calls and retries included.
+    outbound_connect_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+    outbound_total_timeout_seconds: float = Field(default=30.0, gt=0, le=300)
     # Streaming every outbox event to NATS JetStream (nats://) or RabbitMQ (amqp://); empty: off.
     broker_url: str = ""
     broker_stream: str = "CONVEYOR"
@@ -105,6 +119,23 @@ class Settings(BaseSettings):
     nightly_at: str = Field(default="02:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
     # Risk score: the window for "many orders to one address".
     risk_window_hours: float = Field(default=24.0, gt=0)
+    # Money (docs/money.md): who issues invoices and credit notes, their number series, and Stripe.
+    # The address is one string with lines separated by ";". The year of a number is the issue
+    # date's year in `seller_timezone`.
+    seller_legal_entity: str = Field(default="default", min_length=1, max_length=50)
+    seller_name: str = "Conveyor Demo Store"
+    seller_address: str = ""
+    seller_tax_id: str = ""
+    seller_timezone: str = "UTC"
+    invoice_number_pattern: str = "INV-{year}-{seq:06d}"
+    credit_note_number_pattern: str = "CN-{year}-{seq:06d}"
+    stripe_api_key: str = ""
+    # Payment jobs: re-authorize (or flag) authorizations expiring within this many hours.
+    renew_authorization_hours: float = Field(default=24.0, ge=0)
+
+    # --- the dashboard (docs/operations.md "Dashboard users and sessions") ---------------------------
+    # A login lasts this long (then the user logs in again); logging out or deactivating ends it sooner.
+    web_session_hours: float = Field(default=12.0, gt=0, le=24 * 30)
 
 
 @lru_cache(maxsize=1)

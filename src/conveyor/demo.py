@@ -2,18 +2,22 @@
 
 3 channels, 4 locations in real US cities, ~150 SKUs (a few kits), starting stock, and a few
 hundred orders spread over the last six weeks in every state of their life. Deterministic (seeded).
+Money too: web orders pay by card through the built-in test gateway (a few are declined and wait on
+hold `payment_failed`), Amazon orders are paid on Amazon, phone orders pay cash; shipments capture
+and invoice, cancellations and a few goodwill refunds issue credit notes.
 """
 
 from __future__ import annotations
 
 import random
+import secrets
 import zlib
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import text
 
-from conveyor.auth.handlers import create_key
+from conveyor.auth.handlers import create_key, create_user
 from conveyor.bootstrap import Container
 from conveyor.catalog.handlers import create_product
 from conveyor.catalog.service import SkuData
@@ -21,11 +25,17 @@ from conveyor.channels.handlers import create_channel
 from conveyor.inventory.handlers import create_location, receive
 from conveyor.inventory.locations import LocationData
 from conveyor.orders import handlers as orders
-from conveyor.orders.commands import Address, LineInput, PlaceOrder
+from conveyor.orders.commands import Address, LineInput, PaymentInput, PlaceOrder
+from conveyor.orders.service import get_order
+from conveyor.payments import flows as payment_flows
+from conveyor.payments import handlers as payments
+from conveyor.payments.gateway import PaymentSource
 from conveyor.shared.clock import utcnow
 from conveyor.shared.errors import DomainError
 from conveyor.shared.handlers import run
 from conveyor.shared.uow import UnitOfWork
+
+DEMO_ADMIN = "admin"  # the dashboard login `conveyor demo` creates (and `make run` prints)
 
 LOCATIONS = [
     LocationData("NJ-EWR", "Newark fulfilment centre", "warehouse", "100 Port St", "", "Newark", "NJ", "07114",
@@ -86,7 +96,10 @@ def load_demo(c: Container, orders: int = 300, seed: int = 7,
     placed = _orders(c, rng, skus, orders)
     progress(f"{placed} orders")
     _, token = create_key(c, "admin", "demo admin")
-    return {"skus": len(skus), "orders": placed, "admin_token": token}
+    password = secrets.token_urlsafe(12)  # random per database: a demo left running is not an open door
+    create_user(c, DEMO_ADMIN, password, "admin", "Demo admin")
+    return {"skus": len(skus), "orders": placed, "admin_token": token, "admin_username": DEMO_ADMIN,
+            "admin_password": password}
 
 
 def _catalog(c: Container) -> list[str]:
@@ -128,7 +141,9 @@ def _orders(c: Container, rng: random.Random, skus: list[str], count: int) -> in
             continue
         placed += 1
         age = timedelta(days=42 * (count - n) / count, minutes=rng.randint(0, 600))
+        _pay_offline(c, order.id, cmd.channel)
         _advance(c, order.id, age, rng)
+        _goodwill(c, order.id, rng)
         _backdate(c, order.id, now - age)
     return placed
 
@@ -154,11 +169,41 @@ def _random_order(rng: random.Random, skus: list[str], n: int) -> PlaceOrder:
         lines[code] = rng.choice([1, 1, 1, 2, 3])
     email = name.lower().replace(" ", ".") + "@example.com"
     external = f"{'112-' if channel == 'amazon' else 'W'}{100000 + n}" if channel != "phone" else None
+    card = DECLINED_CARD if rng.random() < 0.04 else VISA
     return PlaceOrder(channel=channel, currency="USD", external_id=external, customer_name=name,
                       customer_email=email, shipping_address=address, billing_address=address,
                       shipping_minor=rng.choice([0, 499, 899]),
+                      payment=PaymentInput("test", "card", card) if channel == "web" else None,
                       lines=[LineInput(sku=code, quantity=q, unit_price_minor=_price(code))
                              for code, q in lines.items()])
+
+
+VISA, DECLINED_CARD = "4242424242424242", "4000000000009995"  # the test gateway's cards (docs/money.md)
+
+
+def _pay_offline(c: Container, order_id: str, channel: str) -> None:
+    """Amazon took the money itself; a phone customer paid cash when the order was taken."""
+    try:
+        if channel == "amazon":
+            run(c.uow, lambda uow: payment_flows.record_channel_payment(uow, order_id, "demo"))
+        elif channel == "phone":
+            with c.reader() as uow:
+                total = get_order(uow, order_id).total_minor
+            payments.authorize(c, order_id, provider="manual", source=PaymentSource("cash"), amount_minor=total,
+                               idempotency_key="demo-cash", actor="demo", charge=True)
+    except DomainError:
+        return
+
+
+def _goodwill(c: Container, order_id: str, rng: random.Random) -> None:
+    """Now and then support gives a little back (a late parcel): a refund and its credit note."""
+    if rng.random() >= 0.06:
+        return
+    try:
+        payments.refund_order(c, order_id, amount_minor=500, reason="goodwill: the parcel was late",
+                              idempotency_key="demo-goodwill", actor="demo")
+    except DomainError:
+        return  # nothing captured yet
 
 
 def _price(code: str) -> int:
@@ -169,8 +214,6 @@ def _price(code: str) -> int:
 
 def _advance(c: Container, order_id: str, age: timedelta, rng: random.Random) -> None:
     """Older orders have moved further along: shipped, delivered, completed, or cancelled."""
-    from conveyor.orders.service import get_order
-
     roll = rng.random()
     try:
         if roll < 0.05:

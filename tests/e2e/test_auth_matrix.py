@@ -95,6 +95,9 @@ ENDPOINTS: dict[tuple[str, str], str | None] = {
     ("GET", "/api/v1/api-keys"): "keys:manage",
     ("POST", "/api/v1/api-keys"): "keys:manage",
     ("DELETE", "/api/v1/api-keys/{key_id}"): "keys:manage",
+    # Data-subject requests: everything about one person, or its erasure.
+    ("POST", "/api/v1/customers/export"): "privacy:manage",
+    ("POST", "/api/v1/customers/erase"): "privacy:manage",
     # Buy and plan: suppliers and POs are staff business (costs); receiving moves stock; a drop-ship
     # confirmation ships a customer's order.
     ("POST", "/api/v1/suppliers"): "purchasing:write",
@@ -199,12 +202,55 @@ ENDPOINTS: dict[tuple[str, str], str | None] = {
     ("POST", "/api/v1/webhooks/{subscription_id}/replay"): "webhooks:manage",
     ("GET", "/api/v1/outbox"): "automation:read",
     ("POST", "/api/v1/outbox/replay"): "automation:write",
+    # Returns: support opens, approves and resolves returns for customers; receiving and grading
+    # move stock (admin, ops); everyone who reads orders sees them. A customer's return link is
+    # its own proof (a signed token naming the order), never an API key.
+    ("POST", "/api/v1/orders/{order_id}/returns"): "returns:write",
+    ("GET", "/api/v1/orders/{order_id}/returns"): "returns:read",
+    ("POST", "/api/v1/orders/{order_id}/return-link"): "returns:write",
+    ("GET", "/api/v1/returns"): "returns:read",
+    ("GET", "/api/v1/returns/{return_id}"): "returns:read",
+    ("GET", "/api/v1/returns/{return_id}/label"): "returns:read",
+    ("POST", "/api/v1/returns/{return_id}/approve"): "returns:write",
+    ("POST", "/api/v1/returns/{return_id}/reject"): "returns:write",
+    ("POST", "/api/v1/returns/{return_id}/cancel"): "returns:write",
+    ("POST", "/api/v1/returns/{return_id}/label"): "returns:write",
+    ("POST", "/api/v1/returns/{return_id}/receive"): "returns:receive",
+    ("POST", "/api/v1/returns/{return_id}/grade"): "returns:receive",
+    ("POST", "/api/v1/returns/{return_id}/resolve"): "returns:write",
+    ("POST", "/api/v1/returns/{return_id}/refund"): "returns:write",
+    ("GET", "/api/v1/customers/{email}/store-credit"): "returns:read",
+    ("GET", "/api/v1/return-links/{token}"): SIGNED,
+    ("POST", "/api/v1/return-links/{token}/returns"): SIGNED,
+    # Quarantined returns back to stock or written off: a stock move.
+    ("POST", "/api/v1/inventory/quarantine"): "inventory:write",
     ("GET", "/api/v1/automation/rules"): "automation:read",
     ("POST", "/api/v1/automation/rules"): "automation:write",
     ("GET", "/api/v1/automation/rules/{rule_id}"): "automation:read",
     ("PUT", "/api/v1/automation/rules/{rule_id}"): "automation:write",
     ("DELETE", "/api/v1/automation/rules/{rule_id}"): "automation:write",
     ("POST", "/api/v1/automation/rules/dry-run"): "automation:read",  # a read with a body: changes nothing
+    # Money: reading payments and documents is everyone's but a channel's; support takes payments and
+    # refunds customers; the accounting export is for the back office (admin, ops).
+    ("GET", "/api/v1/orders/{order_id}/payments"): "payments:read",
+    ("POST", "/api/v1/orders/{order_id}/payments"): "payments:write",
+    ("GET", "/api/v1/orders/{order_id}/financials"): "payments:read",
+    ("POST", "/api/v1/orders/{order_id}/refunds"): "payments:write",
+    ("GET", "/api/v1/payments/{payment_id}"): "payments:read",
+    ("POST", "/api/v1/payments/{payment_id}/capture"): "payments:write",
+    ("POST", "/api/v1/payments/{payment_id}/mark-paid"): "payments:write",
+    ("POST", "/api/v1/payments/{payment_id}/void"): "payments:write",
+    ("GET", "/api/v1/payment-providers"): "payments:read",
+    ("GET", "/api/v1/orders/{order_id}/invoices"): "billing:read",
+    ("GET", "/api/v1/orders/{order_id}/credit-notes"): "billing:read",
+    ("GET", "/api/v1/invoices"): "billing:read",
+    ("GET", "/api/v1/invoices/{invoice_id}"): "billing:read",
+    ("GET", "/api/v1/invoices/{invoice_id}/pdf"): "billing:read",
+    ("GET", "/api/v1/credit-notes"): "billing:read",
+    ("GET", "/api/v1/credit-notes/{credit_note_id}"): "billing:read",
+    ("GET", "/api/v1/credit-notes/{credit_note_id}/pdf"): "billing:read",
+    ("GET", "/api/v1/accounting/journal"): "billing:export",
+    ("GET", "/api/v1/accounting/payouts"): "billing:export",
 }
 
 ALL = {"admin", "ops", "support", "channel", "readonly"}
@@ -233,6 +279,16 @@ GRANTS: dict[str, set[str]] = {
     "fulfilment:read": ALL - {"channel"},
     "automation:write": {"admin", "ops"},
     "webhooks:manage": {"admin"},
+    "returns:read": ALL - {"channel"},
+    "returns:write": {"admin", "ops", "support"},
+    "returns:receive": {"admin", "ops"},
+    "payments:read": ALL - {"channel"},
+    "payments:write": {"admin", "ops", "support"},
+    "billing:read": ALL - {"channel"},
+    "billing:export": {"admin", "ops"},
+    # Personal data unmasked (a channel reads what it sent); export and erasure.
+    "pii:read": {"admin", "ops", "channel"},
+    "privacy:manage": {"admin"},
 }
 
 # The api fixture's key names → the role they carry.
@@ -247,7 +303,9 @@ MISSING = {"product_id": "prd_doesnotexist", "sku": "NO-SUCH-SKU", "location": "
            "fulfilment_order_id": "ffo_doesnotexist", "pick_list_id": "pkl_doesnotexist",
            "label_id": "lbl_doesnotexist", "carrier": "no-such-carrier", "discrepancy_id": "tpd_doesnotexist",
            "box_code": "NO-SUCH-BOX",
-           "subscription_id": "whk_doesnotexist", "rule_id": "rul_doesnotexist"}
+           "subscription_id": "whk_doesnotexist", "rule_id": "rul_doesnotexist",
+           "return_id": "rma_doesnotexist", "email": "nobody@example.com", "token": "not-a-token",
+           "payment_id": "pay_doesnotexist", "invoice_id": "inv_doesnotexist", "credit_note_id": "crn_doesnotexist"}
 
 
 def _operations(app) -> list[tuple[str, str]]:
@@ -271,7 +329,8 @@ def _counts(container) -> dict[str, int]:
     tables = ["orders", "order_events", "stock_ledger", "products", "skus", "locations", "channels",
               "api_keys", "reservations", "idempotency_keys", "draft_orders", "fulfilment_orders", "pick_lists",
               "shipping_labels", "tracking_events", "carriers", "box_sizes", "bins", "fulfilment_settings",
-              "tpl_snapshots"]
+              "tpl_snapshots", "returns", "return_lines", "store_credit_entries", "payments", "payment_attempts",
+              "invoices", "credit_notes"]
     with container.reader() as uow:
         return {t: uow.session.execute(text(f"SELECT COUNT(*) FROM {t}")).scalar_one() for t in tables}
 
@@ -509,6 +568,7 @@ def test_channel_key_cannot_import_orders_into_another_channel(api, container):
     assert api.get("/orders", role="channel_market").json()["items"] == []
     _assert_problem(r, 403, "forbidden")
     assert _counts(container)["orders"] == before["orders"]
+    assert _counts(container)["returns"] == before["returns"]
 
 
 def test_webhook_endpoints_refuse_unsigned_calls(api, container):
@@ -516,9 +576,11 @@ def test_webhook_endpoints_refuse_unsigned_calls(api, container):
     for (method, path), rule in ENDPOINTS.items():
         if rule == SIGNED:
             for headers in ({}, api.headers("admin")):  # an API key is no substitute for a signature
-                r = api.client.request(method, path.format(code="web"), json={"id": 1}, headers=headers)
+                r = api.client.request(method, path.format(code="web", token=MISSING["token"]), json={"id": 1},
+                                       headers=headers)
                 assert 400 <= r.status_code < 500, (path, r.status_code, r.text)
     assert _counts(container)["orders"] == before["orders"]
+    assert _counts(container)["returns"] == before["returns"]
 
 
 # --- channel keys against another channel's data: by id, by list, by filter --------------------------

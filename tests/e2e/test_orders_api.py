@@ -53,8 +53,9 @@ def test_ship_deliver_complete_and_timeline(api):
     assert api.post(f"/orders/{order['id']}/deliver", {}).json()["status"] == "delivered"
     assert api.post(f"/orders/{order['id']}/complete").json()["status"] == "completed"
     types = [e["type"] for e in api.get(f"/orders/{order['id']}/timeline").json()]
-    assert types == ["order.placed", "fulfilment.created", "order.shipped", "fulfilment.shipped", "order.delivered",
-                     "fulfilment.delivered", "order.completed"]
+    # The channel invoices at shipment (the default, docs/money.md): the shipment issues the invoice.
+    assert types == ["order.placed", "fulfilment.created", "order.shipped", "fulfilment.shipped", "invoice.issued",
+                     "order.delivered", "fulfilment.delivered", "order.completed"]
     level = api.get("/inventory/levels", params={"sku": "SKU-A", "location": "WH1"}).json()["items"][0]
     assert (level["on_hand"], level["allocated"]) == (8, 0)
     assert api.get("/audit").json()["ok"] is True

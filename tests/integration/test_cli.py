@@ -85,6 +85,11 @@ def test_demo_then_audit_is_clean_and_a_corrupted_level_is_caught(cli, container
     assert result.exit_code == 0, result.output
     assert "20 orders" in result.output
     assert scalar(container, "SELECT COUNT(*) FROM orders") == 20
+    # money too: every order paid (card, Amazon, cash) or declined, shipped ones invoiced to the cent
+    assert scalar(container, "SELECT COUNT(DISTINCT order_id) FROM payments") == 20
+    assert scalar(container, "SELECT COUNT(*) FROM invoices") > 0
+    assert scalar(container, "SELECT COUNT(*) FROM invoices i JOIN payments p ON p.order_id = i.order_id"
+                             " WHERE p.status = 'captured' AND i.total_minor > p.captured_minor") == 0
     token = key_file.read_text().strip()
     assert token in result.output
     with TestClient(create_app(container)) as client:

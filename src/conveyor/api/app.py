@@ -15,9 +15,13 @@ from conveyor.api.authn import Authenticate
 from conveyor.api.deps import container, require
 from conveyor.api.limits import BodySizeLimit
 from conveyor.api.media import JsonBodies
+from conveyor.api.metrics import RequestMetrics
+from conveyor.api.metrics import router as metrics_router
+from conveyor.api.ratelimit import RateLimit
 from conveyor.api.requests import ErrorBoundary, RequestContext
 from conveyor.auth.api import router as keys_router
 from conveyor.automation.api import router as automation_router
+from conveyor.billing.api import router as billing_router
 from conveyor.bootstrap import Container, build
 from conveyor.catalog.api import router as catalog_router
 from conveyor.channels.api import router as channels_router
@@ -29,11 +33,15 @@ from conveyor.logs import secrets_of
 from conveyor.messaging.api import router as webhooks_router
 from conveyor.orders.api import router as orders_router
 from conveyor.orders.routing_api import router as routing_router
+from conveyor.payments.api import router as payments_router
 from conveyor.planning.api import router as reports_router
+from conveyor.privacy.api import router as privacy_router
 from conveyor.purchasing.api import router as purchasing_router
 from conveyor.purchasing.api_replenishment import router as replenishment_router
+from conveyor.returns.api import router as returns_router
 from conveyor.shared.migrate import head_revision
 from conveyor.shipping.api import router as shipping_router
+from conveyor.web import app as dashboard
 
 DESCRIPTION = """Conveyor's REST API. Authenticate with `Authorization: Bearer <API key>`.
 Errors are `application/problem+json` with a stable `code`. POSTs that create things accept an
@@ -90,24 +98,30 @@ def _system_router() -> APIRouter:
 def create_app(c: Container | None = None) -> FastAPI:
     c = c or build()
     configure_logs(secrets_of(c.settings), c.settings.log_level, json=c.settings.log_format == "json")
-    app = FastAPI(title="Conveyor", version=__version__, description=DESCRIPTION, docs_url="/docs",
+    # /docs is served by the dashboard from vendored Swagger UI files (no CDN); ReDoc is not served.
+    app = FastAPI(title="Conveyor", version=__version__, description=DESCRIPTION, docs_url=None, redoc_url=None,
                   openapi_url="/openapi.json", lifespan=_lifespan)
     app.state.container = c
-    errors.install(app)
+    errors.install(app, pages=(dashboard.is_page, dashboard.error_page))
     contract.install(app)
     app.add_middleware(JsonBodies, api=app)  # 415 for a body that isn't JSON where JSON is read
     app.add_middleware(BodySizeLimit, max_bytes=c.settings.max_body_bytes)
-    app.add_middleware(Authenticate, container=c)  # 401 before the body is read
+    app.add_middleware(RateLimit, rate=c.settings.rate_limit_per_second, burst=c.settings.rate_limit_burst)
+    app.add_middleware(Authenticate, container=c)  # 401, then 429, before the body is read
     app.add_middleware(ErrorBoundary)  # 503/500 for whatever the layers inside raised
-    app.add_middleware(RequestContext)  # added last = runs first: the request id, NUL in the URL
+    app.add_middleware(RequestContext)  # the request id, NUL in the URL
+    app.add_middleware(RequestMetrics)  # added last = runs first: every answer is counted and timed
     api = APIRouter(prefix="/api/v1")
     # Orders first: routes are matched in order, and placing an order is the hot path.
     for router in (orders_router, _system_router(), catalog_router, inventory_router, routing_router,
                    channels_router, keys_router, purchasing_router, replenishment_router, reports_router,
-                   fulfilment_router, shipping_router, fulfilment_setup_router, webhooks_router, automation_router):
+                   fulfilment_router, shipping_router, fulfilment_setup_router, webhooks_router, automation_router,
+                   returns_router, payments_router, billing_router, privacy_router):
         api.include_router(router)
     app.include_router(api)
     app.include_router(_probes(head_revision()))
+    app.include_router(metrics_router())
+    dashboard.mount(app)  # last: its pages live at / and must not shadow an API route
     return app
 
 

@@ -18,6 +18,7 @@ PUBLIC_PATHS = [
     re.compile(r"^/api/v1/health$"),
     re.compile(r"^/api/v1/channels/[^/]+/inbound$"),  # verified by the platform's signature
     re.compile(r"^/api/v1/tracking/webhooks/easypost$"),  # verified by EasyPost's X-Hmac-Signature
+    re.compile(r"^/api/v1/return-links/[^/]+(/returns)?$"),  # a customer's signed return link is the proof
 ]
 
 

@@ -40,7 +40,7 @@ def require(permission: str) -> Callable[..., Principal]:
     """A dependency: the caller must hold `permission`, else 403 (401 without a valid key)."""
 
     async def check(who: Principal = Depends(principal)) -> Principal:
-        if not allows(who.role, permission):
+        if not allows(who.role, permission, who.grants):
             raise DomainError(ErrorCode.FORBIDDEN, f"role {who.role!r} may not {permission.replace(':', ' ')}",
                               permission=permission)
         return who

@@ -4,12 +4,13 @@ Domain error codes map to HTTP statuses here, and only here."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -49,6 +50,7 @@ STATUS: dict[ErrorCode, int] = {
     ErrorCode.UNPARSEABLE_PAYLOAD: 422,
     ErrorCode.CHANNEL_UNAVAILABLE: 502,
     ErrorCode.INTERNAL: 500,
+    ErrorCode.RATE_LIMITED: 429,
     ErrorCode.SERVICE_UNAVAILABLE: 422,
     ErrorCode.INVALID_TRACKING_NUMBER: 422,
     ErrorCode.CARRIER_ERROR: 502,
@@ -102,17 +104,33 @@ def _validation(exc: RequestValidationError) -> JSONResponse:
     return problem(422, ErrorCode.VALIDATION_ERROR, "the request is not valid", errors=errors)
 
 
-def install(app: FastAPI) -> None:
+# The dashboard's HTML error page: (is this path a page?, render(request, status, detail)).
+PageErrors = tuple[Callable[[str], bool], Callable[[Request, int, str], Response]]
+
+
+def install(app: FastAPI, pages: PageErrors | None = None) -> None:
+    """Map errors to problem+json; a browser asking for a dashboard page (when `pages` is given)
+    gets an HTML page instead. Clients that don't ask for HTML keep getting problem+json."""
+
+    def as_page(request: Request) -> bool:
+        wants_html = "text/html" in request.headers.get("accept", "")
+        return pages is not None and wants_html and pages[0](request.url.path)
+
     @app.exception_handler(DomainError)
-    async def _domain(_: Request, exc: DomainError) -> JSONResponse:
-        return problem(STATUS.get(exc.code, 400), exc.code, exc.detail, **_extra_fields(exc.extra))
+    async def _domain(request: Request, exc: DomainError) -> Response:
+        status = STATUS.get(exc.code, 400)
+        if pages is not None and as_page(request):
+            return pages[1](request, status, exc.detail)
+        return problem(status, exc.code, exc.detail, **_extra_fields(exc.extra))
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
         return _validation(exc)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        if pages is not None and as_page(request):
+            return pages[1](request, exc.status_code, str(exc.detail))
         if exc.status_code == 405:
             exc.headers = {**(exc.headers or {}), "Allow": _allowed_methods(request)}
         code = {404: ErrorCode.NOT_FOUND, 405: ErrorCode.METHOD_NOT_ALLOWED, 401: ErrorCode.UNAUTHORIZED,

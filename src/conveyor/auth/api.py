@@ -20,6 +20,8 @@ router = APIRouter(prefix="/api-keys", tags=["auth"])
 class StaffKeyIn(Strict):
     role: Literal["admin", "ops", "support", "readonly"]
     name: Annotated[str, Field(max_length=100)] = ""
+    grants: Annotated[list[Literal["pii:read"]], Field(max_length=5,
+                      description="permissions beyond the role: `pii:read` shows personal data unmasked")] = []
 
 
 class ChannelKeyIn(Strict):
@@ -38,6 +40,7 @@ class KeyOut(BaseModel):
     name: str
     role: str
     channel_id: str | None
+    grants: list[str] = []
     created_at: datetime
     revoked_at: datetime | None
 
@@ -50,7 +53,8 @@ class NewKeyOut(KeyOut):
 def create_key(body: Annotated[KeyIn, Body()], _: Principal = Depends(require("keys:manage")),
                c: Container = Depends(container)) -> NewKeyOut:
     channel = body.channel if isinstance(body, ChannelKeyIn) else None
-    key, token = handlers.create_key(c, body.role, body.name, channel)
+    grants = tuple(body.grants) if isinstance(body, StaffKeyIn) else ()
+    key, token = handlers.create_key(c, body.role, body.name, channel, grants)
     return NewKeyOut(**KeyOut.model_validate(key, from_attributes=True).model_dump(), token=token)
 
 

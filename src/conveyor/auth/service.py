@@ -11,12 +11,12 @@ import hmac
 import secrets
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
 from conveyor.auth.model import ApiKey
-from conveyor.auth.roles import Role
+from conveyor.auth.roles import GRANTABLE, Role, allows
 from conveyor.channels.service import get_channel
 from conveyor.shared import ids
 from conveyor.shared.cache import Caches
@@ -31,20 +31,27 @@ class Principal:
     role: str
     channel_id: str | None
     name: str
+    grants: frozenset[str] = field(default_factory=frozenset)
 
     @property
     def actor(self) -> str:
         return f"key:{self.key_id}"
+
+    def may(self, permission: str) -> bool:
+        return allows(self.role, permission, self.grants)
 
 
 def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def create_key(uow: UnitOfWork, role: str, name: str = "", channel: str | None = None) -> tuple[ApiKey, str]:
+def create_key(uow: UnitOfWork, role: str, name: str = "", channel: str | None = None,
+               grants: list[str] | tuple[str, ...] = ()) -> tuple[ApiKey, str]:
     """Create a key and return it with its plaintext token (shown once, never stored)."""
     if role not in set(Role):
         raise ValidationFailed(f"unknown role {role!r}; one of {', '.join(Role)}")
+    if unknown := sorted(set(grants) - GRANTABLE):
+        raise ValidationFailed(f"cannot grant {', '.join(unknown)}; grantable: {', '.join(sorted(GRANTABLE))}")
     channel_id = None
     if role == Role.CHANNEL:
         if not channel:
@@ -54,7 +61,8 @@ def create_key(uow: UnitOfWork, role: str, name: str = "", channel: str | None =
         raise ValidationFailed("only channel keys are bound to a channel")
     key_id = ids.new_id("api_key")
     secret = secrets.token_urlsafe(32)
-    key = ApiKey(id=key_id, name=name, secret_hash=_hash(secret), role=role, channel_id=channel_id)
+    key = ApiKey(id=key_id, name=name, secret_hash=_hash(secret), role=role, channel_id=channel_id,
+                 grants=sorted(set(grants)))
     uow.session.add(key)
     uow.session.flush()
     return key, f"cvk_{key_id}_{secret}"
@@ -116,6 +124,6 @@ def authenticate(reader: Callable[[], AbstractContextManager[UnitOfWork]], cache
         key = uow.session.get(ApiKey, f"{key_prefix}_{key_body}")
     if key is None or key.revoked_at is not None or not hmac.compare_digest(key.secret_hash, _hash(secret)):
         raise _unauthorized()
-    principal = Principal(key.id, key.role, key.channel_id, key.name)
+    principal = Principal(key.id, key.role, key.channel_id, key.name, frozenset(key.grants or ()))
     caches.named(KEY_CACHE).put(token, principal)
     return principal

@@ -5,7 +5,8 @@ webhook subscriptions may subscribe to `staff.alert` too.
 
 Raised today for: a webhook subscription disabled after persistent failure, a message
 dead-lettered after its last attempt, an order not shipped by its promise, a rule's
-`notify_staff` action. `low_stock` is ready for the reorder checks to raise."""
+`notify_staff` action. Low stock comes as a `stock.low` event (purchasing/low_stock.py), which the
+worker turns into a `low_stock` alert (notifications.low_stock_alert)."""
 
 from __future__ import annotations
 

@@ -30,11 +30,20 @@ from conveyor.channels.service import channel_info_by_id
 from conveyor.messaging.aio import run_sync
 from conveyor.messaging.email import render
 from conveyor.messaging.sent_ledger import SentEmails
-from conveyor.messaging.smtp import SendResult, SmtpSender, build_message, send_once
+from conveyor.messaging.smtp import (
+    Attachment,
+    SendResult,
+    SmtpSender,
+    build_document_message,
+    build_message,
+    send_once,
+)
 from conveyor.messaging.webhook_http import post
 from conveyor.orders import handlers as order_handlers
 from conveyor.orders import operations, queries, timeline
 from conveyor.orders.timeline import EventType
+from conveyor.purchasing.documents import render_po_pdf
+from conveyor.purchasing.purchase_orders import po_document
 from conveyor.shared.clock import utcnow
 from conveyor.shared.errors import DomainError
 from conveyor.shared.handlers import Idempotency, Replayed, run
@@ -84,6 +93,8 @@ def send_email(c: Container, outbox_id: str, job: dict[str, Any], sender: SmtpSe
                settings: notifications.NotifySettings, now: datetime | None = None) -> Sent:
     """Render and send one planned e-mail; a retry after a success sends nothing. A customer
     e-mail is logged on the order's timeline (`notification.sent`) with the sent record."""
+    if job["audience"] == "supplier":
+        return send_purchase_order(c, outbox_id, job, sender, now)
     with c.reader() as uow:
         context = notifications.email_for(uow, job, settings)
     email = render(job["kind"], job.get("locale"), context)
@@ -94,6 +105,24 @@ def send_email(c: Container, outbox_id: str, job: dict[str, Any], sender: SmtpSe
     if order_id:
         ledger = _with_timeline(ledger, order_id, job, email.language)
     result: SendResult = send_once(_within(sender, TOTAL_SMTP_FACTOR * sender.settings.timeout), message, ledger)
+    return Sent(result.message_id, result.sent)
+
+
+def send_purchase_order(c: Container, outbox_id: str, job: dict[str, Any], sender: SmtpSender,
+                        now: datetime | None = None) -> Sent:
+    """The PO e-mail to its supplier with the PO's PDF attached, drawn now from the database. Its
+    Message-ID is the PO's id: one e-mail per PO, however often the worker retries it or the
+    `purchase_order.sent` event is replayed."""
+    data = job["data"]
+    email, po_id = data["email"], data["po_id"]
+    with c.reader() as uow:
+        document = po_document(uow, po_id, "Purchasing", c.settings.purchasing_email)
+    pdf = Attachment(f"{document.number}.pdf", render_po_pdf(document))
+    message = build_document_message(email["subject"], email["body"], [pdf], to=job["to"],
+                                     sender=sender.settings.sender, message_key=po_id, now=now or utcnow(),
+                                     reply_to=email.get("from", ""))
+    ledger = SentEmails(c, outbox_id, job["kind"], job["to"], None)
+    result = send_once(_within(sender, TOTAL_SMTP_FACTOR * sender.settings.timeout), message, ledger)
     return Sent(result.message_id, result.sent)
 
 

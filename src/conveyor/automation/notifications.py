@@ -18,6 +18,9 @@ Two steps, both driven by the worker through the outbox:
 | order.cancelled (the whole order) | cancelled |
 | return.approved | return_approved (payload: `return_number`, `items`, `return_by`, `label_url`) |
 | refund.issued | refund_issued (payload: `amount_minor`, `currency`, `method`) |
+
+A `purchase_order.sent` becomes one `purchase_order` e-mail to the supplier (`plan_supplier_email`:
+the PO's own subject and text, its PDF attached when it is sent).
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from conveyor.automation import alerts
 from conveyor.automation.tracking_links import tracking_url
 from conveyor.messaging import outbox
 from conveyor.messaging.email.context import (
@@ -104,6 +108,33 @@ def plan_staff_alert(uow: UnitOfWork, alert: dict[str, Any], event_id: str, sett
                        {"url": webhook_to, "event_id": event_id, "alert": alert})
         queued += 1
     return queued
+
+
+def low_stock_alert(event: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """The staff alert of a `stock.low` event (kind `low_stock`: the e-mail lists the item)."""
+    where = f"{event['sku']} at {event['location']}"
+    return {"kind": "low_stock", "title": f"Low stock: {where}",
+            "detail": f"{event['available']} available to sell, {event['rule']}.", "reference": event["sku_id"],
+            "link": "", "occurred_at": as_utc(now).isoformat(), "via": "", "to": "",
+            "items": [{"sku": event["sku"], "name": event.get("name") or event["sku"], "location": event["location"],
+                       "available": event["available"], "reorder_point": event["threshold"]}]}
+
+
+def plan_supplier_email(uow: UnitOfWork, payload: dict[str, Any], event_id: str,
+                        settings: NotifySettings) -> str | None:
+    """Queue the e-mail of a sent purchase order to its supplier; a supplier without an address
+    gets a staff alert instead (someone has to send the PDF by hand)."""
+    if not settings.email_on:
+        return None
+    email = payload.get("email") or {}
+    if not email.get("to"):
+        alerts.raise_alert(uow, f"Purchase order {payload['number']} was not e-mailed",
+                           f"The supplier has no e-mail address: send the PDF (GET /api/v1/purchase-orders/"
+                           f"{payload['po_id']}/pdf) another way.", reference=payload["po_id"])
+        return None
+    return outbox.enqueue(uow, Topic.NOTIFICATION_EMAIL, payload["po_id"], {
+        "kind": "purchase_order", "audience": "supplier", "to": email["to"], "locale": "en", "order_id": None,
+        "event_id": event_id, "data": payload})
 
 
 def email_for(uow: UnitOfWork, job: dict[str, Any], settings: NotifySettings) -> dict[str, Any]:

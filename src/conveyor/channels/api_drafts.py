@@ -16,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 
 from conveyor.api.deps import check_channel_scope, container, require
 from conveyor.api.idempotency import idempotency_for, respond
+from conveyor.api.personal import log_read, may_read
 from conveyor.api.schemas import Amount, Currency, PageOut, ShortText, Strict
 from conveyor.auth.roles import Role
 from conveyor.auth.service import Principal
@@ -24,8 +25,10 @@ from conveyor.channels import drafts, handlers
 from conveyor.channels.model import DraftOrder
 from conveyor.channels.service import ChannelInfo, get_channel
 from conveyor.orders.customers import find_customers
-from conveyor.orders.schemas import AddressIn, CustomerIn, OrderOut, render_order
+from conveyor.orders.schemas import LOCALE, AddressIn, CustomerIn, OrderOut, render_order
+from conveyor.shared import pii
 from conveyor.shared.clock import as_utc
+from conveyor.shared.languages import order_language
 from conveyor.shared.money import format_minor, to_minor
 
 router = APIRouter()
@@ -53,6 +56,8 @@ class DraftPatch(Strict):
     discount: Amount | None = Field(None, description="order-level discount on top of line discounts")
     notes: Annotated[str, Field(max_length=5000)] | None = None
     tags: Tags | None = None
+    locale: Annotated[str, Field(max_length=35, pattern=LOCALE)] | None = Field(
+        None, description="the customer's language (BCP 47, e.g. `de-AT`): e-mails and documents are written in it")
 
     def changes(self, currency: str) -> dict[str, Any]:
         """The fields sent, in the service's terms (minor units, plain dicts)."""
@@ -73,6 +78,8 @@ class DraftPatch(Strict):
             out["notes"] = self.notes
         if "tags" in sent and self.tags is not None:
             out["tags"] = list(dict.fromkeys(self.tags))
+        if "locale" in sent and self.locale is not None:
+            out["locale"] = order_language(self.locale)
         return out
 
 
@@ -116,6 +123,7 @@ class DraftOut(BaseModel):
     totals: dict[str, str]
     notes: str
     tags: list[str]
+    locale: str
     created_by: str
     created_at: datetime
     updated_at: datetime
@@ -141,7 +149,8 @@ def render_draft(draft: DraftOrder, channel_code: str, available: dict[str, int]
             "currency": cur, "customer": data["customer"], "billing_address": data["billing_address"],
             "shipping_address": data["shipping_address"], "lines": lines,
             "totals": {k: m(v) for k, v in drafts.order_totals(data).items()}, "notes": data["notes"],
-            "tags": data["tags"], "created_by": draft.created_by, "created_at": _iso(draft.created_at),
+            "tags": data["tags"], "locale": data.get("locale", ""), "created_by": draft.created_by,
+            "created_at": _iso(draft.created_at),
             "updated_at": _iso(draft.updated_at)}
 
 
@@ -224,12 +233,13 @@ async def confirm_draft(code: str, draft_id: str, request: Request,
     """Place the draft as an order (201), allocating now. Again: 200 with the same order.
     Short of stock: 409 `insufficient_stock` naming the short lines, and the draft stays a draft."""
     channel = await run_in_threadpool(_channel, c, who, code)
-    idem = await idempotency_for(request, who, render_order)
+    render = render_order if may_read(who) else (lambda order: pii.mask_order(render_order(order)))
+    idem = await idempotency_for(request, who, render)
     result = await run_in_threadpool(lambda: handlers.confirm_draft(c, draft_id, channel, actor=who.actor,
                                                                     idempotency=idem))
     if isinstance(result, handlers.Confirmed):
-        return respond(result.order, render_order, 201 if result.created else 200, idem)
-    return respond(result, render_order, 201, idem)
+        return respond(result.order, render, 201 if result.created else 200, idem)
+    return respond(result, render, 201, idem)
 
 
 class PastCustomerOut(BaseModel):
@@ -255,4 +265,15 @@ def lookup_customers(code: str, q: Annotated[str, Query(min_length=1, max_length
     scope = channel.id if who.role == Role.CHANNEL else None
     with c.reader() as uow:
         found = find_customers(uow, q, limit=limit, channel_id=scope)
-    return [PastCustomerOut(**{k: getattr(p, k) for k in PastCustomerOut.model_fields}) for p in found]
+    customers = [{k: getattr(p, k) for k in PastCustomerOut.model_fields} for p in found]
+    if may_read(who):
+        log_read(who, "customer lookup", [p.last_order_id for p in found])
+    else:
+        customers = [_masked(p) for p in customers]
+    return [PastCustomerOut(**p) for p in customers]
+
+
+def _masked(customer: dict[str, Any]) -> dict[str, Any]:
+    return {**customer, **pii.mask_customer(customer),
+            "billing_address": pii.mask_address(customer["billing_address"]),
+            "shipping_address": pii.mask_address(customer["shipping_address"])}

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from conveyor.api.deps import container, require
+from conveyor.api.personal import raw_body_view
 from conveyor.auth.service import Principal
 from conveyor.bootstrap import Container
 from conveyor.channels.inbound import receive_webhook
@@ -54,8 +55,9 @@ class PayloadOut(BaseModel):
 @router.get("/{code}/payloads", response_model=list[PayloadOut])
 def payloads(code: str, status: Annotated[str | None, Query(pattern=r"^(received|parsed|held|ignored|failed)$")] = None,
              limit: Annotated[int, Query(ge=1, le=200)] = 50, before: str | None = None,
-             _: Principal = Depends(require("channels:read")), c: Container = Depends(container)) -> list[PayloadOut]:
-    """What the channel sent, newest first: to see why a delivery failed or was held."""
+             who: Principal = Depends(require("channels:read")), c: Container = Depends(container)) -> list[PayloadOut]:
+    """What the channel sent, newest first: to see why a delivery failed or was held. Personal data
+    in the bodies is masked for callers without `pii:read`."""
     with c.reader() as uow:
         channel = get_channel(uow, code)
         query = select(InboundPayload).where(InboundPayload.channel_id == channel.id)
@@ -67,4 +69,5 @@ def payloads(code: str, status: Annotated[str | None, Query(pattern=r"^(received
         return [PayloadOut(id=p.id, received_at=str(p.received_at), source=p.source, delivery_id=p.delivery_id,
                            status=p.status, error=p.error, problems=p.problems or [], external_id=p.external_id,
                            order_id=p.order_id, headers=p.headers or {},
-                           body=bytes(p.body).decode("utf-8", "replace")) for p in rows]
+                           body=raw_body_view(who, "channel payload", p.order_id,
+                                              bytes(p.body).decode("utf-8", "replace"))) for p in rows]

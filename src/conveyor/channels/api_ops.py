@@ -10,6 +10,7 @@ from fastapi import APIRouter, Body, Depends, Query
 from fastapi.responses import JSONResponse, Response
 
 from conveyor.api.deps import check_channel_scope, container, require
+from conveyor.api.personal import order_view
 from conveyor.api.schemas import Code, Timestamp
 from conveyor.auth.service import Principal
 from conveyor.bootstrap import Container
@@ -42,7 +43,7 @@ def pos_sale(code: str, body: OrderIn, store: Annotated[Code, Query(description=
              who: Principal = Depends(require("orders:fulfil")), c: Container = Depends(container)) -> JSONResponse:
     """A sale at a store: placed from that store's stock and completed on the spot."""
     order = record_sale(c, body.to_command(code), store, who.actor)
-    return JSONResponse(render_order(order), status_code=201)
+    return JSONResponse(order_view(who, "order")(render_order(order)), status_code=201)
 
 
 @router.get("/{code}/feeds/inventory.csv", response_class=Response)

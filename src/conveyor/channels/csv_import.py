@@ -29,7 +29,7 @@ LINE_FIELDS = ("sku", "quantity", "unit_price", "line_discount", "tax", "name")
 ORDER_FIELDS = (
     "currency", "customer_name", "customer_email", "customer_phone", "shipping", "order_discount", "notes",
     "ship_name", "ship_company", "ship_line1", "ship_line2", "ship_city", "ship_region",
-    "ship_postal_code", "ship_country", "ship_phone",
+    "ship_postal_code", "ship_country", "ship_phone", "language",
 )  # fmt: skip
 KNOWN_FIELDS = frozenset(("external_id", *LINE_FIELDS, *ORDER_FIELDS))
 _AMOUNT = re.compile(r"(\d*)(?:\.(\d*))?")
@@ -238,6 +238,7 @@ def _order(external_id: str, draft: _Draft, channel: str, lookup: SkuLookup | No
         shipping_minor=int(values.get("shipping") or 0),
         order_discount_minor=int(values.get("order_discount") or 0),
         notes=values.get("notes", ""),
+        locale=values.get("language", ""),  # "de", "fr-CA": stored as shared.languages.order_language says
     )
     if lookup is not None:
         _map_skus(order, lookup)

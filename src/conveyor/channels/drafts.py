@@ -6,7 +6,7 @@ order as taken (amounts in minor units of its currency):
     {"currency", "customer": {name, email, phone}, "billing_address", "shipping_address",
      "lines": [{sku, name, quantity, unit_price_minor, catalog_price_minor, override_reason,
                 discount_minor, tax_minor}],
-     "shipping_minor", "discount_minor", "notes", "tags"}
+     "shipping_minor", "discount_minor", "notes", "tags", "locale"}
 
 Line prices are fixed when a line is written (what staff told the customer), from the catalog
 unless overridden — and an override must say why. Confirming (`channels/handlers.confirm_draft`)
@@ -41,7 +41,7 @@ from conveyor.shared.pagination import Page, paginate
 from conveyor.shared.uow import UnitOfWork
 
 HEADER_FIELDS = ("customer", "billing_address", "shipping_address", "shipping_minor", "discount_minor",
-                 "notes", "tags")
+                 "notes", "tags", "locale")
 
 
 @dataclass(slots=True)
@@ -71,7 +71,8 @@ def create_draft(uow: UnitOfWork, channel: ChannelInfo, currency: str, changes: 
                                channel=channel.code)
     data: dict[str, Any] = {
         "currency": currency, "customer": {"name": "", "email": "", "phone": ""}, "billing_address": None,
-        "shipping_address": None, "lines": [], "shipping_minor": 0, "discount_minor": 0, "notes": "", "tags": []}
+        "shipping_address": None, "lines": [], "shipping_minor": 0, "discount_minor": 0, "notes": "", "tags": [],
+        "locale": ""}
     now = utcnow()
     draft = DraftOrder(id=ids.new_id("draft"), channel_id=channel.id, status=DraftStatus.DRAFT,
                        data=_apply(uow, data, changes, channel.code, limits), created_by=actor,
@@ -195,7 +196,8 @@ def to_command(data: dict, channel_code: str, external_id: str | None = None) ->
         customer_name=customer["name"], customer_email=customer["email"], customer_phone=customer["phone"],
         billing_address=address(data["billing_address"]), shipping_address=address(data["shipping_address"]),
         shipping_minor=data["shipping_minor"], order_discount_minor=data["discount_minor"],
-        notes=data["notes"], tags=list(data["tags"]))
+        notes=data["notes"], tags=list(data["tags"]),
+        locale=data.get("locale", ""))  # the language staff heard on the phone (drafts before it: none)
 
 
 # --- confirming -------------------------------------------------------------------------------------

@@ -23,6 +23,8 @@ from typing import Any
 
 import httpx
 
+from conveyor.shared.deadline import DeadlineTransport, remaining
+
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 
@@ -57,8 +59,10 @@ class ChannelHttpClient:
         rng: random.Random | None = None,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
+        # The deadline transport ends every call by the caller's total deadline, if it set one
+        # (channels/delivery.py); tests inject a MockTransport.
         self._client = httpx.Client(
-            base_url=base_url, headers=dict(headers or {}), timeout=timeout, transport=transport
+            base_url=base_url, headers=dict(headers or {}), timeout=timeout, transport=transport or DeadlineTransport()
         )
         self.retry = retry or RetryPolicy()
         self._sleep = sleep
@@ -98,7 +102,7 @@ class ChannelHttpClient:
                         status=None,
                         attempts=attempt,
                     ) from exc
-                self._sleep(self._backoff(attempt))
+                self._wait(self._backoff(attempt), method, url, attempt, exc)
                 continue
             if response.status_code not in RETRY_STATUSES:
                 return _raise_for_status(response, method, url, attempt)
@@ -109,8 +113,17 @@ class ChannelHttpClient:
                     status=response.status_code,
                     attempts=attempt,
                 )
-            self._sleep(self._delay_for(response, attempt))
+            self._wait(self._delay_for(response, attempt), method, url, attempt, response.status_code)
         raise AssertionError("unreachable")  # pragma: no cover - the loop always returns or raises
+
+    def _wait(self, seconds: float, method: str, url: str, attempt: int, why: object) -> None:
+        """Sleep before the next attempt, unless the caller's total deadline comes first."""
+        left = remaining()
+        if left is not None and seconds >= left:
+            status = why if isinstance(why, int) else None
+            raise ChannelHttpError(f"{method} {url} failed after {attempt} attempts ({why}); no time is left "
+                                   f"for another within the total deadline", url=url, status=status, attempts=attempt)
+        self._sleep(seconds)
 
     def _backoff(self, attempt: int) -> float:
         # Full jitter (AWS architecture blog): spreads clients that failed together.

@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
 import structlog
 from sqlalchemy.exc import InterfaceError, OperationalError
 
@@ -34,6 +35,7 @@ from conveyor.channels.order_events import Applied
 from conveyor.channels.secrets import Vault
 from conveyor.channels.service import ChannelInfo, channel_secrets, get_channel
 from conveyor.channels.skumap import lookup_for
+from conveyor.shared.deadline import total_deadline
 from conveyor.shared.errors import DomainError, ErrorCode, NotFound
 
 log = structlog.get_logger("conveyor.security")
@@ -168,11 +170,17 @@ def _classify(channel: ChannelInfo, raw: bytes, headers: Mapping[str, str], look
                         f"classification_failed: {type(exc).__name__}: {exc}")
 
 
+# Fetching a BigCommerce order (while its webhook waits for our answer, or in the worker): each
+# call's connect timeout, and a total deadline for the whole fetch with its retries.
+FETCH_CONNECT_S, FETCH_TOTAL_S = 5.0, 20.0
+
+
 def _fetch_bigcommerce(channel: ChannelInfo, event: ChannelEvent, secrets: Mapping[str, str]) -> dict[str, Any]:
     client = bigcommerce_client(channel.config.get("store_hash", ""), secrets.get("access_token", ""),
                                 api_root=channel.config.get("base_url") or API_ROOT,
-                                retry=RetryPolicy(max_attempts=3, base_delay_s=0.2, max_delay_s=2.0), timeout=10.0)
-    with client:
+                                retry=RetryPolicy(max_attempts=3, base_delay_s=0.2, max_delay_s=2.0),
+                                timeout=httpx.Timeout(FETCH_TOTAL_S, connect=FETCH_CONNECT_S))
+    with client, total_deadline(FETCH_TOTAL_S):
         connector = BigCommerceConnector(client, channel=channel.code)
         fetched = connector.fetch_order(event.external_id)
         order = fetched.get("order")

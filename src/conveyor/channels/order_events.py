@@ -35,7 +35,9 @@ from conveyor.orders.commands import PlaceOrder
 from conveyor.orders.lifecycle import CANCELLABLE, Status
 from conveyor.orders.reallocation import RoutingChoice
 from conveyor.orders.timeline import EventType
+from conveyor.payments import flows as payment_flows
 from conveyor.shared.errors import ValidationFailed
+from conveyor.shared.languages import first_language
 from conveyor.shared.money import format_minor
 from conveyor.shared.uow import UnitOfWork
 
@@ -97,6 +99,8 @@ def command_for(uow: UnitOfWork, channel: ChannelInfo, event: ChannelEvent) -> t
     intake.prepare(mapped)
     cmd = mapped.order
     cmd.order_number = (event.order_number or cmd.order_number or "")[:100] or None
+    # A platform that sends no language (WooCommerce without WPML): the store's, set on the channel.
+    cmd.locale = first_language(cmd.locale, str(channel.config.get("language") or ""))
     if event.payment_state != PaymentState.UNKNOWN:
         cmd.channel_payment = event.payment_state.value
     parts = hold_parts(cmd.hold_reason)
@@ -121,6 +125,8 @@ def after_placement(uow: UnitOfWork, event: ChannelEvent, order_id: str, later_h
     if mapped.total_mismatch:
         timeline.append(uow, order_id, EventType.CHANNEL_TOTAL_MISMATCH, _mismatch(event), actor)
     order = service.get_order(uow, order_id, for_update=True)
+    if order.channel_payment in {state.value for state in SHIPPABLE_PAYMENT}:
+        payment_flows.record_channel_payment(uow, order.id, actor)  # the marketplace took the money
     if later_hold:
         add_hold(uow, order, later_hold, actor)
     if event.buyer_cancel_requested:
@@ -156,6 +162,7 @@ def apply_to_order(uow: UnitOfWork, channel: ChannelInfo, order: Any, event: Cha
         event.kind == EventKind.PAID and event.payment_state == PaymentState.UNKNOWN)
     if paid and not event.cancelled_on_channel:
         lift_hold(uow, order, PAYMENT_HOLDS, actor, RoutingChoice(channel.code, channel.routing_strategy))
+        payment_flows.record_channel_payment(uow, order.id, actor)
     status = "failed" if any(p.startswith("lines_changed_on_channel") for p in problems) else "parsed"
     return Applied(status, "updated", order.id, problems)
 

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from types import MappingProxyType
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import case, func, select
 
-from conveyor.channels.model import Channel, ChannelType
+from conveyor.channels.model import Channel, ChannelType, InboundPayload
 from conveyor.channels.secrets import Vault
 from conveyor.shared import ids
 from conveyor.shared.errors import Conflict, ErrorCode, NotFound, ValidationFailed
@@ -150,3 +151,23 @@ def channel_info_by_id(uow: UnitOfWork, channel_id: str) -> ChannelInfo:
 
 def channel_code_for(uow: UnitOfWork, channel_id: str) -> str:
     return channel_info_by_id(uow, channel_id).code
+
+
+@dataclass(frozen=True, slots=True)
+class PayloadHealth:
+    """What a channel sent: when last, how many since a moment, how many failed to apply since then."""
+    channel_id: str
+    last_received_at: datetime | None
+    received: int
+    failed: int
+
+
+def payload_health(uow: UnitOfWork, since: datetime) -> dict[str, PayloadHealth]:
+    """Per channel id, from the stored inbound payloads (one grouped query)."""
+    recent = InboundPayload.received_at >= since
+    rows = uow.session.execute(
+        select(InboundPayload.channel_id, func.max(InboundPayload.received_at),
+               func.sum(case((recent, 1), else_=0)),
+               func.sum(case(((InboundPayload.status == "failed") & recent, 1), else_=0)))
+        .group_by(InboundPayload.channel_id))
+    return {cid: PayloadHealth(cid, last, int(n or 0), int(failed or 0)) for cid, last, n, failed in rows}

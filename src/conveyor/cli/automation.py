@@ -44,22 +44,33 @@ def _fail(exc: DomainError) -> None:
 def worker_command(once: bool = typer.Option(False, help="one bounded pass over what is due now, then exit"),
                    batch: int = typer.Option(50, min=1), idle_sleep: float = typer.Option(1.0, min=0.05),
                    deadline: float = typer.Option(60.0, min=1, help="--once: claim no new batch after this many s"),
+                   lease: float = typer.Option(120.0, min=1, help="seconds a claimed batch is this worker's; a "
+                                               "killed worker's messages are taken over after it"),
                    ) -> None:
     """Drain the outbox (webhooks, e-mail, channel sync, broker stream) and run the scheduled jobs."""
+    from conveyor.config import get_settings
+
+    if get_settings().metrics_dir:  # count into the API's directory: its /metrics shows worker errors
+        from conveyor.shared.metrics_dir import prepare_multiprocess_dir
+
+        prepare_multiprocess_dir(get_settings().metrics_dir, fresh=False)
     from conveyor.logs import configure, secrets_of
     from conveyor.messaging.handlers import build_worker
     from conveyor.messaging.worker import Policy
 
     c = _build()
     configure(secrets_of(c.settings), c.settings.log_level, json=c.settings.log_format == "json")
-    worker = build_worker(c, Policy(batch=batch))
+    from conveyor.shared.backup import in_use
+
+    worker = build_worker(c, Policy(batch=batch, lease_seconds=lease))
     try:
-        if once:
-            handled = worker.drain(deadline_s=deadline, retry_failed=False)
-            console.print(f"{handled} message(s) handled")
-            return
-        console.print(f"worker {worker.me} running; Ctrl+C to stop")
-        worker.run(idle_sleep=idle_sleep)
+        with in_use(c.settings.database_url):  # `conveyor db restore` waits for the worker to stop
+            if once:
+                handled = worker.drain(deadline_s=deadline, retry_failed=False)
+                console.print(f"{handled} message(s) handled")
+                return
+            console.print(f"worker {worker.me} running; Ctrl+C to stop")
+            worker.run(idle_sleep=idle_sleep)
     except KeyboardInterrupt:
         console.print("stopped")
     finally:

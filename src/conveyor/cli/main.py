@@ -56,11 +56,21 @@ def serve(host: str = typer.Option(None), port: int = typer.Option(None), worker
     from conveyor.config import get_settings
 
     s = get_settings()
+    workers = workers or s.workers
+    if s.metrics_dir or workers > 1:  # before the app (and prometheus_client) is imported anywhere
+        import tempfile
+
+        from conveyor.shared.metrics_dir import prepare_multiprocess_dir
+
+        prepare_multiprocess_dir(s.metrics_dir or tempfile.mkdtemp(prefix="conveyor-metrics-"), fresh=True)
     # On SIGTERM uvicorn stops accepting, lets in-flight requests finish (up to the grace period),
     # then exits: a restart or scale-down loses no request that was already being served.
-    uvicorn.run("conveyor.api.main:app", host=host or s.host, port=port or s.port,
-                workers=workers or s.workers, reload=reload, log_level=s.log_level, access_log=False,
-                timeout_graceful_shutdown=30)
+    from conveyor.shared.backup import in_use
+
+    with in_use(s.database_url):  # `conveyor db restore` waits for no server to hold the database
+        uvicorn.run("conveyor.api.main:app", host=host or s.host, port=port or s.port,
+                    workers=workers, reload=reload, log_level=s.log_level, access_log=False,
+                    timeout_graceful_shutdown=30)
 
 
 @db_app.command("upgrade")
@@ -71,6 +81,38 @@ def db_upgrade() -> None:
 
     upgrade(get_settings().database_url)
     console.print("database is up to date")
+
+
+@db_app.command("backup")
+def db_backup(file: Path,
+              overwrite: bool = typer.Option(False, "--overwrite", help="replace an existing file")) -> None:
+    """Copy the SQLite database to FILE while the server keeps running (PostgreSQL: pg_dump)."""
+    from conveyor.config import get_settings
+    from conveyor.shared.backup import backup
+
+    try:
+        pages = backup(get_settings().database_url, file, overwrite=overwrite)
+    except DomainError as exc:
+        _fail(exc.detail)
+    console.print(f"backed up to {file} ({pages} pages)")
+
+
+@db_app.command("restore")
+def db_restore(file: Path, yes: bool = typer.Option(False, "--yes", help="confirm: replaces the current data")) -> None:
+    """Replace the SQLite database with the backup in FILE. Stop the server and workers first."""
+    from conveyor.config import get_settings
+    from conveyor.shared.backup import restore
+    from conveyor.shared.migrate import head_revision
+
+    if not yes:
+        _fail("restore replaces everything in the database; add --yes to confirm", code=2)
+    try:
+        revision = restore(get_settings().database_url, file)
+    except DomainError as exc:
+        _fail(exc.detail)
+    console.print(f"restored from {file} (migration {revision})")
+    if revision != head_revision():
+        console.print("run `conveyor db upgrade` to bring it to this version's schema")
 
 
 @app.command()
@@ -88,16 +130,22 @@ def demo(orders: int = 300, force: bool = typer.Option(False, help="load even if
     key_file.write_text(result["admin_token"] + "\n")
     console.print(f"demo loaded: {result['skus']} SKUs, {result['orders']} orders")
     console.print(f"admin API key (also in {key_file}): [bold]{result['admin_token']}[/bold]")
+    login_file = key_file.with_name("demo-admin-login.txt")
+    login_file.write_text(f"username: {result['admin_username']}\npassword: {result['admin_password']}\n")
+    login_file.chmod(0o600)
+    console.print(f"dashboard login (also in {login_file}): [bold]{result['admin_username']}[/bold] / "
+                  f"[bold]{result['admin_password']}[/bold]")
 
 
 @keys_app.command("create")
 def keys_create(role: str = typer.Option(..., help="admin, ops, support, channel or readonly"),
-                name: str = "", channel: str = typer.Option(None, help="channel code (channel keys)")) -> None:
+                name: str = "", channel: str = typer.Option(None, help="channel code (channel keys)"),
+                grant: list[str] = typer.Option([], help="a permission beyond the role (pii:read)")) -> None:
     """Create an API key and print its token (shown once)."""
     from conveyor.auth.handlers import create_key
 
     try:
-        key, token = create_key(_container(), role, name, channel)
+        key, token = create_key(_container(), role, name, channel, grant)
     except DomainError as exc:
         _fail(exc.detail)
     console.print(f"{key.id} ({key.role}) token: [bold]{token}[/bold]")
@@ -218,6 +266,13 @@ _register_planning(app)
 from conveyor.cli.automation import register as _register_automation  # noqa: E402
 
 _register_automation(app)
+from conveyor.cli.users import register as _register_users  # noqa: E402
+
+_register_users(app)
+
+from conveyor.cli.privacy import register as _register_privacy  # noqa: E402
+
+_register_privacy(app)
 
 
 def main() -> None:  # pragma: no cover

@@ -26,6 +26,8 @@ from conveyor.orders.lifecycle import IllegalTransition, Status
 from conveyor.orders.service import get_order
 from conveyor.orders.timeline import EventType
 from conveyor.shared.clock import as_utc, utcnow
+from conveyor.shared.deadline import client as deadline_client
+from conveyor.shared.deadline import total_deadline
 from conveyor.shared.errors import DomainError, ErrorCode
 from conveyor.shared.handlers import Idempotency, Replayed, run
 from conveyor.shared.uow import UnitOfWork
@@ -289,7 +291,15 @@ def deliver_request(c: Container, message_id: str, payload: dict[str, Any], clie
         settings = setup.settings_for(uow, payload["location_id"])
     if not settings.webhook_url:
         return False
-    tpl_webhook.deliver(settings.webhook_url, webhook_secret(c, settings), message_id, payload, client)
+    s, secret = c.settings, webhook_secret(c, settings)
+    # A connect timeout and a total deadline (shared/deadline.py): a 3PL that trickles its answer
+    # cannot hold the worker's pass.
+    with total_deadline(s.outbound_total_timeout_seconds):
+        if client is not None:
+            tpl_webhook.deliver(settings.webhook_url, secret, message_id, payload, client)
+            return True
+        with deadline_client(s.outbound_connect_timeout_seconds, s.outbound_total_timeout_seconds) as http:
+            tpl_webhook.deliver(settings.webhook_url, secret, message_id, payload, http)
     return True
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
@@ -78,6 +78,7 @@ class LevelOut(BaseModel):
     reserved: int
     incoming: int
     safety_stock: int
+    quarantined: int
     available: int
 
 
@@ -90,6 +91,7 @@ class LedgerOut(BaseModel):
     d_allocated: int
     d_reserved: int
     d_incoming: int
+    d_quarantined: int
     reference_type: str | None
     reference_id: str | None
     note: str
@@ -154,7 +156,7 @@ class ReservationOut(BaseModel):
 def level_out(lv: LevelView) -> LevelOut:
     return LevelOut(id=lv.id, sku_id=lv.sku_id, location_id=lv.location_id, on_hand=lv.on_hand,
                     allocated=lv.allocated, reserved=lv.reserved, incoming=lv.incoming,
-                    safety_stock=lv.safety_stock, available=lv.available)
+                    safety_stock=lv.safety_stock, quarantined=lv.quarantined, available=lv.available)
 
 
 def location_out(loc: Location) -> LocationOut:
@@ -238,6 +240,23 @@ async def adjust(body: AdjustmentIn, request: Request, who: Principal = Depends(
     result = await run_in_threadpool(handlers.adjust, c, body.sku, body.location, body.delta, body.reason,
                                      who.actor, body.note, idem)
     return respond(result, level_out, 201, idem)
+
+
+class QuarantineIn(Strict):
+    sku: Code
+    location: Code
+    quantity: Annotated[int, Field(ge=1, le=10_000_000, strict=True)]
+    action: Literal["release", "scrap"] = Field(description="release: fit to sell again; scrap: write off")
+    note: Annotated[str, Field(max_length=500)] = ""
+
+
+@router.post("/inventory/quarantine", response_model=LevelOut)
+def quarantine(body: QuarantineIn, who: Principal = Depends(require("inventory:write")),
+               c: Container = Depends(container)) -> LevelOut:
+    """Move units out of quarantine (returned damaged or defective): back to sellable stock, or
+    written off. Each is a stock ledger entry (`quarantine_release` / `quarantine_scrap`)."""
+    return level_out(handlers.move_quarantine(c, body.sku, body.location, body.quantity, body.action, who.actor,
+                                              body.note))
 
 
 @router.post("/inventory/transfers", response_model=list[LevelOut], status_code=201)

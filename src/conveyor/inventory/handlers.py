@@ -35,6 +35,13 @@ def adjust(c: Container, sku: str, location: str, delta: int, reason: str, actor
     return run(c.uow, lambda uow: service.adjust(uow, sku, location, delta, reason, actor, note), idempotency)
 
 
+def move_quarantine(c: Container, sku: str, location: str, quantity: int, action: str, actor: str,
+                    note: str = "") -> LevelView:
+    """Quarantined units `release`d to sellable stock, or `scrap`ped (written off)."""
+    move = service.release_quarantine if action == "release" else service.scrap_quarantine
+    return run(c.uow, lambda uow: move(uow, sku, location, quantity, actor, note))
+
+
 def transfer(c: Container, sku: str, source: str, destination: str, quantity: int, actor: str, note: str = "",
              idempotency: Idempotency[tuple[LevelView, LevelView]] | None = None,
              ) -> tuple[LevelView, LevelView] | Replayed:

@@ -35,6 +35,7 @@ class StockChange:
     d_allocated: int = 0
     d_reserved: int = 0
     d_incoming: int = 0
+    d_quarantined: int = 0
     reference_type: str | None = None
     reference_id: str | None = None
     note: str = ""
@@ -42,6 +43,15 @@ class StockChange:
     @property
     def commits_more(self) -> bool:
         return self.d_allocated > 0 or self.d_reserved > 0
+
+
+# What a unit of work says after any stock movement, keyed "sku_id|location_id": reactions that
+# watch available-to-sell (low-stock alerts, purchasing/low_stock.py) follow it (conveyor/wiring.py).
+STOCK_LEVELS_CHANGED = "inventory.levels"
+
+
+def pair_key(sku_id: str, location_id: str) -> str:
+    return f"{sku_id}|{location_id}"
 
 
 class InsufficientStock(DomainError):
@@ -52,7 +62,7 @@ class InsufficientStock(DomainError):
 def ensure_levels(uow: UnitOfWork, pairs: set[tuple[str, str]]) -> None:
     """Create missing (sku, location) level rows at zero; existing rows are left alone."""
     rows = [{"id": ids.new_id("level"), "sku_id": s, "location_id": loc, "on_hand": 0, "allocated": 0,
-             "reserved": 0, "incoming": 0, "safety_stock": 0, "updated_at": utcnow()}
+             "reserved": 0, "incoming": 0, "safety_stock": 0, "quarantined": 0, "updated_at": utcnow()}
             for s, loc in sorted(pairs)]
     insert_ignoring_conflicts(uow.session, table_of(StockLevel), rows, ["sku_id", "location_id"])
 
@@ -63,9 +73,10 @@ def _guarded_update(change: StockChange):
     allocated = t.allocated + change.d_allocated
     reserved = t.reserved + change.d_reserved
     incoming = t.incoming + change.d_incoming
+    quarantined = t.quarantined + change.d_quarantined
     guard = and_(
         t.sku_id == change.sku_id, t.location_id == change.location_id,
-        on_hand >= 0, allocated >= 0, reserved >= 0, incoming >= 0,
+        on_hand >= 0, allocated >= 0, reserved >= 0, incoming >= 0, quarantined >= 0,
         allocated + reserved <= on_hand,
     )
     if change.commits_more:
@@ -73,7 +84,7 @@ def _guarded_update(change: StockChange):
     return (
         update(table_of(StockLevel)).where(guard)
         .values(on_hand=on_hand, allocated=allocated, reserved=reserved, incoming=incoming,
-                updated_at=literal(utcnow()))
+                quarantined=quarantined, updated_at=literal(utcnow()))
     )
 
 
@@ -95,7 +106,8 @@ def apply_changes(uow: UnitOfWork, changes: list[StockChange], actor: str = "sys
         raise InsufficientStock(
             "not enough stock for " + ", ".join(f"{c.sku_id} at {c.location_id}" for c in failed),
             [{"sku_id": c.sku_id, "location_id": c.location_id, "reason": c.reason,
-              "d_on_hand": c.d_on_hand, "d_allocated": c.d_allocated, "d_reserved": c.d_reserved}
+              "d_on_hand": c.d_on_hand, "d_allocated": c.d_allocated, "d_reserved": c.d_reserved,
+              "d_quarantined": c.d_quarantined}
              for c in failed],
         )
     write_ledger(uow, changes, actor)
@@ -105,7 +117,7 @@ def _spread_over_buckets(uow: UnitOfWork, change: StockChange) -> bool:
     """A pair in hot-SKU mode holds units in buckets too: a change the level row alone can't take
     is taken across the row and its buckets (inventory/hot.py)."""
     pair = (change.sku_id, change.location_id)
-    if change.d_reserved or change.d_incoming or pair not in hot.bucket_totals(uow, [pair]):
+    if change.d_reserved or change.d_incoming or change.d_quarantined or pair not in hot.bucket_totals(uow, [pair]):
         return False
     return hot.spread(uow, change.sku_id, change.location_id, change.d_on_hand, change.d_allocated)
 
@@ -120,9 +132,12 @@ def write_ledger(uow: UnitOfWork, changes: list[StockChange], actor: str) -> Non
     uow.defer_insert(table_of(StockLedgerEntry), [
         {"id": ids.new_id("ledger"), "sku_id": c.sku_id, "location_id": c.location_id, "reason": str(c.reason),
          "d_on_hand": c.d_on_hand, "d_allocated": c.d_allocated, "d_reserved": c.d_reserved,
-         "d_incoming": c.d_incoming, "reference_type": c.reference_type, "reference_id": c.reference_id,
+         "d_incoming": c.d_incoming, "d_quarantined": c.d_quarantined,
+         "reference_type": c.reference_type, "reference_id": c.reference_id,
          "note": c.note, "actor": actor, "created_at": now}
         for c in changes])
+    for sku_id, location_id in sorted({(c.sku_id, c.location_id) for c in changes}):
+        uow.changed(STOCK_LEVELS_CHANGED, pair_key(sku_id, location_id))
     outbox.enqueue(uow, Topic.STOCK_CHANGED, changes[0].reference_id or "", {
         "reasons": sorted({str(c.reason) for c in changes}),
         "sku_ids": sorted({c.sku_id for c in changes}),

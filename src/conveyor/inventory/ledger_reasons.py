@@ -13,7 +13,10 @@ class LedgerReason(StrEnum):
     ALLOCATION = "allocation"
     RELEASE = "release"
     SHIPMENT = "shipment"
-    RETURN = "return"
+    RETURN = "return"  # a returned unit back on the shelf (graded resellable)
+    RETURN_QUARANTINE = "return_quarantine"  # a returned unit into quarantine (damaged / defective)
+    QUARANTINE_RELEASE = "quarantine_release"  # inspected and fit to sell: quarantine -> on hand
+    QUARANTINE_SCRAP = "quarantine_scrap"  # written off: out of quarantine, out of the building
     COUNT = "count"
     RESERVATION = "reservation"
     RESERVATION_RELEASE = "reservation_release"

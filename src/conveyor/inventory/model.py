@@ -64,6 +64,7 @@ class StockLevel(Base):
         CheckConstraint("incoming >= 0", name="incoming_not_negative"),
         CheckConstraint("safety_stock >= 0", name="safety_not_negative"),
         CheckConstraint("allocated + reserved <= on_hand", name="committed_within_on_hand"),
+        CheckConstraint("quarantined >= 0", name="quarantined_not_negative"),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
@@ -74,6 +75,10 @@ class StockLevel(Base):
     reserved: Mapped[int] = mapped_column(Integer, default=0)
     incoming: Mapped[int] = mapped_column(Integer, default=0)
     safety_stock: Mapped[int] = mapped_column(Integer, default=0)
+    # Damaged or defective units that came back (returns): here on the premises, never sellable.
+    # Kept out of on_hand on purpose, so no available-to-promise formula can count them
+    # (docs/decisions.md 29); they go back to on_hand only when released from quarantine.
+    quarantined: Mapped[int] = mapped_column(Integer, default=0)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
 
     @property
@@ -124,6 +129,7 @@ class StockLedgerEntry(Base):
     d_allocated: Mapped[int] = mapped_column(Integer, default=0)
     d_reserved: Mapped[int] = mapped_column(Integer, default=0)
     d_incoming: Mapped[int] = mapped_column(Integer, default=0)
+    d_quarantined: Mapped[int] = mapped_column(Integer, default=0)
     reference_type: Mapped[str | None] = mapped_column(String(30), default=None)
     reference_id: Mapped[str | None] = mapped_column(String(64), default=None)
     note: Mapped[str] = mapped_column(Text, default="")

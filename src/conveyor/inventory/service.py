@@ -9,16 +9,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, or_, select, update
 
 from conveyor.catalog.service import get_sku, sku_id_of
 from conveyor.inventory import hot
-from conveyor.inventory.ledger import StockChange, apply_changes, ensure_levels
+from conveyor.inventory.ledger import STOCK_LEVELS_CHANGED, StockChange, apply_changes, ensure_levels, pair_key
 from conveyor.inventory.locations import resolve_location
 from conveyor.inventory.model import LedgerReason, Location, Reservation, StockLedgerEntry, StockLevel
 from conveyor.shared import ids
 from conveyor.shared.clock import utcnow
-from conveyor.shared.errors import Conflict, ErrorCode, NotFound, ValidationFailed
+from conveyor.shared.errors import Conflict, DomainError, ErrorCode, NotFound, ValidationFailed
 from conveyor.shared.pagination import Page, paginate
 from conveyor.shared.uow import UnitOfWork
 
@@ -85,6 +85,61 @@ def transfer(uow: UnitOfWork, sku: str, source: str, destination: str, quantity:
     return level(uow, s.id, src.id), level(uow, s.id, dst.id)
 
 
+@dataclass(frozen=True, slots=True)
+class ReturnedStock:
+    """Units of one SKU that came back to `location_id`: `to_stock` onto the shelf (available
+    again), `to_quarantine` into the quarantine bucket (never sellable)."""
+    sku_id: str
+    location_id: str
+    to_stock: int = 0
+    to_quarantine: int = 0
+    note: str = ""
+
+
+def take_back(uow: UnitOfWork, returned: Iterable[ReturnedStock], return_id: str, actor: str) -> list[StockChange]:
+    """Returned units into stock through the ledger, referenced to the return. The location must
+    accept returns (checked by the caller, which knows why it is receiving)."""
+    changes = []
+    for item in returned:
+        if item.to_stock < 0 or item.to_quarantine < 0:
+            raise ValidationFailed("returned quantities must not be negative", ErrorCode.INVALID_QUANTITY)
+        if item.to_stock:
+            changes.append(StockChange(item.sku_id, item.location_id, LedgerReason.RETURN, d_on_hand=item.to_stock,
+                                       reference_type="return", reference_id=return_id, note=item.note))
+        if item.to_quarantine:
+            changes.append(StockChange(item.sku_id, item.location_id, LedgerReason.RETURN_QUARANTINE,
+                                       d_quarantined=item.to_quarantine, reference_type="return",
+                                       reference_id=return_id, note=item.note))
+    apply_changes(uow, changes, actor)
+    return changes
+
+
+def release_quarantine(uow: UnitOfWork, sku: str, location: str, quantity: int, actor: str,
+                       note: str = "") -> LevelView:
+    """Quarantined units inspected (or repaired) and fit to sell: back to on hand."""
+    return _out_of_quarantine(uow, sku, location, quantity, LedgerReason.QUARANTINE_RELEASE, quantity, actor, note)
+
+
+def scrap_quarantine(uow: UnitOfWork, sku: str, location: str, quantity: int, actor: str,
+                     note: str = "") -> LevelView:
+    """Quarantined units written off (scrapped, sent back to the supplier): they leave the books."""
+    return _out_of_quarantine(uow, sku, location, quantity, LedgerReason.QUARANTINE_SCRAP, 0, actor, note)
+
+
+def _out_of_quarantine(uow: UnitOfWork, sku: str, location: str, quantity: int, reason: LedgerReason,
+                       to_on_hand: int, actor: str, note: str) -> LevelView:
+    _positive(quantity)
+    s, loc = _stock_sku(uow, sku), resolve_location(uow, location)
+    try:
+        apply_changes(uow, [StockChange(s.id, loc.id, reason, d_on_hand=to_on_hand, d_quarantined=-quantity,
+                                        reference_type="quarantine", reference_id=None, note=note)], actor,
+                      create_missing=False)
+    except DomainError as exc:
+        raise ValidationFailed(f"fewer than {quantity} × {s.code} are in quarantine at {loc.code}",
+                               ErrorCode.INSUFFICIENT_STOCK, sku=s.code, location=loc.code) from exc
+    return level(uow, s.id, loc.id)
+
+
 def _lock_levels(uow: UnitOfWork, pairs: list[tuple[str, str]]) -> dict[tuple[str, str], StockLevel]:
     """Read levels to be set absolutely (counts, imports), locked in id order on PostgreSQL."""
     ensure_levels(uow, set(pairs))
@@ -131,7 +186,32 @@ def set_safety_stock(uow: UnitOfWork, sku: str, location: str, quantity: int) ->
     ensure_levels(uow, {(s.id, loc.id)})
     uow.session.execute(update(StockLevel).where(StockLevel.sku_id == s.id, StockLevel.location_id == loc.id)
                         .values(safety_stock=quantity, updated_at=utcnow()))
+    # Available-to-sell moved without a ledger entry: watchers hear of it like of any movement.
+    uow.changed(STOCK_LEVELS_CHANGED, pair_key(s.id, loc.id))
+    uow.after_commit(uow.caches.named(THRESHOLDS_CACHE).invalidate)
     return level(uow, s.id, loc.id)
+
+
+# Stock thresholds per SKU×location (safety stock here, reorder points in purchasing), cached
+# by the low-stock watch; whoever changes one invalidates it.
+THRESHOLDS_CACHE = "stock_thresholds"
+
+
+def safety_stocks(uow: UnitOfWork) -> dict[tuple[str, str], int]:
+    """Every pair with a safety stock above zero."""
+    rows = uow.session.execute(select(StockLevel.sku_id, StockLevel.location_id, StockLevel.safety_stock)
+                               .where(StockLevel.safety_stock > 0))
+    return {(sku_id, location_id): units for sku_id, location_id, units in rows}
+
+
+def levels_of(uow: UnitOfWork, pairs: list[tuple[str, str]]) -> dict[tuple[str, str], LevelView]:
+    """The current levels of `pairs` (buckets added), as this transaction sees them."""
+    if not pairs:
+        return {}
+    wanted = or_(*(and_(StockLevel.sku_id == sku_id, StockLevel.location_id == location_id)
+                   for sku_id, location_id in pairs))
+    rows = uow.session.scalars(select(StockLevel).where(wanted).execution_options(populate_existing=True)).all()
+    return {(v.sku_id, v.location_id): v for v in _views(uow, list(rows))}
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +226,7 @@ class LevelView:
     incoming: int
     safety_stock: int
     buckets: int = 0
+    quarantined: int = 0  # damaged / defective returns: on the premises, never available
 
     @property
     def available(self) -> int:
@@ -159,7 +240,8 @@ def _views(uow: UnitOfWork, levels: list[StockLevel]) -> list[LevelView]:
     return [LevelView(lv.id, lv.sku_id, lv.location_id,
                       lv.on_hand + in_buckets.get((lv.sku_id, lv.location_id), (0, 0))[0],
                       lv.allocated + in_buckets.get((lv.sku_id, lv.location_id), (0, 0))[1],
-                      lv.reserved, lv.incoming, lv.safety_stock, counts.get((lv.sku_id, lv.location_id), 0))
+                      lv.reserved, lv.incoming, lv.safety_stock, counts.get((lv.sku_id, lv.location_id), 0),
+                      lv.quarantined)
             for lv in levels]
 
 
@@ -202,6 +284,14 @@ def list_ledger(uow: UnitOfWork, *, sku: str | None, location: str | None, reaso
     if reference:
         query = query.where(StockLedgerEntry.reference_id == reference)
     return paginate(uow.session, query, StockLedgerEntry.id, limit, cursor)
+
+
+def low_stock(uow: UnitOfWork, at_most: int = 5, limit: int = 20) -> list[LevelView]:
+    """Stock levels whose available-to-promise is `at_most` units or fewer, lowest first (pairs
+    that never had stock are not listed: they have no level row)."""
+    atp = StockLevel.on_hand - StockLevel.allocated - StockLevel.reserved - StockLevel.safety_stock
+    rows = uow.session.scalars(select(StockLevel).where(atp <= at_most).order_by(atp, StockLevel.id).limit(limit))
+    return _views(uow, list(rows))
 
 
 def available_by_sku(uow: UnitOfWork, sku_ids: list[str], location_ids: list[str]) -> dict[str, int]:

@@ -16,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 
 from conveyor.api.deps import container, require
 from conveyor.api.idempotency import idempotency_for, respond
+from conveyor.api.personal import document_view
 from conveyor.api.schemas import Patch, Strict
 from conveyor.auth.service import Principal
 from conveyor.bootstrap import Container
@@ -182,7 +183,9 @@ def list_outbox(who: Principal = Depends(require("automation:read")), c: Contain
         page = outbox_log.list_messages(uow, status=status, topic=topic, key=key, limit=limit, cursor=cursor)
         items = [{"id": m.id, "topic": m.topic, "version": m.version, "key": m.key, "status": m.status,
                   "attempts": m.attempts, "last_error": m.last_error, "created_at": as_utc(m.created_at).isoformat(),
-                  "available_at": as_utc(m.available_at).isoformat(), "payload": m.payload} for m in page.items]
+                  "available_at": as_utc(m.available_at).isoformat(),
+                  # messages about orders carry their customer: masked without `pii:read`
+                  "payload": document_view(who, "outbox message", [m.key], m.payload)} for m in page.items]
     return {"items": items, "next_cursor": page.next_cursor}
 
 

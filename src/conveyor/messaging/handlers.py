@@ -41,6 +41,7 @@ from conveyor.messaging.vault import box_for
 from conveyor.messaging.webhook_delivery import WebhookDeliverer, ping
 from conveyor.messaging.webhooks import DeliveryAttempt, RetryPolicy
 from conveyor.messaging.worker import Handler, Hooks, Message, Policy, Worker
+from conveyor.shared import deadline
 from conveyor.shared.clock import utcnow
 from conveyor.shared.db import table_of
 from conveyor.shared.handlers import Idempotency, Replayed, run
@@ -88,6 +89,10 @@ def event_consumer(c: Container, clock: Callable[[], datetime]) -> Callable[[Uni
         notifications.plan_customer_email(uow, m.topic, m.payload, m.id, notify)
         if m.topic == Topic.STAFF_ALERT:
             notifications.plan_staff_alert(uow, m.payload, m.id, notify)
+        elif m.topic == Topic.PURCHASE_ORDER_SENT:
+            notifications.plan_supplier_email(uow, m.payload, m.id, notify)
+        elif m.topic == Topic.STOCK_LOW:
+            notifications.plan_staff_alert(uow, notifications.low_stock_alert(m.payload, clock()), m.id, notify)
         trigger = trigger_of(m.topic, m.payload)
         if trigger and m.payload.get("order_id") and rules_for(uow, trigger):
             code = channel_info_by_id(uow, m.payload["channel_id"]).code
@@ -103,10 +108,13 @@ def default_handlers(c: Container, clock: Callable[[], datetime] = utcnow,
     notify = notifications.NotifySettings.of(s)
     on_event = event_consumer(c, clock)
 
+    deadlines = delivery.Deadlines(s.outbound_connect_timeout_seconds, s.outbound_total_timeout_seconds)
+    deadline.warm_up()
+
     def to_channel(m: Message) -> None:
         with c.reader() as uow:
             channel = get_channel(uow, m.payload["channel_id"])
-        delivery.deliver(channel, vault, m.id, m.topic, m.payload)
+        delivery.deliver(channel, vault, m.id, m.topic, m.payload, deadlines)
 
     def inbound_again(m: Message) -> None:
         inbound.reprocess(c, m.payload["payload_id"])
@@ -151,6 +159,7 @@ def smtp_settings(s: Any) -> SmtpSettings:
 def default_jobs(c: Container) -> list[Job]:
     from conveyor.fulfillment.handlers import auto_release, flag_late
     from conveyor.inventory.handlers import refill_hot_skus
+    from conveyor.payments.handlers import renew_authorizations, retry_unknown_payments
     from conveyor.planning.handlers import run_forecasts
     from conveyor.purchasing.handlers import scheduled_review
 
@@ -165,6 +174,9 @@ def default_jobs(c: Container) -> list[Job]:
         # missed their promised date.
         Job("release_fulfilment", lambda c, now: len(auto_release(c, actor="worker")), every=timedelta(minutes=1)),
         Job("flag_late_shipments", lambda c, now: flag_late(c, actor="worker"), every=timedelta(minutes=15)),
+        # Payments: ask again about unknown outcomes (same idempotency key); renew or flag expiring holds.
+        Job("retry_unknown_payments", retry_unknown_payments, every=timedelta(minutes=2)),
+        Job("renew_authorizations", renew_authorizations, every=timedelta(hours=1)),
         *(make(nightly_at) for make in NIGHTLY),
     ]
     # Buy and plan, each on its own setting (0 = off); hot-SKU buckets drain unevenly during a

@@ -4,11 +4,14 @@ and why, and making messages due again (same id, fresh attempt count). Service f
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import and_, func, or_, select
 
 from conveyor.messaging.model import OutboxMessage
 from conveyor.messaging.subscriptions import requeue
+from conveyor.shared.clock import as_utc
 from conveyor.shared.errors import ValidationFailed
 from conveyor.shared.pagination import Page, paginate
 from conveyor.shared.uow import UnitOfWork
@@ -46,3 +49,24 @@ def replay(uow: UnitOfWork, ids: Sequence[str] = (), failed: bool = False, topic
             query = query.where(OutboxMessage.topic == topic)
         chosen |= set(uow.session.scalars(query))
     return requeue(uow, sorted(chosen))
+
+
+@dataclass(frozen=True, slots=True)
+class Lag:
+    """How far the workers are behind: messages waiting (due or claimed), the oldest one's age,
+    and the dead letters (failed for good) that someone has to look at."""
+    pending: int
+    oldest_pending_seconds: float
+    failed: int
+
+
+def lag(uow: UnitOfWork, now: datetime) -> Lag:
+    """One aggregate query (served by ix_outbox_status_available); for /metrics at scrape time.
+    A message scheduled for later (a retry's backoff, a timed job) is not waiting yet."""
+    waiting = or_(and_(OutboxMessage.status == "pending", OutboxMessage.available_at <= now),
+                  OutboxMessage.status == "processing")
+    row = uow.session.execute(select(
+        func.count().filter(waiting), func.min(OutboxMessage.created_at).filter(waiting),
+        func.count().filter(OutboxMessage.status == "failed"))).one()
+    oldest = as_utc(row[1]) if row[1] is not None else None
+    return Lag(row[0] or 0, max(0.0, (now - oldest).total_seconds()) if oldest else 0.0, row[2] or 0)

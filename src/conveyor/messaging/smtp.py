@@ -89,6 +89,37 @@ def build_message(
     return message
 
 
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    filename: str
+    content: bytes
+    content_type: str = "application/pdf"
+
+
+def build_document_message(
+    subject: str, text: str, attachments: list[Attachment], *, to: str, sender: str, message_key: str,
+    now: datetime, reply_to: str = "",
+) -> EmailMessage:
+    """A plain-text message with documents attached (a purchase order to its supplier). The
+    Message-ID comes from `message_key` (the document's id), so the document goes out once however
+    often its e-mail is planned."""
+    if now.tzinfo is None:
+        raise ValidationFailed("the message date must be timezone-aware")
+    message = EmailMessage()
+    message["Subject"] = " ".join(subject.split())
+    message["From"] = sender
+    message["To"] = _one_address(to)
+    if reply_to:
+        message["Reply-To"] = _one_address(reply_to)
+    message["Date"] = format_datetime(now)
+    message["Message-ID"] = message_id_for(message_key, sender)
+    message.set_content(text)
+    for item in attachments:
+        maintype, _, subtype = item.content_type.partition("/")
+        message.add_attachment(item.content, maintype=maintype, subtype=subtype, filename=item.filename)
+    return message
+
+
 def _one_address(value: str) -> str:
     name, address = parseaddr(value)
     if "@" not in address or any(ch in value for ch in "\r\n"):

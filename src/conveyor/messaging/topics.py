@@ -45,6 +45,11 @@ class Topic(StrEnum):
     RETURN_RECEIVED = "return.received"
     RETURN_APPROVED = "return.approved"
     REFUND_ISSUED = "refund.issued"
+    # The rest of a return's life (returns/): rejected, graded (stock moved), resolved (money), cancelled.
+    RETURN_REJECTED = "return.rejected"
+    RETURN_GRADED = "return.graded"
+    RETURN_RESOLVED = "return.resolved"
+    RETURN_CANCELLED = "return.cancelled"
     STOCK_LOW = "stock.low"
     # Written by the worker itself: the fan-out of the above to one delivery each.
     CHANNEL_INVENTORY = "channel.inventory"  # one channel's sync target

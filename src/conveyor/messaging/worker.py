@@ -41,6 +41,7 @@ from conveyor.messaging.model import OutboxMessage
 from conveyor.messaging.schedule import Job, Schedule
 from conveyor.shared.clock import utcnow
 from conveyor.shared.db import table_of
+from conveyor.shared.metrics import WORKER_ERRORS
 from conveyor.shared.uow import UnitOfWork
 
 log = structlog.get_logger("conveyor.worker")
@@ -320,6 +321,8 @@ class Worker:
         changed = uow.session.execute(update(t).where(t.c.id == message.id, t.c.claimed_by == self.me).values(
             status="failed" if final else "pending", claimed_by=None, last_error=error[:4000],
             available_at=now if final else retry_at).returning(t.c.id)).all()
+        if changed:
+            WORKER_ERRORS.labels(message.topic, "dead_letter" if final else "retry").inc()
         if final and changed and self.hooks.on_dead_letter is not None:
             self.hooks.on_dead_letter(uow, message, error)
 

@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from conveyor.api.deps import container, require
 from conveyor.api.idempotency import idempotency_for, respond
+from conveyor.api.personal import document_view, may_read, order_view, orders_view
 from conveyor.api.schemas import PageOut, Timestamp
 from conveyor.auth.roles import Role
 from conveyor.auth.service import Principal
@@ -32,6 +33,7 @@ from conveyor.orders.schemas import (
 )
 from conveyor.shared.errors import DomainError, ErrorCode
 from conveyor.shared.handlers import Replayed
+from conveyor.shared.pii import mask_order
 
 router = APIRouter(prefix="/orders", tags=["orders"])
 
@@ -41,8 +43,8 @@ def scope(who: Principal) -> str | None:
     return who.channel_id if who.role == Role.CHANNEL else None
 
 
-def _json(order, status: int = 200) -> JSONResponse:
-    return JSONResponse(render_order(order), status_code=status)
+def _json(order, who: Principal, status: int = 200) -> JSONResponse:
+    return JSONResponse(order_view(who, "order")(render_order(order)), status_code=status)
 
 
 @router.post("", response_model=OrderOut, status_code=201, responses={200: {"model": OrderOut}})
@@ -50,17 +52,27 @@ async def create_order(body: OrderIn, request: Request, who: Principal = Depends
                        c: Container = Depends(container)) -> JSONResponse:
     """Place an order. 201 when created; 200 with the existing order when the channel already sent
     this `external_id`, or when an `Idempotency-Key` is replayed."""
-    idem = await idempotency_for(request, who, render_order)
-    return await run_in_threadpool(_create, body, idem, who, c)
+    render = _renderer(who)
+    idem = await idempotency_for(request, who, render)
+    return await run_in_threadpool(_create, body, idem, who, c, render)
 
 
-def _create(body: OrderIn, idem, who: Principal, c: Container) -> JSONResponse:  # noqa: ANN001
+def _renderer(who: Principal):  # noqa: ANN202
+    """render_order, masked for callers without `pii:read` (what a replay returns is stored so).
+    Not logged as a read: the answer to a placement echoes what the caller just sent (and the
+    hot path stays free of a log line per order)."""
+    if may_read(who):
+        return render_order
+    return lambda order: mask_order(render_order(order))
+
+
+def _create(body: OrderIn, idem, who: Principal, c: Container, render) -> JSONResponse:  # noqa: ANN001
     with c.reader() as uow:
         channel = _channel_for(uow, body.channel, who)
     result = handlers.place_order(c, body.to_command(channel), actor=who.actor, idempotency=idem)
     if isinstance(result, Replayed):
-        return respond(result, render_order, 201, idem)
-    return respond(result.order, render_order, 201 if result.created else 200, idem)
+        return respond(result, render, 201, idem)
+    return respond(result.order, render, 201 if result.created else 200, idem)
 
 
 def _channel_for(uow, requested: str | None, who: Principal) -> str:
@@ -88,7 +100,8 @@ def list_orders(
         page = service.list_orders(uow, limit=limit, cursor=cursor, scope_channel_id=scope(who), status=status,
                                    channel_id=channel_id, created_from=created_from, created_to=created_to,
                                    sku=sku, email=email, q=q)
-        return JSONResponse({"items": [render_order(o) for o in page.items], "next_cursor": page.next_cursor})
+        items = orders_view(who, "order list", [render_order(o) for o in page.items])
+        return JSONResponse({"items": items, "next_cursor": page.next_cursor})
 
 
 def _channel_id(uow, channel: str) -> str:  # noqa: ANN001
@@ -113,16 +126,22 @@ def get_order(order_id: str, who: Principal = Depends(require("orders:read")),
         order = service.get_order(uow, order_id, scope(who))
         shipments = uow.session.scalars(select(Shipment).where(Shipment.order_id == order.id).order_by(Shipment.id))
         fulfilment_orders = [views.fulfilment_order(fo) for fo in fulfilment.for_order(uow, order.id)]
-        return JSONResponse({**render_order(order), "fulfilment_orders": fulfilment_orders,
-                             "shipments": [views.shipment(s) for s in shipments]})
+        body = {**render_order(order), "fulfilment_orders": fulfilment_orders,
+                "shipments": [views.shipment(s) for s in shipments]}
+        return JSONResponse(order_view(who, "order")(body))
 
 
 @router.get("/{order_id}/timeline", response_model=list[EventOut])
 def get_timeline(order_id: str, who: Principal = Depends(require("orders:read")),
                  c: Container = Depends(container)) -> list[EventOut]:
     with c.reader() as uow:
-        return [EventOut.model_validate(e, from_attributes=True)
-                for e in service.order_timeline(uow, order_id, scope(who))]
+        events = [EventOut.model_validate(e, from_attributes=True)
+                  for e in service.order_timeline(uow, order_id, scope(who))]
+    # Channel updates put contact details and addresses on the timeline.
+    for event in events:
+        if event.data:
+            event.data = document_view(who, "timeline", [order_id], event.data)
+    return events
 
 
 @router.get("/{order_id}/routing")
@@ -140,31 +159,31 @@ def get_routing(order_id: str, who: Principal = Depends(require("orders:read")),
 def cancel(order_id: str, body: CancelIn, who: Principal = Depends(require("orders:write")),
            c: Container = Depends(container)) -> JSONResponse:
     return _json(handlers.cancel_order(c, order_id, lines=body.lines, reason=body.reason, actor=who.actor,
-                                       scope_channel_id=scope(who)))
+                                       scope_channel_id=scope(who)), who)
 
 
 @router.post("/{order_id}/hold", response_model=OrderOut)
 def hold(order_id: str, body: HoldIn, who: Principal = Depends(require("orders:write")),
          c: Container = Depends(container)) -> JSONResponse:
-    return _json(handlers.hold_order(c, order_id, body.reason, who.actor, scope(who), until=body.until))
+    return _json(handlers.hold_order(c, order_id, body.reason, who.actor, scope(who), until=body.until), who)
 
 
 @router.post("/{order_id}/release", response_model=OrderOut)
 def release(order_id: str, who: Principal = Depends(require("orders:write")),
             c: Container = Depends(container)) -> JSONResponse:
-    return _json(handlers.release_hold(c, order_id, who.actor, scope(who)))
+    return _json(handlers.release_hold(c, order_id, who.actor, scope(who)), who)
 
 
 @router.post("/{order_id}/notes", response_model=OrderOut)
 def add_note(order_id: str, body: NoteIn, who: Principal = Depends(require("orders:write")),
              c: Container = Depends(container)) -> JSONResponse:
-    return _json(handlers.add_note(c, order_id, body.text, who.actor, scope(who)))
+    return _json(handlers.add_note(c, order_id, body.text, who.actor, scope(who)), who)
 
 
 @router.post("/{order_id}/tags", response_model=OrderOut)
 def tags(order_id: str, body: TagsIn, who: Principal = Depends(require("orders:write")),
          c: Container = Depends(container)) -> JSONResponse:
-    return _json(handlers.change_tags(c, order_id, body.add, body.remove, who.actor, scope(who)))
+    return _json(handlers.change_tags(c, order_id, body.add, body.remove, who.actor, scope(who)), who)
 
 
 @router.post("/{order_id}/shipments", status_code=201)
@@ -193,7 +212,7 @@ def _shipment_out(shipment: Shipment) -> dict:
 @router.post("/{order_id}/deliver", response_model=OrderOut)
 def deliver(order_id: str, body: DeliverIn, who: Principal = Depends(require("orders:fulfil")),
             c: Container = Depends(container)) -> JSONResponse:
-    return _json(handlers.deliver(c, order_id, body.shipment_id, who.actor, scope(who)))
+    return _json(handlers.deliver(c, order_id, body.shipment_id, who.actor, scope(who)), who)
 
 
 @router.post("/{order_id}/out-for-delivery", response_model=OrderOut)
@@ -201,10 +220,10 @@ def out_for_delivery(order_id: str, body: DeliverIn, who: Principal = Depends(re
                      c: Container = Depends(container)) -> JSONResponse:
     """The carrier reports the last mile for a shipment (the latest when not named): the customer
     is told by e-mail."""
-    return _json(handlers.out_for_delivery(c, order_id, body.shipment_id, who.actor))
+    return _json(handlers.out_for_delivery(c, order_id, body.shipment_id, who.actor), who)
 
 
 @router.post("/{order_id}/complete", response_model=OrderOut)
 def complete(order_id: str, who: Principal = Depends(require("orders:fulfil")),
              c: Container = Depends(container)) -> JSONResponse:
-    return _json(handlers.complete(c, order_id, who.actor, scope(who)))
+    return _json(handlers.complete(c, order_id, who.actor, scope(who)), who)

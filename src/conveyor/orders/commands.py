@@ -41,6 +41,15 @@ class LineInput:
     platform_line_id: str | None = None  # the channel's id of this line, as given
 
 
+@dataclass(frozen=True, slots=True)
+class PaymentInput:
+    """How the customer pays, taken at placement per the channel's payment policy (docs/money.md)."""
+    provider: str  # manual | test | stripe
+    method: str = "card"  # card, cash, bank_transfer, …
+    token: str = ""  # what the provider needs: a test card number, a Stripe PaymentMethod (pm_…)
+    customer: str = ""  # the provider's customer with a saved method (re-authorizing later)
+
+
 @dataclass(slots=True)
 class PlaceOrder:
     channel: str  # channel code
@@ -76,6 +85,8 @@ class PlaceOrder:
     priority: str = "normal"
     preferred_carrier: str = ""
     preferred_service: str = ""
+    # Taken at placement by the payments area (a unit-of-work reaction to `PAYMENT_DUE`).
+    payment: PaymentInput | None = None
 
 
 class OnShort(StrEnum):

@@ -72,8 +72,14 @@ def place_order(c: Container, cmd: PlaceOrder, *, actor: str, paid_on_channel: b
             if (replayed := replay_of(uow, idempotency)) is not None:
                 return replayed
             result, placed = place_in(uow, cmd, c, actor, paid_on_channel)
-            store_response(uow, idempotency, result.order, 201 if result.created else 200)
             placement.take_stock(uow, placed)
+            if cmd.payment is not None and result.created:
+                # The payment is taken once the stock is ours (a lost race must not authorize twice),
+                # and the answer shows what it did: a declined card puts the order on hold.
+                uow.flush()
+                uow.react_now(service.PAYMENT_DUE)
+                result.order = service.get_order(uow, result.order.id)
+            store_response(uow, idempotency, result.order, 201 if result.created else 200)
             uow.commit()
             return result
 
@@ -96,6 +102,10 @@ def place_in(uow: UnitOfWork, cmd: PlaceOrder, c: Container, actor: str,
     result = placed.results[0]
     if hits is not None and result.created:
         automation_rules.record_placed(uow, result.order.id, hits, now)
+    if cmd.payment is not None and result.created:
+        p = cmd.payment
+        uow.changed(service.PAYMENT_DUE, result.order.id, actor=actor, provider=p.provider, method=p.method,
+                    token=p.token, customer=p.customer)
     return result, placed
 
 
@@ -166,6 +176,17 @@ def add_note(c: Container, order_id: str, text: str, actor: str, scope_channel_i
 def change_tags(c: Container, order_id: str, add: list[str], remove: list[str], actor: str,
                 scope_channel_id: str | None = None) -> Order:
     return run(c.uow, lambda uow: service.change_tags(uow, order_id, add, remove, actor, scope_channel_id))
+
+
+def change_shipping_address(c: Container, order_id: str, address: Mapping[str, Any], actor: str,
+                            reason: str = "") -> Order:
+    """A new shipping address, refused once a parcel of the order is packed (its label would be wrong)."""
+    def work(uow: UnitOfWork) -> Order:
+        if any(fo.status in ("packed", "shipped", "delivered") for fo in fulfilment.for_order(uow, order_id)):
+            raise DomainError(ErrorCode.ILLEGAL_TRANSITION, "a parcel of this order is packed: reopen it first")
+        return service.change_shipping_address(uow, order_id, address, actor, reason)
+
+    return run(c.uow, work)
 
 
 def cancel_order(c: Container, order_id: str, *, lines: Mapping[str, int] | None = None, reason: str = "",

@@ -32,6 +32,9 @@ class Order(Base):
               postgresql_ops={"customer_name": "gin_trgm_ops"}),
         Index("ix_orders_customer_email_trgm", "customer_email", postgresql_using="gin",
               postgresql_ops={"customer_email": "gin_trgm_ops"}),
+        # The dashboard's tag filter (`tags @> '["vip"]'`, orders.service._has_tag): a GIN index on
+        # PostgreSQL; on SQLite a plain index the json_each filter does not use.
+        Index("ix_orders_tags", "tags", postgresql_using="gin", postgresql_ops={"tags": "jsonb_path_ops"}),
         # Risk signal "many orders to one address in a short time" (automation.risk).
         Index("ix_orders_ship_to_created", "ship_to_key", "created_at"),
     )

@@ -206,3 +206,22 @@ def flag_delayed(uow: UnitOfWork, order_id: str, promised_by: datetime, actor: s
     announce(uow, order, EventType.DELAYED, actor, {"promised_by": promised_by.isoformat(), "reason": reason},
              Topic.ORDER_DELAYED)
     return order
+
+
+def record_returned(uow: UnitOfWork, order_id: str, returned: Mapping[str, int]) -> Order:
+    """Whole units of lines that came back and are given back to the customer (the returns area
+    grades them): the `returned` bucket, a part of `shipped`. Refused beyond what shipped."""
+    order = get_order(uow, order_id, for_update=True)
+    by_id = {li.id: li for li in order.lines}
+    for line_id, units in returned.items():
+        line = by_id.get(line_id)
+        if line is None:
+            raise NotFound("order line", line_id)
+        if units < 0 or line.returned + units > line.shipped:
+            raise ValidationFailed(f"line {line.line_no}: {units} more cannot have come back "
+                                   f"({line.returned} of {line.shipped} shipped already did)",
+                                   ErrorCode.INVALID_QUANTITY, line=line_id)
+    for line_id, units in returned.items():
+        by_id[line_id].returned += units
+    order.updated_at = utcnow()
+    return order

@@ -47,6 +47,8 @@ from conveyor.routing.rules import RoutingConfig, plan_order
 from conveyor.shared import ids
 from conveyor.shared.clock import utcnow
 from conveyor.shared.errors import DomainError
+from conveyor.shared.languages import order_language
+from conveyor.shared.metrics import ALLOCATION_FAILURES, ORDERS_PLACED
 from conveyor.shared.sql import insert_ignoring_conflicts, insert_rows
 from conveyor.shared.uow import UnitOfWork
 
@@ -101,6 +103,8 @@ def place(uow: UnitOfWork, cmds: list[PlaceOrder], terms: ChannelTerms, options:
                 raise
             placement.results.append(PlacementResult(None, False, cmd.external_id, exc.detail))
     _write(uow, drafts, terms, options, placement)
+    if created := len(placement.created):
+        uow.after_commit(lambda: ORDERS_PLACED.inc(created))
     return placement
 
 
@@ -108,6 +112,7 @@ def take_stock(uow: UnitOfWork, placement: Placement) -> None:
     """Take every allocation of the placement in one guarded UPDATE (last, see the module doc)."""
     if not placement.taken:
         return
+    uow.flush()  # every deferred row leaves now, before the stock UPDATE
     try:
         taken = allocate_many(uow, dict(placement.taken))
     except OperationalError as exc:
@@ -186,6 +191,7 @@ def _apply_plan(draft: _Draft, cmd: PlaceOrder, options: PlacementOptions, skus:
     assert plan is not None
     if plan.short and options.on_short != OnShort.BACKORDER:
         detail = _short_detail(plan, draft.request, skus)
+        ALLOCATION_FAILURES.labels("refused" if options.on_short == OnShort.REFUSE else "held").inc()
         if options.on_short == OnShort.REFUSE:
             raise InsufficientStock(f"not enough stock for {detail}",
                                     bridge.shortages(plan, draft.request, _codes(skus)))
@@ -238,7 +244,7 @@ def draft_rows(cmd: PlaceOrder, channel_id: str, skus: Mapping[str, SkuFacts], n
         "billing_address": cmd.billing_address.as_dict() if cmd.billing_address else None,
         "shipping_address": cmd.shipping_address.as_dict() if cmd.shipping_address else None,
         "notes": cmd.notes, "tags": list(cmd.tags), "created_at": now, "updated_at": now, **totals(cmd),
-        "locale": cmd.locale, "priority": cmd.priority, "preferred_carrier": cmd.preferred_carrier,
+        "locale": order_language(cmd.locale), "priority": cmd.priority, "preferred_carrier": cmd.preferred_carrier,
         "preferred_service": cmd.preferred_service, "hold_until": None,
         "ship_to_key": address_key(cmd.shipping_address) if cmd.shipping_address else None,
     }
@@ -284,7 +290,8 @@ def _write(uow: UnitOfWork, drafts: list[_Draft], terms: ChannelTerms, options: 
     write_ledger(uow, ledger, options.actor)
     timeline.append_rows(uow, [_placed_event(d, options.actor) for d in drafts])
     outbox.enqueue_rows(uow, [_created_message(d) for d in drafts])
-    uow.flush()  # every deferred row leaves now, before the stock UPDATE
+    # The timeline rows and messages stay deferred until `take_stock`: what the caller adds meanwhile
+    # (fulfilment orders' timeline rows, automation's) leaves in the same multi-row INSERTs.
 
 
 def _insert_unique(uow: UnitOfWork, draft: _Draft) -> bool:

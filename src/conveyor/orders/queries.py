@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import exists, func, or_, select
 
 from conveyor.orders.lifecycle import Status
-from conveyor.orders.model import Order, OrderEvent, Shipment
+from conveyor.orders.model import Order, OrderEvent, OrderLine, Shipment
 from conveyor.orders.timeline import EventType
 from conveyor.shared.clock import as_utc
 from conveyor.shared.errors import NotFound
@@ -97,3 +97,83 @@ def shipment_view(uow: UnitOfWork, shipment_id: str) -> ShipmentView:
 def latest_shipment(uow: UnitOfWork, order_id: str) -> ShipmentView | None:
     s = uow.session.scalar(select(Shipment).where(Shipment.order_id == order_id).order_by(Shipment.id.desc()).limit(1))
     return None if s is None else shipment_view(uow, s.id)
+
+
+# --- the dashboard's overview and order page (conveyor/web) ------------------------------------------
+
+def count_by_status(uow: UnitOfWork) -> dict[str, int]:
+    """How many orders are in each status (one grouped count over the status index)."""
+    rows = uow.session.execute(select(Order.status, func.count()).group_by(Order.status))
+    return {status: int(n) for status, n in rows}
+
+
+@dataclass(frozen=True, slots=True)
+class OrderBrief:
+    id: str
+    channel_id: str
+    external_id: str | None
+    status: str
+    customer_name: str
+    created_at: datetime
+
+
+def late_orders(uow: UnitOfWork, placed_before: datetime, limit: int = 20) -> tuple[int, list[OrderBrief]]:
+    """Orders placed before a moment and not (fully) shipped, except those held for payment: how
+    many, and the oldest `limit` of them."""
+    held_for_payment = (Order.status == Status.ON_HOLD) & _payment_hold()
+    where = (Order.status.in_([*NOT_SHIPPED, Status.PARTIALLY_FULFILLED]),
+             Order.created_at < as_utc(placed_before), ~held_for_payment)
+    count = int(uow.session.scalar(select(func.count()).select_from(Order).where(*where)) or 0)
+    rows = uow.session.execute(select(Order.id, Order.channel_id, Order.external_id, Order.status,
+                                      Order.customer_name, Order.created_at)
+                               .where(*where).order_by(Order.created_at).limit(limit))
+    return count, [OrderBrief(*row) for row in rows]
+
+
+def shipments_of(uow: UnitOfWork, order_id: str) -> list[ShipmentView]:
+    rows = uow.session.scalars(select(Shipment).where(Shipment.order_id == order_id).order_by(Shipment.id))
+    return [ShipmentView(s.id, s.order_id, s.carrier, s.tracking_number, s.status, s.created_at, s.delivered_at)
+            for s in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class UnmappedSku:
+    channel_sku: str
+    name: str
+    orders: int
+
+
+def held_unmapped_skus(uow: UnitOfWork, channel_id: str, limit: int = 50) -> list[UnmappedSku]:
+    """The channel's SKUs that no SKU of ours is mapped to, with how many held orders wait for each."""
+    rows = uow.session.execute(
+        select(OrderLine.sku_code, func.max(OrderLine.name), func.count(func.distinct(Order.id)))
+        .join(Order, Order.id == OrderLine.order_id)
+        .where(Order.channel_id == channel_id, Order.status == Status.ON_HOLD, OrderLine.sku_id.is_(None))
+        .group_by(OrderLine.sku_code).order_by(func.count(func.distinct(Order.id)).desc()).limit(limit))
+    return [UnmappedSku(code, name or "", int(n)) for code, name, n in rows]
+
+
+def count_by_channel_status(uow: UnitOfWork, status: str) -> dict[str, int]:
+    """{channel id: orders in `status`} (one grouped count)."""
+    rows = uow.session.execute(select(Order.channel_id, func.count()).where(Order.status == status)
+                               .group_by(Order.channel_id))
+    return {channel_id: int(n) for channel_id, n in rows}
+
+
+@dataclass(frozen=True, slots=True)
+class LineShipping:
+    """When a line's units last left and last arrived (returns: the return window runs from them)."""
+    shipped_at: datetime | None
+    delivered_at: datetime | None
+
+
+def line_shipping(uow: UnitOfWork, order_id: str) -> dict[str, LineShipping]:
+    """Per line id: the latest shipment that carried it, and the latest delivery of those shipments."""
+    found: dict[str, LineShipping] = {}
+    for s in uow.session.scalars(select(Shipment).where(Shipment.order_id == order_id).order_by(Shipment.id)):
+        for item in s.items:
+            before = found.get(item["line_id"], LineShipping(None, None))
+            arrived = as_utc(s.delivered_at) if s.delivered_at else None
+            delivered = max((d for d in (before.delivered_at, arrived) if d is not None), default=None)
+            found[item["line_id"]] = LineShipping(as_utc(s.created_at), delivered)
+    return found

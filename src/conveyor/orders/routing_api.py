@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from pydantic import Field
 
 from conveyor.api.deps import container, require
+from conveyor.api.personal import order_view
 from conveyor.api.schemas import Code, Strict
 from conveyor.auth.service import Principal
 from conveyor.bootstrap import Container
@@ -82,4 +83,4 @@ def reroute(order_id: str, body: RerouteIn, who: Principal = Depends(require("or
             c: Container = Depends(container)) -> JSONResponse:
     """A location rejected or short-picked: release its units and route them again elsewhere."""
     order = handlers.reroute(c, order_id, body.location, who.actor, body.reason, body.lines, scope(who))
-    return JSONResponse(render_order(order))
+    return JSONResponse(order_view(who, "order")(render_order(order)))

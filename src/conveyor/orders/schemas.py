@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, EmailStr, Field
 
 from conveyor.api.schemas import Amount, Code, Currency, PlainJson, ShortText, Strict
-from conveyor.orders.commands import Address, LineInput, PlaceOrder
+from conveyor.orders.commands import Address, LineInput, PaymentInput, PlaceOrder
 from conveyor.orders.model import Order
 from conveyor.shared.errors import ValidationFailed
 from conveyor.shared.money import format_minor, to_minor
@@ -48,6 +48,14 @@ class LineIn(Strict):
     name: ShortText = ""
 
 
+class OrderPaymentIn(Strict):
+    """How the customer pays; taken at placement as the channel's payment terms say (docs/money.md)."""
+    provider: Annotated[str, Field(pattern=r"^[a-z_]{2,30}$", examples=["test", "stripe", "manual"])]
+    method: Annotated[str, Field(pattern=r"^[a-z_]{2,30}$", examples=["card", "bank_transfer"])] = "card"
+    token: Annotated[str, Field(max_length=200, description="A Stripe PaymentMethod id (pm_…) or a test card")] = ""
+    customer: Annotated[str, Field(max_length=200)] = ""
+
+
 class OrderIn(Strict):
     channel: Code | None = Field(None, description="Channel code; a channel key may only use its own")
     external_id: Code | None = Field(None, description="The channel's own order id; unique per channel")
@@ -63,6 +71,7 @@ class OrderIn(Strict):
     locale: Annotated[str, Field(max_length=35, pattern=LOCALE)] = Field(
         "", description="The customer's language (BCP 47, e.g. `de-AT`): notifications are written in it "
                         "(English when empty or not available)", examples=["de-AT"])
+    payment: OrderPaymentIn | None = None
 
     def to_command(self, channel: str) -> PlaceOrder:
         cur = self.currency
@@ -77,6 +86,7 @@ class OrderIn(Strict):
                              name=li.name) for li in self.lines],
             shipping_minor=to_minor(self.shipping, cur), order_discount_minor=to_minor(self.discount, cur),
             notes=self.notes, tags=list(dict.fromkeys(self.tags)), locale=self.locale,
+            payment=PaymentInput(**self.payment.model_dump()) if self.payment else None,
         )
 
 

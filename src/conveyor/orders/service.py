@@ -11,18 +11,20 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, exists, func, or_, select
+from sqlalchemy.orm import lazyload
 
 from conveyor.catalog.service import sku_facts
 from conveyor.messaging import outbox
 from conveyor.messaging.outbox import Topic
 from conveyor.orders import allocations as alloc
 from conveyor.orders import timeline
+from conveyor.orders.addresses import address_key
 from conveyor.orders.lifecycle import HOLDABLE, Buckets, IllegalTransition, Status, check_transition, derive_status
 from conveyor.orders.model import Allocation, Order, OrderLine
 from conveyor.orders.timeline import EventType
 from conveyor.shared.clock import as_utc, utcnow
-from conveyor.shared.errors import NotFound, ValidationFailed
+from conveyor.shared.errors import ErrorCode, NotFound, ValidationFailed
 from conveyor.shared.pagination import Page, paginate
 from conveyor.shared.uow import UnitOfWork
 
@@ -50,8 +52,13 @@ def find_by_external_id(uow: UnitOfWork, channel_id: str, external_id: str, for_
 def list_orders(uow: UnitOfWork, *, limit: int = 50, cursor: str | None = None,
                 scope_channel_id: str | None = None, status: str | None = None, channel_id: str | None = None,
                 created_from: datetime | None = None, created_to: datetime | None = None,
-                sku: str | None = None, email: str | None = None, q: str | None = None) -> Page[Order]:
+                sku: str | None = None, email: str | None = None, q: str | None = None,
+                tag: str | None = None, with_lines: bool = True) -> Page[Order]:
+    """A page of orders, newest first. `with_lines=False` leaves the lines and allocations to load
+    when touched (two queries fewer, for a list that shows only the orders' own columns)."""
     query = select(Order)
+    if not with_lines:
+        query = query.options(lazyload(Order.lines), lazyload(Order.allocations))
     if scope_channel_id:
         query = query.where(Order.channel_id == scope_channel_id)
     if status:
@@ -67,6 +74,8 @@ def list_orders(uow: UnitOfWork, *, limit: int = 50, cursor: str | None = None,
         query = query.where(Order.id.in_(select(OrderLine.order_id).where(OrderLine.sku_code == sku)))
     if email:
         query = query.where(Order.customer_email == email.strip().lower())
+    if tag:
+        query = query.where(_has_tag(uow, tag.strip()))
     if q:
         like, exact = f"%{q.strip()}%", q.strip()
         # A platform's order number as people say it: "#1001" or "1001".
@@ -74,6 +83,14 @@ def list_orders(uow: UnitOfWork, *, limit: int = 50, cursor: str | None = None,
         query = query.where(or_(Order.id == exact, Order.external_id == exact, Order.order_number.in_(numbers),
                                 Order.customer_name.ilike(like), Order.customer_email.ilike(like)))
     return paginate(uow.session, query, Order.id, limit, cursor)
+
+
+def _has_tag(uow: UnitOfWork, tag: str) -> Any:
+    """Orders whose tag list holds `tag` (JSONB containment on PostgreSQL, json_each on SQLite)."""
+    if uow.dialect == "postgresql":
+        return Order.tags.op("@>")(func.jsonb_build_array(tag))
+    each = func.json_each(Order.tags).table_valued("value")
+    return exists(select(1).select_from(each).where(each.c.value == tag))
 
 
 def order_ids_of_channel(channel_id: str) -> Select[str]:
@@ -93,6 +110,12 @@ def order_timeline(uow: UnitOfWork, order_id: str, scope_channel_id: str | None 
 ALLOCATIONS_CHANGED = "order.allocations"
 _MOVES_ALLOCATIONS = frozenset({EventType.ALLOCATED, EventType.CANCELLED, EventType.LINES_CANCELLED,
                                 EventType.REROUTED, EventType.SHIPPED})
+# A change to what an order costs or has shipped, which its payments and invoices follow (payments/flows.py:
+# capture per shipment, release or refund what was cancelled, invoice at shipment).
+MONEY_CHANGED = "order.money"
+_MOVES_MONEY = frozenset({EventType.CANCELLED, EventType.LINES_CANCELLED, EventType.SHIPPED})
+# A new order with a payment to take at placement (the detail names provider, method, token, customer).
+PAYMENT_DUE = "order.payment_due"
 
 
 def announce(uow: UnitOfWork, order: Order, event: EventType, actor: str, data: dict[str, Any] | None = None,
@@ -102,6 +125,8 @@ def announce(uow: UnitOfWork, order: Order, event: EventType, actor: str, data: 
     timeline.append(uow, order.id, event, data, actor)
     if event in _MOVES_ALLOCATIONS:
         uow.changed(ALLOCATIONS_CHANGED, order.id, actor=actor, shipment_id=data.get("shipment_id"))
+    if event in _MOVES_MONEY:
+        uow.changed(MONEY_CHANGED, order.id, actor=actor, shipment_id=data.get("shipment_id"))
     if topic is not None:
         outbox.enqueue(uow, topic, order.id, {"order_id": order.id, "channel_id": order.channel_id,
                                               "external_id": order.external_id, "status": order.status, **data})
@@ -203,6 +228,32 @@ def change_tags(uow: UnitOfWork, order_id: str, add: list[str], remove: list[str
     order.tags = tags
     order.updated_at = utcnow()
     announce(uow, order, EventType.TAGS_CHANGED, actor, {"added": add, "removed": remove, "tags": tags})
+    return order
+
+
+# Before anything has shipped the parcel can still go elsewhere.
+ADDRESS_EDITABLE = frozenset({Status.PENDING, Status.ALLOCATED, Status.BACKORDERED, Status.ON_HOLD})
+ADDRESS_FIELDS = ("name", "company", "line1", "line2", "city", "region", "postal_code", "country", "phone")
+
+
+def change_shipping_address(uow: UnitOfWork, order_id: str, address: Mapping[str, Any], actor: str,
+                            reason: str = "") -> Order:
+    """Correct where the order goes, before any of it has shipped (the allocation stays: re-route
+    it if another location is now better). The timeline keeps the old and the new address."""
+    order = get_order(uow, order_id, for_update=True)
+    if order.status not in ADDRESS_EDITABLE or any(li.shipped for li in order.lines):
+        raise ValidationFailed(f"the order is {order.status}: its address can no longer change",
+                               ErrorCode.ILLEGAL_TRANSITION)
+    new = {name: str(address.get(name) or "").strip() for name in ADDRESS_FIELDS}
+    new["country"] = new["country"].upper() or "US"
+    if not new["line1"] or not new["city"] or len(new["country"]) != 2:
+        raise ValidationFailed("an address needs a street, a city and a 2-letter country code")
+    before = dict(order.shipping_address or {})
+    order.shipping_address = {**before, **new}
+    order.ship_to_key = address_key(order.shipping_address)
+    order.updated_at = utcnow()
+    announce(uow, order, EventType.ADDRESS_CHANGED, actor,
+             {"before": before, "after": order.shipping_address, "reason": reason})
     return order
 
 

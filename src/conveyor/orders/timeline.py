@@ -33,6 +33,7 @@ class EventType(StrEnum):
     COMPLETED = "order.completed"
     NOTE_ADDED = "note.added"
     TAGS_CHANGED = "tags.changed"
+    ADDRESS_CHANGED = "address.changed"
     DRAFT_CONFIRMED = "draft.confirmed"
     # What a sales channel reported about an order it sent (channels/order_events.py).
     HOLD_CHANGED = "hold.changed"  # some of a hold's reasons lifted, others remain
@@ -47,6 +48,16 @@ class EventType(StrEnum):
     CHANNEL_RESTORED = "channel.restored"
     CHANNEL_TOTAL_MISMATCH = "channel.total_mismatch"
     DROP_SHIP_ORDERED = "drop_ship.ordered"
+    # returns (returns/): the life of an RMA on its order's timeline
+    RETURN_REQUESTED = "return.requested"
+    RETURN_APPROVED = "return.approved"
+    RETURN_REJECTED = "return.rejected"
+    RETURN_LABEL_CREATED = "return.label_created"
+    RETURN_RECEIVED = "return.received"
+    RETURN_GRADED = "return.graded"
+    RETURN_RESOLVED = "return.resolved"
+    RETURN_CANCELLED = "return.cancelled"
+    EXCHANGE_PLACED = "exchange.placed"  # on the replacement order: which return it replaces
     # fulfilment and shipping (fulfillment/, shipping/)
     FULFILMENT_CREATED = "fulfilment.created"
     FULFILMENT_CHANGED = "fulfilment.changed"
@@ -66,8 +77,20 @@ class EventType(StrEnum):
     OUT_FOR_DELIVERY = "order.out_for_delivery"
     DELAYED = "order.delayed"
     PREFERENCES_CHANGED = "preferences.changed"
+    # The customer's personal data was erased (privacy/handlers.py); the financial record stays.
+    CUSTOMER_ERASED = "customer.erased"
     RULE_MATCHED = "rule.matched"
     NOTIFICATION_SENT = "notification.sent"
+    # money (payments/, billing/): each gateway attempt's outcome, documents issued
+    PAYMENT_AUTHORIZED = "payment.authorized"
+    PAYMENT_CAPTURED = "payment.captured"
+    PAYMENT_VOIDED = "payment.voided"
+    PAYMENT_REFUNDED = "payment.refunded"
+    PAYMENT_FAILED = "payment.failed"  # declined or refused: the message says why
+    PAYMENT_PENDING = "payment.pending"  # accepted for later, or the outcome is unknown (a timeout)
+    PAYMENT_ATTENTION = "payment.attention"  # staff must act (an authorization expiring, a shortfall)
+    INVOICE_ISSUED = "invoice.issued"
+    CREDIT_NOTE_ISSUED = "credit_note.issued"
 
 
 def event_row(order_id: str, event_type: EventType, data: dict[str, Any], actor: str,

@@ -144,6 +144,17 @@ def fulfilment(uow: UnitOfWork, start: date, end: date, promise_hours: float = 4
     }
 
 
+def ship_hours_by_day(uow: UnitOfWork, start: date, end: date) -> list[dict[str, Any]]:
+    """Order-to-first-shipment time of the orders placed each UTC day (p50 and p90 hours, and how
+    many shipped), for the dashboard's chart."""
+    by_day: dict[date, list[float]] = {}
+    for _, created, first, *_ in uow.session.execute(query(_SHIPPING), bounds(start, end)):
+        created_at = _aware(created)
+        by_day.setdefault(created_at.date(), []).append((_aware(first) - created_at).total_seconds() / 3600)
+    return [{"day": day.isoformat(), "p50": percentile(hours, 50), "p90": percentile(hours, 90), "shipped": len(hours)}
+            for day, hours in sorted(by_day.items())]
+
+
 def _json(value: Any) -> dict[str, Any]:
     import json
 

@@ -238,3 +238,18 @@ class DropShipFlag(Base):
     target_id: Mapped[str] = mapped_column(String(40))
     supplier_id: Mapped[str] = mapped_column(ForeignKey("suppliers.id"))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class LowStockMark(Base):
+    """A SKU at a location whose available-to-sell crossed below its threshold and was announced
+    (one `stock.low`). Deleted when it is back above, which re-arms the alert
+    (purchasing/low_stock.py); inserting it is the guarded step that lets exactly one transaction
+    announce a crossing."""
+
+    __tablename__ = "low_stock_marks"
+
+    sku_id: Mapped[str] = mapped_column(ForeignKey("skus.id"), primary_key=True)
+    location_id: Mapped[str] = mapped_column(ForeignKey("locations.id"), primary_key=True)
+    available: Mapped[int] = mapped_column(Integer)
+    threshold: Mapped[int] = mapped_column(Integer)
+    since: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from conveyor.catalog.service import get_sku
 from conveyor.inventory.locations import resolve_location
+from conveyor.inventory.service import THRESHOLDS_CACHE
 from conveyor.planning.forecast import Forecast
 from conveyor.planning.safety import LeadTime, reorder_levels
 from conveyor.purchasing.model import ReplenishmentSetting
@@ -97,6 +98,7 @@ def set_setting(uow: UnitOfWork, sku: str, location: str, data: SettingData) -> 
     for name, value in asdict(data).items():
         setattr(row, name, value)
     uow.session.flush()
+    uow.after_commit(uow.caches.named(THRESHOLDS_CACHE).invalidate)  # the low-stock watch reads them
     return row
 
 
@@ -107,6 +109,7 @@ def remove_setting(uow: UnitOfWork, sku: str, location: str) -> None:
     if row is None:
         raise NotFound("replenishment setting", f"{sku}@{location}")
     uow.session.delete(row)
+    uow.after_commit(uow.caches.named(THRESHOLDS_CACHE).invalidate)
 
 
 def list_settings(uow: UnitOfWork, sku_ids: list[str] | None = None,

@@ -37,6 +37,7 @@ class ErrorCode(StrEnum):
     UNPARSEABLE_PAYLOAD = "unparseable_payload"
     CHANNEL_UNAVAILABLE = "channel_unavailable"
     INTERNAL = "internal_error"
+    RATE_LIMITED = "rate_limited"  # too many requests for one API key (api/ratelimit.py)
     # shipping & fulfilment
     SERVICE_UNAVAILABLE = "service_unavailable"
     INVALID_TRACKING_NUMBER = "invalid_tracking_number"

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, String, select, update
+from sqlalchemy import Integer, String, Text, cast, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
 from conveyor.shared.clock import utcnow
@@ -86,3 +87,19 @@ def complete(uow: UnitOfWork, c: IdempotencyClaim, status_code: int, body: Any) 
         update(table).where(table.c.principal == c.principal, table.c.key == c.key)
         .values(status_code=status_code, response=body)
     )
+
+
+def scrub_responses(uow: UnitOfWork, order_ids: list[str], scrub: Callable[[Any], Any]) -> int:
+    """Erasure: stored first answers that show one of these orders (an order, a draft confirmed
+    into one) get `scrub` applied, so a replay no longer hands out the erased data. Matched on the
+    JSON text, which scans the table — erasures are rare and this keeps the hot path index-free."""
+    table = table_of(IdempotencyRecord)
+    changed = 0
+    for order_id in order_ids:
+        rows = uow.session.execute(select(table.c.principal, table.c.key, table.c.response).where(
+            cast(table.c.response, Text).like(f'%"{order_id}"%'))).all()
+        for row in rows:
+            uow.session.execute(update(table).where(table.c.principal == row.principal, table.c.key == row.key)
+                                .values(response=scrub(row.response)))
+            changed += 1
+    return changed

@@ -26,6 +26,8 @@ PREFIXES = {
     "reservation": "rsv",
     "channel": "chn",
     "api_key": "key",
+    # the dashboard: users and their login sessions
+    "user": "usr",
     "shipment": "shp",
     "import": "imp",
     "payload": "pld",
@@ -61,6 +63,17 @@ PREFIXES = {
     "rule": "rul",
     "webhook": "whk",
     "webhook_attempt": "wha",
+    # money: payments and their gateway attempts, invoices, credit notes
+    "payment": "pay",
+    "payment_attempt": "pat",
+    "invoice": "inv",
+    "invoice_line": "inl",
+    "credit_note": "crn",
+    "credit_note_line": "cnl",
+    # returns (RMAs) and store credit
+    "return": "rma",
+    "return_line": "rml",
+    "store_credit": "scr",
 }
 
 

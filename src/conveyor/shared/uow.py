@@ -87,6 +87,14 @@ class UnitOfWork:
         """The reaction to `key` has run by hand (e.g. with options only its caller knew)."""
         self._changed.get(kind, {}).pop(key, None)
 
+    def react_now(self, kind: str) -> None:
+        """Run the reactions to `kind` now rather than at commit, for a caller whose answer depends
+        on them (placement answering with the order a declined payment put on hold)."""
+        keys = self._changed.pop(kind, None)
+        if keys:
+            for reaction in _REACTIONS.get(kind) or ():
+                reaction(self, keys)
+
     def _react(self) -> None:
         # A reaction may change things others follow, so run until nothing is left.
         while self._changed:

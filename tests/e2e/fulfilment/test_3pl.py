@@ -15,7 +15,7 @@ import httpx
 import pytest
 from standardwebhooks import Webhook
 
-from conveyor.fulfillment import tpl_webhook
+from conveyor.fulfillment import handlers as fulfilment_handlers
 from conveyor.messaging.handlers import default_handlers
 from conveyor.messaging.worker import Worker
 from tests.e2e.fulfilment.conftest import fulfilment_orders, place
@@ -32,11 +32,14 @@ def reno(floor, monkeypatch):
     assert r.status_code == 200 and r.json()["webhook_secret_set"] is True and "webhook_secret" not in r.json()
     sent: list[httpx.Request] = []
 
-    def post(url, content, headers, timeout):  # noqa: ANN001, ANN202 - stands in for httpx.post
-        sent.append(httpx.Request("POST", url, content=content, headers=headers))
-        return httpx.Response(202, request=sent[-1])
+    def receive(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return httpx.Response(202)
 
-    monkeypatch.setattr(tpl_webhook.httpx, "post", post)
+    # The worker's 3PL delivery builds its client with a connect timeout and a total deadline
+    # (shared/deadline.py); here that client answers in-process.
+    monkeypatch.setattr(fulfilment_handlers, "deadline_client",
+                        lambda *args, **kwargs: httpx.Client(transport=httpx.MockTransport(receive)))
     return sent
 
 

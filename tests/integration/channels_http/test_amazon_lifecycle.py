@@ -120,3 +120,35 @@ def test_poll_command_exits_non_zero_when_orders_failed(container, amazon, datab
         get_settings.cache_clear()
     assert result.exit_code == 1, result.output
     assert "111-0000000-0000009" in result.output and "1 failed" in result.output
+
+
+def test_paid_on_amazon_is_recorded_as_the_channels_payment_and_a_cancel_refunds_it(container, amazon, sleeps):
+    """Marketplace orders are paid on the marketplace: Conveyor records that payment (provider
+    `channel`) and, when the order is cancelled there, the refund the marketplace makes, with a credit note."""
+    from conveyor.billing import service as billing  # noqa: PLC0415 - the money side of this flow
+    from conveyor.payments import service as payments  # noqa: PLC0415
+
+    amazon.add(ORDERS, _reply("get_orders_pending.json"), _reply("get_orders_unshipped.json"),
+               _reply("get_orders_canceled.json"))
+    amazon.add(f"{ORDERS}/{ORDER_ID}/orderItems", _reply("order_items_pending.json"),
+               _reply("order_items_unshipped.json"))
+    poll(container, "amz", START, sleep=sleeps.append)
+    with container.reader() as uow:
+        order = uow.session.scalar(select(Order).where(Order.external_id == ORDER_ID))
+        assert payments.order_payments(uow, order.id) == []  # Pending: nothing paid yet
+
+    poll(container, "amz", sleep=sleeps.append)  # Unshipped: paid on Amazon
+    with container.reader() as uow:
+        order = uow.session.scalar(select(Order).where(Order.external_id == ORDER_ID))
+        [paid] = payments.order_payments(uow, order.id)
+        assert (paid.provider, paid.method, paid.status) == ("channel", "marketplace", "captured")
+        assert paid.captured_minor == order.total_minor > 0
+
+    poll(container, "amz", sleep=sleeps.append)  # Canceled on Amazon
+    with container.reader() as uow:
+        order = uow.session.scalar(select(Order).where(Order.external_id == ORDER_ID))
+        [paid] = payments.order_payments(uow, order.id)
+        [note] = billing.order_credit_notes(uow, order.id)
+        assert paid.refunded_minor == paid.captured_minor == note.total_minor
+        attempts = payments.payment_attempts(uow, paid.id)
+        assert "marketplace pays the buyer back" in attempts[-1].message

@@ -88,3 +88,16 @@ def test_rate_limit_header_parsing():
     assert rate_limit_delay({"x-amzn-ratelimit-limit": "0.0167"}) == pytest.approx(59.88, abs=0.01)
     assert rate_limit_delay({"x-amzn-ratelimit-limit": "0"}) is None
     assert rate_limit_delay({}) is None
+
+
+def test_no_retry_is_waited_for_past_the_callers_total_deadline():
+    from conveyor.shared.deadline import total_deadline
+
+    transport, calls = scripted(httpx.Response(429, headers={"Retry-After": "60"}), httpx.Response(200, json={}))
+    sleeps = []
+    with total_deadline(30), pytest.raises(ChannelHttpError, match="no time is left") as failed:
+        client(transport, sleeps).get_json("orders")
+    assert sleeps == [] and len(calls) == 1 and failed.value.status == 429
+    # Without a deadline the same answer is waited out.
+    transport, calls = scripted(httpx.Response(429, headers={"Retry-After": "60"}), httpx.Response(200, json={}))
+    assert client(transport, sleeps).get_json("orders") == {} and sleeps == [60.0]

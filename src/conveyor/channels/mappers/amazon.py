@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from conveyor.channels.mappers.amazon_marketplaces import currency_for
+from conveyor.channels.mappers.amazon_marketplaces import currency_for, language_for
 from conveyor.channels.mappers.common import (
     Amounts,
     Finish,
@@ -41,6 +41,7 @@ from conveyor.channels.mappers.common import (
 from conveyor.channels.mappers.totals import ChannelTotals
 from conveyor.channels.statuses import StatusMeaning, amazon_rule
 from conveyor.orders.commands import Address, LineInput, PlaceOrder
+from conveyor.shared.languages import order_language
 
 
 def map_order(
@@ -72,6 +73,8 @@ def map_order(
         shipping_address=_address(address),
         shipping_minor=shipping,
         tags=[f"amazon:{data['FulfillmentChannel']}"] if data.get("FulfillmentChannel") else [],
+        # SP-API orders carry no buyer language: the marketplace's is the one the buyer shopped in.
+        locale=order_language(language_for(data.get("MarketplaceId"))),
     )
     total = amounts.optional((data.get("OrderTotal") or {}).get("Amount"), "OrderTotal")
     line_tax = sum(li.tax_minor for li in lines)

@@ -38,6 +38,7 @@ from conveyor.channels.mappers.common import (
 from conveyor.channels.mappers.totals import ChannelTotals, order_level_tax
 from conveyor.channels.statuses import StatusMeaning, bigcommerce_rule
 from conveyor.orders.commands import Address, LineInput, PlaceOrder
+from conveyor.shared.languages import order_language
 
 
 def map_order(
@@ -70,6 +71,7 @@ def map_order(
         shipping_minor=_sum(data, amounts, "shipping_cost_ex_tax", "handling_cost_ex_tax"),
         order_discount_minor=_unallocated_discount(data, items, amounts),
         notes=data.get("customer_message") or "",
+        locale=order_language(data.get("customer_locale")),  # Orders V2: "the customer's locale"
     )
     shipping_tax = _sum(data, amounts, "shipping_cost_tax", "handling_cost_tax")
     totals = _channel_totals(data, amounts, sum(li.tax_minor for li in lines), shipping_tax, wrapping)

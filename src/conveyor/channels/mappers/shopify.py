@@ -31,6 +31,7 @@ from conveyor.channels.mappers.common import (
 from conveyor.channels.mappers.totals import ChannelTotals, order_level_tax
 from conveyor.channels.statuses import shopify_rule
 from conveyor.orders.commands import Address, LineInput, PlaceOrder
+from conveyor.shared.languages import order_language
 
 
 def map_order(payload: bytes | str | dict, sku_lookup: SkuLookup, *, channel: str) -> MappedOrder:
@@ -54,6 +55,8 @@ def map_order(payload: bytes | str | dict, sku_lookup: SkuLookup, *, channel: st
         shipping_minor=shipping,
         notes=data.get("note") or "",
         tags=[t.strip() for t in (data.get("tags") or "").split(",") if t.strip()],
+        # The checkout's language ("de", "fr-CA"; GraphQL's customerLocale since 2021-10).
+        locale=order_language(data.get("customer_locale")),
     )
     totals = _channel_totals(data, amounts, sum(li.tax_minor for li in lines), shipping_tax)
     # Shopify allocates order-level discounts to lines (`discount_allocations`); whatever of

@@ -37,6 +37,12 @@ from conveyor.channels.mappers.common import (
 from conveyor.channels.mappers.totals import ChannelTotals, order_level_tax
 from conveyor.channels.statuses import woocommerce_rule
 from conveyor.orders.commands import Address, LineInput, PlaceOrder
+from conveyor.shared.languages import order_language
+
+# The REST order has no language of its own. WPML's WooCommerce Multilingual keeps the checkout's
+# language in this order meta ("de"); without it the channel's `config.language` (the store's
+# language) applies (channels/order_events.py).
+LANGUAGE_META = "wpml_language"
 
 
 def map_order(payload: bytes | str | dict, sku_lookup: SkuLookup, *, channel: str) -> MappedOrder:
@@ -62,6 +68,7 @@ def map_order(payload: bytes | str | dict, sku_lookup: SkuLookup, *, channel: st
         shipping_minor=shipping,
         order_discount_minor=fee_discount,
         notes=_text(data.get("customer_note")),
+        locale=order_language(meta_value(data, LANGUAGE_META)),
     )
     line_tax = sum(li.tax_minor for li in lines)
     totals = _channel_totals(data, amounts, line_tax, shipping_tax, fee_charges)
@@ -168,3 +175,12 @@ def _address(raw: dict[str, Any] | None) -> Address | None:
         country=_text(raw.get("country")),
         phone=raw.get("phone") or "",
     )
+
+
+def meta_value(data: dict[str, Any], key: str) -> str:
+    """The value of one `meta_data` entry ({"id", "key", "value"}), "" when absent."""
+    meta = data.get("meta_data")
+    for entry in meta if isinstance(meta, list) else []:
+        if isinstance(entry, dict) and entry.get("key") == key and isinstance(entry.get("value"), str):
+            return str(entry["value"])
+    return ""
