@@ -61,7 +61,6 @@ INVALID_ORDERS = {
     "zero quantity": lambda b: with_line(quantity=0),
     "negative quantity": lambda b: with_line(quantity=-2),
     "float quantity": lambda b: with_line(quantity=1.5),
-    "integral float quantity": lambda b: with_line(quantity=2.0),
     "quantity as string": lambda b: with_line(quantity="2"),
     "quantity as bool": lambda b: with_line(quantity=True),
     "price as JSON number": lambda b: with_line(unit_price=10.0),
@@ -89,6 +88,13 @@ def test_invalid_orders_are_422_validation_error_and_write_nothing(api, containe
             wrong[case] = (r.status_code, r.text[:200])
     assert not wrong
     assert snapshot(container) == before
+
+
+def test_an_integer_may_be_written_with_a_zero_fraction(api):
+    """JSON Schema (the OpenAPI document) calls 2.0 an integer, so the API takes it as 2."""
+    r = api.post("/orders", with_line(quantity=2.0))
+    assert r.status_code == 201, r.text
+    assert r.json()["lines"][0]["quantity"] == 2
 
 
 def test_unknown_sku_is_422_naming_the_sku(api, container):

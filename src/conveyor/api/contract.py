@@ -108,6 +108,27 @@ def complete(doc: dict[str, Any], routes: list[Any]) -> None:
                 _complete_operation(operation, route, method)
     for unused in ("HTTPValidationError", "ValidationError"):
         schemas.pop(unused, None)
+    _keys_as_validated(doc)
+
+
+def _keys_as_validated(node: Any) -> None:
+    """pydantic writes `dict[Code, int]` as `patternProperties` {pattern: int}, which lets any
+    other key through; the model refuses such keys. Say it the way JSON Schema means it: every
+    key matches (`propertyNames`), every value is a V (`additionalProperties`)."""
+    if isinstance(node, list):
+        for item in node:
+            _keys_as_validated(item)
+        return
+    if not isinstance(node, dict):
+        return
+    patterns = node.get("patternProperties")
+    if isinstance(patterns, dict) and len(patterns) == 1 and "properties" not in node:
+        (pattern, values), = patterns.items()
+        del node["patternProperties"]
+        node["propertyNames"] = {**node.get("propertyNames", {}), "pattern": pattern}
+        node.setdefault("additionalProperties", values)
+    for value in node.values():
+        _keys_as_validated(value)
 
 
 def _complete_operation(operation: dict[str, Any], route: Any, method: str) -> None:

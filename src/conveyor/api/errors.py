@@ -172,6 +172,7 @@ def _allowed_methods(request: Request) -> str:
                  for path, ops in request.app.openapi()["paths"].items()]
         request.app.state.allowed_methods = table
     path = request.url.path
-    literal = [m for template, _, m in table if template == path]  # `/rules/dry-run` beats `/rules/{id}`
-    methods = literal[0] if literal else set().union(*(m for _, pattern, m in table if pattern.match(path)))
-    return ", ".join(sorted(methods))
+    matching = [(template.count("{"), m) for template, pattern, m in table if pattern.match(path)]
+    # `/sku-map/import` is its own resource, not `/sku-map/{channel_sku}`: the fewest parameters win.
+    fewest = min((n for n, _ in matching), default=0)
+    return ", ".join(sorted(set().union(*(m for n, m in matching if n == fewest))))

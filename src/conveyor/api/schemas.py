@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
-from typing import Annotated, Any, ClassVar, Generic, TypeVar, get_args
+from datetime import date, datetime
+from types import UnionType
+from typing import Annotated, Any, ClassVar, Generic, TypeVar, Union, get_args, get_origin
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, GetJsonSchemaHandler, model_validator
 from pydantic.json_schema import JsonSchemaValue
@@ -24,70 +25,106 @@ class PlainJson(dict):  # type: ignore[type-arg]
 
 
 class Strict(BaseModel):
-    """Request bodies refuse unknown fields, so a typo is an error rather than silently ignored;
-    text with a NUL character (which PostgreSQL can't store), so it is a 422 and not a 500; and
-    anything but true/false for a boolean (pydantic would take 0, 1, "yes" - the schema says boolean)."""
+    """Request bodies say what their JSON Schema says, no more and no less:
+    - unknown fields are refused, so a typo is an error rather than silently ignored;
+    - text may not hold a NUL character (PostgreSQL can't store it) or half a surrogate pair (not
+      Unicode; no database stores it): a 422, never a 500;
+    - a boolean is true or false, a number is a JSON number, a date-time is RFC 3339 text -
+      pydantic alone would take 0/"yes" for true, "12" for 12, and 1700000000 for a date;
+    - an integer may be written 2.0: JSON Schema calls that an integer, so it is one."""
 
     model_config = ConfigDict(extra="forbid")
 
     @model_validator(mode="before")
     @classmethod
-    def _no_nul(cls, data: Any) -> Any:
-        if _contains_nul(data):
-            raise PydanticCustomError("nul_character", "text may not contain NUL characters")
+    def _json_as_the_schema_says(cls, data: Any) -> Any:
+        data = _checked_document(data)
         if isinstance(data, dict):
-            booleans, timestamps = _strict_fields(cls)
-            for name in booleans:
-                if data.get(name) is not None and not isinstance(data[name], bool):
-                    raise ValueError(f"{name} must be true or false")
-            for name in timestamps:
-                if data.get(name) is not None:
-                    iso_timestamp(data[name])
+            for name, kind in _field_kinds(cls).items():
+                value = data.get(name)
+                if value is not None and not _is_kind(value, kind):
+                    raise PydanticCustomError("json_type", "{field}: expected {kind}", {"field": name, "kind": kind})
         return data
+
+
+KINDS: dict[type, str] = {bool: "true or false", int: "an integer", float: "a number",
+                          datetime: "an RFC 3339 date-time such as 2026-11-30T12:00:00Z",
+                          date: "a date such as 2026-11-30"}
+
+
+def _is_kind(value: Any, kind: str) -> bool:
+    if kind == KINDS[bool]:
+        return isinstance(value, bool)
+    if kind in (KINDS[int], KINDS[float]):
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    return isinstance(value, str) and not _NUMBER.match(value)  # a date or date-time
 
 
 def iso_timestamp(value: Any) -> Any:
     """An RFC 3339 date-time as the schema says: pydantic would also read 1700000000 or "0.5" as
     seconds since 1970."""
-    if not isinstance(value, str) or _NUMBER.match(value):
-        raise ValueError("expected an RFC 3339 date-time such as 2026-11-30T12:00:00Z")
+    if not _is_kind(value, KINDS[datetime]):
+        raise ValueError(f"expected {KINDS[datetime]}")
     return value
 
 
 _NUMBER = re.compile(r"^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 # A date-time query parameter (`?created_from=`): the same rule as in bodies.
 Timestamp = Annotated[datetime, BeforeValidator(iso_timestamp)]
 
 
-def _of_type(annotation: Any, kind: type) -> bool:
-    return annotation is kind or set(get_args(annotation)) == {kind, type(None)}
+def _base_types(annotation: Any) -> set[Any]:
+    """`Annotated[int, ...] | None` -> {int}."""
+    if get_origin(annotation) is Annotated:
+        return _base_types(get_args(annotation)[0])
+    if get_origin(annotation) in (Union, UnionType):
+        return set().union(*(_base_types(a) for a in get_args(annotation) if a is not type(None)))
+    return {annotation}
 
 
-def _strict_fields(model: type[BaseModel]) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """The model's boolean and date-time fields (per class, computed once)."""
-    found = model.__dict__.get("_conveyor_strict_fields")
+def _field_kinds(model: type[BaseModel]) -> dict[str, str]:
+    """Fields of a single scalar kind -> that kind's name (per class, computed once)."""
+    found = model.__dict__.get("_conveyor_field_kinds")
     if found is None:
-        fields = model.model_fields.items()
-        found = (tuple(name for name, f in fields if _of_type(f.annotation, bool)),
-                 tuple(name for name, f in fields if _of_type(f.annotation, datetime)))
-        model._conveyor_strict_fields = found  # type: ignore[attr-defined]
+        found = {}
+        for name, field in model.model_fields.items():
+            types = _base_types(field.annotation)
+            if len(types) == 1 and (kind := KINDS.get(next(iter(types)))) is not None:
+                found[name] = kind
+        model._conveyor_field_kinds = found  # type: ignore[attr-defined]
     return found
 
 
-def _contains_nul(value: Any) -> bool:
-    """Any text anywhere in a parsed JSON document (a loop, not recursion: depth is the caller's)."""
-    pending = [value]
+def _checked_document(value: Any) -> Any:
+    """Refuse text no database can store; turn integral floats (2.0) into integers. Returns the
+    document (a copy only when a number changed). A loop, not recursion: depth is the caller's."""
+    pending, floats = [value], False
     while pending:
         item = pending.pop()
         if isinstance(item, str):
             if "\x00" in item:
-                return True
+                raise PydanticCustomError("nul_character", "text may not contain NUL characters")
+            if _SURROGATE.search(item):
+                raise PydanticCustomError("invalid_text", "text must be Unicode (a lone surrogate is not)")
         elif isinstance(item, dict):
             pending.extend(item.keys())
             pending.extend(item.values())
         elif isinstance(item, list):
             pending.extend(item)
-    return False
+        elif isinstance(item, float) and item.is_integer() and abs(item) <= 2**63:
+            floats = True
+    return _integers(value) if floats else value
+
+
+def _integers(value: Any) -> Any:
+    if isinstance(value, float) and value.is_integer() and abs(value) <= 2**63:
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _integers(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_integers(v) for v in value]
+    return value
 
 
 class Patch(Strict):

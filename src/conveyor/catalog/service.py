@@ -86,6 +86,7 @@ def add_sku(uow: UnitOfWork, product_id: str, data: SkuData) -> Sku:
     uow.session.add(sku)
     uow.session.flush()
     _forget_skus(uow)
+    _ = sku.components  # load now: callers render it after the commit (it was a 500 after writing)
     return sku
 
 

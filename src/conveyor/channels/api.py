@@ -47,7 +47,7 @@ class ChannelIn(Strict):
 class ChannelPatch(Patch):
     nullable = frozenset({"backorder_policy", "routing_strategy"})  # null: the service defaults
 
-    name: ShortText | None = None
+    name: Annotated[str, Field(min_length=1, max_length=200)] | None = None  # as when created
     backorder_policy: Annotated[str, Field(pattern=r"^(reject|backorder)$")] | None = None
     routing_strategy: Annotated[str, Field(max_length=30)] | None = None
     active: bool | None = None

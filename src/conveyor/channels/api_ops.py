@@ -24,7 +24,7 @@ router = APIRouter()
 
 
 @router.post("/{code}/imports")
-def import_file(code: str, csv_text: Annotated[str, Body(media_type="text/csv")],
+def import_file(code: str, csv_text: Annotated[str, Body(media_type="text/csv", min_length=1)],
                 dry_run: Annotated[bool, Query(description="check everything, write nothing")] = False,
                 who: Principal = Depends(require("orders:create")), c: Container = Depends(container)) -> dict:
     """Import an order file with the channel's column profile. Bad rows reject their whole order;

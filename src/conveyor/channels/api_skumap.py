@@ -37,7 +37,7 @@ def put_mappings(code: str, body: Annotated[list[MappingIn], Field(min_length=1,
 
 
 @router.post("/{code}/sku-map/import")
-def import_mappings(code: str, csv_text: Annotated[str, Body(media_type="text/csv")],
+def import_mappings(code: str, csv_text: Annotated[str, Body(media_type="text/csv", min_length=1)],
                     _: Principal = Depends(require("channels:write")), c: Container = Depends(container)) -> dict:
     """A CSV with header `channel_sku,sku[,external_ref]`; every bad row is reported, nothing half-done."""
     entries = skumap.parse_mapping_csv(csv_text.splitlines(keepends=True))

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
-from conveyor.api.schemas import Code, ShortText, Strict
+from conveyor.api.schemas import Code, Patch, ShortText, Strict
 
 Grams = Annotated[int, Field(ge=1, le=1_000_000, strict=True)]
 Millimetres = Annotated[int, Field(ge=1, le=10_000, strict=True)]
@@ -127,7 +127,9 @@ class ResolveIn(Strict):
     note: ShortText = ""
 
 
-class SettingsIn(Strict):
+class SettingsIn(Patch):
+    nullable = frozenset({"webhook_url", "webhook_secret"})  # null: no webhook (the 3PL takes the CSV) / keep it
+
     timezone: Annotated[str, Field(min_length=1, max_length=60)] | None = None
     release_mode: Literal["manual", "immediate", "cutoff"] | None = None
     release_cutoff: Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")] | None = None
@@ -138,7 +140,10 @@ class SettingsIn(Strict):
     webhook_secret: Annotated[str, Field(min_length=16, max_length=200)] | None = None
 
     def changes(self) -> dict[str, Any]:
-        return self.model_dump(exclude_unset=True, exclude={"webhook_secret"})
+        changes = self.model_dump(exclude_unset=True, exclude={"webhook_secret"})
+        if "webhook_url" in changes and changes["webhook_url"] is None:
+            changes["webhook_url"] = ""  # stored as "no webhook"
+        return changes
 
 
 class BinsIn(Strict):

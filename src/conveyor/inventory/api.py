@@ -53,7 +53,7 @@ class LocationIn(Strict):
 class LocationPatch(Patch):
     nullable = frozenset({"latitude", "longitude", "daily_capacity"})  # null: unknown / no cap
 
-    name: ShortText | None = None
+    name: Annotated[str, Field(min_length=1, max_length=200)] | None = None  # as when created
     type: Annotated[str, Field(pattern=r"^(warehouse|store|3pl)$")] | None = None
     latitude: Annotated[float, Field(ge=-90, le=90)] | None = None
     longitude: Annotated[float, Field(ge=-180, le=180)] | None = None

@@ -43,7 +43,7 @@ class SupplierIn(Strict):
 
 
 class SupplierPatch(Patch):
-    name: ShortText | None = None
+    name: Annotated[str, Field(min_length=1, max_length=200)] | None = None
     contact_name: ShortText | None = None
     email: Annotated[str, Field(max_length=254)] | None = None
     phone: Annotated[str, Field(max_length=40)] | None = None

@@ -155,6 +155,8 @@ async def tracking_events_csv(request: Request, who: Principal = Depends(FULFIL)
     if not text:
         raise ValidationFailed("send the CSV as the request body")
     parsed = parse_events_csv(text)
+    if not parsed.events and parsed.errors and parsed.errors[0].row == 1:  # no usable header row
+        raise ValidationFailed(f"not a tracking CSV: {parsed.errors[0].message}")
     result = await run_in_threadpool(handlers.ingest_tracking, c, parsed.events, who.actor)
     return _ingested(result, [{"line": e.row, "error": e.message} for e in parsed.errors])
 
