@@ -13,6 +13,7 @@ from fastapi.responses import PlainTextResponse, Response
 from sqlalchemy import select
 
 from conveyor.api.deps import container, require
+from conveyor.api.schemas import Timestamp
 from conveyor.auth.roles import Role
 from conveyor.auth.service import Principal
 from conveyor.billing import journal as journals
@@ -101,8 +102,8 @@ Limit = Annotated[int, Query(ge=1, le=200)]
 
 @router.get("/invoices")
 def list_invoices(who: Principal = Depends(READ), c: Container = Depends(container), limit: Limit = 50,
-                  cursor: str | None = None, issued_from: datetime | None = None,
-                  issued_to: datetime | None = None) -> dict:
+                  cursor: str | None = None, issued_from: Timestamp | None = None,
+                  issued_to: Timestamp | None = None) -> dict:
     """Invoices newest first, optionally issued in [issued_from, issued_to)."""
     with c.reader() as uow:
         return _listing(uow, Invoice, limit, cursor, issued_from, issued_to)
@@ -110,8 +111,8 @@ def list_invoices(who: Principal = Depends(READ), c: Container = Depends(contain
 
 @router.get("/credit-notes")
 def list_credit_notes(who: Principal = Depends(READ), c: Container = Depends(container), limit: Limit = 50,
-                      cursor: str | None = None, issued_from: datetime | None = None,
-                      issued_to: datetime | None = None) -> dict:
+                      cursor: str | None = None, issued_from: Timestamp | None = None,
+                      issued_to: Timestamp | None = None) -> dict:
     with c.reader() as uow:
         return _listing(uow, CreditNote, limit, cursor, issued_from, issued_to)
 
