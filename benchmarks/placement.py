@@ -292,6 +292,8 @@ class Server:
                 "--http",
                 "httptools",
                 "--no-access-log",
+                "--timeout-worker-healthcheck",  # a loaded host must not kill a worker mid-start
+                "30",
                 "--log-level",
                 "warning",
             ],
