@@ -18,6 +18,7 @@ class DripServer:
     finished: list[bool] = field(default_factory=list)  # per connection: the whole answer went out
     _sock: socket.socket | None = None
     _stop: threading.Event = field(default_factory=threading.Event)
+    _ended: threading.Event = field(default_factory=threading.Event)  # a connection's drip is over
 
     @property
     def url(self) -> str:
@@ -32,6 +33,11 @@ class DripServer:
         self._sock.settimeout(0.1)
         threading.Thread(target=self._accept, daemon=True).start()
         return self
+
+    def wait_ended(self, timeout: float = 10) -> bool:
+        """Wait until a connection's drip is over: the client can read the last byte before the
+        server thread has counted it, so `sent`/`finished` are read only after this."""
+        return self._ended.wait(timeout)
 
     def stop(self) -> None:
         self._stop.set()
@@ -62,3 +68,5 @@ class DripServer:
                 self.finished[index] = True
             except OSError:
                 return  # the client hung up: sent[index] says how far it got
+            finally:
+                self._ended.set()

@@ -31,6 +31,7 @@ def test_without_a_deadline_the_per_read_timeout_alone_lets_the_drip_finish(drip
     with client(connect_timeout=1, total_timeout=5) as http:
         response = http.get(drip.url)
     assert response.status_code == 200 and response.text == "x" * 40
+    assert drip.wait_ended()
     assert drip.sent == [len(ANSWER)] and drip.finished == [True]
 
 
