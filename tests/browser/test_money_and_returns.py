@@ -4,14 +4,19 @@ Money panel — each on screen and in the database."""
 
 from __future__ import annotations
 
+import io
+import json
+
 from playwright.sync_api import expect
+from pypdf import PdfReader
 
 from conveyor.orders import handlers
 from conveyor.orders.commands import LineInput, PaymentInput, PlaceOrder
 from conveyor.payments import attempts
 from conveyor.payments import service as payments
-from conveyor.returns.service import get_return, returns_of_order
-from tests.browser.conftest import screenshot
+from conveyor.returns import handlers as returns
+from conveyor.returns.service import ReturnItem, get_return, returns_of_order
+from tests.browser.conftest import add_user, log_in, screenshot
 from tests.integration.fulfilment.support import CUSTOMER_ADDRESS, seed_floor
 from tests.integration.returns.support import level, ship_through_floor
 
@@ -29,6 +34,10 @@ def _shipped_paid_order(container) -> str:
     return order.id
 
 
+def _pdf_text(content: bytes) -> str:
+    return "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(content)).pages)
+
+
 def _refunds(container, order_id: str) -> list:
     with container.reader() as uow:
         [payment] = payments.order_payments(uow, order_id)
@@ -42,7 +51,11 @@ def test_a_return_from_the_order_page_approved_received_graded_and_a_refund(admi
 
     admin.go(f"/orders/{order_id}")
     expect(page.locator('#financials [data-figure="captured"]')).to_contain_text("30.00")
-    expect(page.locator("#documents")).to_contain_text("Invoice")
+    invoice = page.locator("#documents a").first
+    expect(invoice).to_be_visible()
+    pdf = page.request.get(admin.base + invoice.get_attribute("href"))  # with the session's cookie
+    assert pdf.headers["content-type"] == "application/pdf"
+    assert invoice.inner_text() in _pdf_text(pdf.body())  # the invoice's number, read back from the PDF
     page.get_by_label("Return line 1 (MUG, 2 returnable)").fill("1")
     page.get_by_label("Return reason").select_option("changed_mind")
     page.get_by_role("button", name="Request a return").click()
@@ -83,3 +96,22 @@ def test_a_return_from_the_order_page_approved_received_graded_and_a_refund(admi
     assert len(refunds) == refunds_before + 1
     [goodwill] = [row for row in refunds if row.reason == "scratched handle, goodwill"]
     assert (goodwill.amount_minor, goodwill.outcome, goodwill.actor) == (250, "succeeded", "user:admin")
+
+
+def test_support_approves_a_return_but_may_not_receive_it_even_when_forced(browser, server, container):
+    order_id = _shipped_paid_order(container)
+    ret = returns.request_return(container, order_id, [ReturnItem("1", 1, "too_small")], actor="test")
+    add_user(container, "support")
+    support = log_in(browser, server, "support")
+    page = support.page
+    support.go(f"/returns/{ret.id}")
+    page.get_by_role("button", name="Approve").click()
+    expect(page.locator("#return-status")).to_have_text("approved")
+    expect(page.get_by_role("button", name="Receive")).to_have_count(0)  # returns:receive is the warehouse's
+    csrf = json.loads(page.locator("body").get_attribute("hx-headers"))["X-CSRF-Token"]
+    forced = page.request.post(f"{server}/returns/{ret.id}/receive", headers={"Accept": "text/html"},
+                               form={"csrf_token": csrf, "location": "NJ"})
+    assert forced.status == 403
+    with container.reader() as uow:
+        assert get_return(uow, ret.id).status == "approved"
+    support.page.context.close()
