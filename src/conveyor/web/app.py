@@ -10,7 +10,7 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from conveyor.web.pages import channels, fulfilment, inventory, login, orders, overview, phone, settings
+from conveyor.web.pages import channels, fulfilment, inventory, login, money, orders, overview, phone, returns, settings
 from conveyor.web.session import LoginRequired
 from conveyor.web.templating import HERE, templates
 
@@ -28,7 +28,7 @@ def is_page(path: str) -> bool:
 
 def mount(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    for module in (login, overview, orders, phone, inventory, fulfilment, channels, settings):
+    for module in (login, overview, orders, money, returns, phone, inventory, fulfilment, channels, settings):
         app.include_router(module.router)
     app.add_api_route("/docs", _docs, include_in_schema=False)
     app.add_exception_handler(LoginRequired, _to_login)  # type: ignore[arg-type]

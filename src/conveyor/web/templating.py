@@ -23,7 +23,8 @@ templates = Jinja2Templates(directory=HERE / "templates")
 # The main navigation: (path, label, permission needed to see it).
 NAV = [("/", "Overview", "orders:read"), ("/orders", "Orders", "orders:read"),
        ("/inventory", "Inventory", "inventory:read"), ("/fulfilment", "Fulfilment", "orders:read"),
-       ("/channels", "Channels", "channels:read"), ("/settings", "Settings", "locations:read")]
+       ("/returns", "Returns", "returns:read"), ("/channels", "Channels", "channels:read"),
+       ("/settings", "Settings", "locations:read")]
 
 
 def money(minor: int | None, currency: str) -> str:

@@ -25,6 +25,7 @@ from conveyor.orders.queries import shipments_of
 from conveyor.orders.schemas import render_order
 from conveyor.orders.service import ADDRESS_EDITABLE, ADDRESS_FIELDS
 from conveyor.shared.errors import DomainError, ValidationFailed
+from conveyor.web.pages import money
 from conveyor.web.session import Posted, Viewer, allowed, container_of, posted
 from conveyor.web.templating import page, redirect
 
@@ -90,8 +91,12 @@ def detail(c: Container, order_id: str) -> dict[str, Any]:
 
 @router.get("/orders/{order_id}", response_class=HTMLResponse)
 async def order(order_id: str, request: Request, who: Viewer = Depends(allowed("orders:read"))) -> HTMLResponse:
-    found = await run_in_threadpool(detail, container_of(request), order_id)
-    return page(request, who, "order.html", **found)
+    c = container_of(request)
+
+    def read() -> dict[str, Any]:
+        return {**detail(c, order_id), **money.panel(c, order_id, who)}
+
+    return page(request, who, "order.html", **await run_in_threadpool(read))
 
 
 async def _act(request: Request, order_id: str, work: Any, done: str) -> Response:
