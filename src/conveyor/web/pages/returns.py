@@ -18,10 +18,10 @@ from conveyor.returns import handlers, service
 from conveyor.returns.api import return_out
 from conveyor.returns.grading import Grade
 from conveyor.returns.lifecycle import ReturnStatus, allowed_events
-from conveyor.returns.model import Return
 from conveyor.returns.policy import ReturnReason
 from conveyor.returns.service import Grading, ReturnItem
 from conveyor.shared.errors import DomainError, ValidationFailed
+from conveyor.shared.handlers import Replayed
 from conveyor.web.session import Posted, Viewer, allowed, container_of, posted
 from conveyor.web.templating import page, redirect
 
@@ -103,7 +103,7 @@ async def request_return(order_id: str, request: Request, p: Posted = Depends(po
         problems = "; ".join(p.get("message", p.get("code", "")) for p in exc.extra.get("problems", []))
         return redirect(request, f"/orders/{order_id}", f"{exc.detail}{': ' + problems if problems else ''}",
                         "error")
-    if not isinstance(ret, Return):  # a replay: only with an idempotency record, which the dashboard never sends
+    if isinstance(ret, Replayed):  # a replay: only with an idempotency record, which the dashboard never sends
         return redirect(request, f"/orders/{order_id}", "Return requested.")
     return redirect(request, f"/returns/{ret.id}", f"Return {ret.number} requested.")
 
