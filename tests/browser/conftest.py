@@ -1,8 +1,10 @@
 """The dashboard in a real browser: Debian's chromium driven by Playwright, against the app served
 by uvicorn on a free port (the same server setup as tests/e2e/test_idempotency.py).
 
-One browser for the whole session (starting chromium is the slow part); a fresh context (cookies)
-per test. The user `admin` exists in every test; `add_user` makes others (argon2 hashing is slow on
+One browser per test module, a fresh context (cookies) per test. Not one per session: Playwright's
+sync API keeps its event loop marked as running in the thread until it stops, so any later test in
+the same process that calls `asyncio.run` (the messaging and webhook tests do) would fail with
+"cannot be called from a running event loop". Module scope stops it before the next module runs. The user `admin` exists in every test; `add_user` makes others (argon2 hashing is slow on
 purpose, so only the users a test needs are made). Every password is PASSWORD."""
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ PASSWORD = "correct horse battery"
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
     from playwright.sync_api import expect
 
