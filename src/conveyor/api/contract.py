@@ -73,17 +73,48 @@ NO_DATABASE = {"/healthz"}
 OPEN = {"/api/v1/health"}  # public and asks for no proof at all
 
 
+# Documents already built in this process, by what they were built from (`_fingerprint`). Every app
+# made by `create_app` has the same routes, and building the document costs about a second of CPU:
+# once per process, not once per app (the test suite makes an app per test).
+_BUILT: dict[tuple[Any, ...], dict[str, Any]] = {}
+
+
 def install(app: FastAPI) -> None:
     """Replace `app.openapi` by one that completes FastAPI's document (built once, then cached)."""
     generate = app.openapi
 
     def openapi() -> dict[str, Any]:
-        doc = generate()
-        if "Problem" not in doc.get("components", {}).get("schemas", {}):
-            complete(doc, api_routes(app))
-        return doc
+        if app.openapi_schema is None:
+            key = (app.title, app.version, app.description, _fingerprint(app.routes))
+            if key not in _BUILT:
+                doc = generate()
+                complete(doc, api_routes(app))
+                _BUILT[key] = doc
+            app.openapi_schema = _BUILT[key]
+        return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _fingerprint(routes: list[Any]) -> tuple[Any, ...]:
+    """What an app's document is made of: every route's path, methods and endpoint, through the
+    routers it includes (cheap: it reads the routers as declared and builds nothing)."""
+    parts: list[Any] = []
+    for route in routes:
+        included = getattr(route, "original_router", None)
+        if included is not None:
+            context = getattr(route, "include_context", None)
+            parts.append((getattr(context, "prefix", None), _fingerprint(included.routes)))
+        else:
+            parts.append((type(route).__name__, getattr(route, "path", None),
+                          tuple(sorted(getattr(route, "methods", None) or ())), _name(getattr(route, "endpoint", None))))
+    return tuple(parts)
+
+
+def _name(endpoint: Any) -> str:
+    # The qualified name, not id(): routers made by a function (the probes, /metrics) hold new
+    # closures in every app, yet document the same operations.
+    return f"{getattr(endpoint, '__module__', '')}.{getattr(endpoint, '__qualname__', repr(endpoint))}"
 
 
 def api_routes(app: FastAPI) -> list[Any]:

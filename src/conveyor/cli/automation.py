@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from conveyor.cli.common import container, fail
 from conveyor.shared.errors import DomainError
-
-if TYPE_CHECKING:
-    from conveyor.bootstrap import Container
 
 console = Console()
 outbox_app = typer.Typer(help="The outbox: what the worker delivers, what failed, replay")
@@ -26,19 +24,6 @@ def register(app: typer.Typer) -> None:
     app.add_typer(outbox_app, name="outbox")
     app.add_typer(webhooks_app, name="webhooks")
     app.add_typer(rules_app, name="rules")
-
-
-def _build() -> Container:
-    from conveyor.bootstrap import build
-
-    return build()
-
-
-def _fail(exc: DomainError) -> None:
-    console.print(f"[red]error:[/red] {exc.detail}")
-    for issue in exc.extra.get("issues", []):
-        console.print(f"  {issue['path']}: {issue['message']}")
-    raise typer.Exit(1)
 
 
 def worker_command(once: bool = typer.Option(False, help="one bounded pass over what is due now, then exit"),
@@ -58,7 +43,7 @@ def worker_command(once: bool = typer.Option(False, help="one bounded pass over 
     from conveyor.messaging.handlers import build_worker
     from conveyor.messaging.worker import Policy
 
-    c = _build()
+    c = container()
     configure(secrets_of(c.settings), c.settings.log_level, json=c.settings.log_format == "json")
     from conveyor.shared.backup import in_use
 
@@ -82,7 +67,7 @@ def outbox_list(status: str = typer.Option("failed", help="pending, processing, 
                 topic: str = typer.Option(None), limit: int = 50) -> None:
     from conveyor.messaging.outbox_log import list_messages
 
-    with _build().reader() as uow:
+    with container().reader() as uow:
         page = list_messages(uow, status=status, topic=topic, limit=limit)
     table = Table("id", "topic", "key", "attempts", "status", "last error")
     for m in page.items:
@@ -98,9 +83,9 @@ def outbox_replay(ids: list[str] = typer.Argument(None, help="message ids"),
     from conveyor.messaging.handlers import replay_messages
 
     try:
-        done = replay_messages(_build(), ids or [], failed=failed, topic=topic)
+        done = replay_messages(container(), ids or [], failed=failed, topic=topic)
     except DomainError as exc:
-        _fail(exc)
+        fail(exc)
     console.print(f"{len(done)} message(s) queued again")
 
 
@@ -112,11 +97,11 @@ def webhooks_add(url: str, topic: list[str] = typer.Option(["*"], help="topic pa
     from conveyor.shared.handlers import Replayed
 
     try:
-        created = create_subscription(_build(), url, topic, description)
+        created = create_subscription(container(), url, topic, description)
         assert not isinstance(created, Replayed)
         view, secret = created
     except DomainError as exc:
-        _fail(exc)
+        fail(exc)
     console.print(f"{view.id} -> {view.url} ({', '.join(view.topics)})\nsigning secret: [bold]{secret}[/bold]")
 
 
@@ -124,7 +109,7 @@ def webhooks_add(url: str, topic: list[str] = typer.Option(["*"], help="topic pa
 def webhooks_list() -> None:
     from conveyor.messaging.subscriptions import list_subscriptions
 
-    with _build().reader() as uow:
+    with container().reader() as uow:
         rows = list_subscriptions(uow)
     table = Table("id", "url", "topics", "enabled", "failures", "disabled because")
     for s in rows:
@@ -140,10 +125,10 @@ def webhooks_set(subscription_id: str, enabled: bool = typer.Option(None, "--ena
     from conveyor.messaging.handlers import update_subscription
 
     try:
-        view, secret = update_subscription(_build(), subscription_id, enabled=enabled, url=url,
+        view, secret = update_subscription(container(), subscription_id, enabled=enabled, url=url,
                                            rotate_secret=rotate_secret)
     except DomainError as exc:
-        _fail(exc)
+        fail(exc)
     console.print(f"{view.id}: {'enabled' if view.enabled else 'disabled'} {view.url}")
     if secret:
         console.print(f"new signing secret (the previous one still signs too): [bold]{secret}[/bold]")
@@ -154,9 +139,9 @@ def webhooks_remove(subscription_id: str) -> None:
     from conveyor.messaging.handlers import delete_subscription
 
     try:
-        delete_subscription(_build(), subscription_id)
+        delete_subscription(container(), subscription_id)
     except DomainError as exc:
-        _fail(exc)
+        fail(exc)
     console.print(f"{subscription_id} removed")
 
 
@@ -166,10 +151,10 @@ def webhooks_deliveries(subscription_id: str, event: str = typer.Option(None), l
     from conveyor.messaging.subscriptions import attempts_page
 
     try:
-        with _build().reader() as uow:
+        with container().reader() as uow:
             page = attempts_page(uow, subscription_id, limit, None, event)
     except DomainError as exc:
-        _fail(exc)
+        fail(exc)
     table = Table("at", "event", "topic", "try", "status", "ms", "outcome", "error / response")
     for a in page.items:
         table.add_row(str(a.started_at)[:19], a.event_id, a.topic, str(a.attempt), str(a.status_code or "-"),
@@ -183,9 +168,9 @@ def webhooks_replay(subscription_id: str, event: list[str] = typer.Option(None, 
     from conveyor.messaging.handlers import replay_subscription
 
     try:
-        queued = replay_subscription(_build(), subscription_id, event or [], failed)
+        queued = replay_subscription(container(), subscription_id, event or [], failed)
     except DomainError as exc:
-        _fail(exc)
+        fail(exc)
     console.print(f"{len(queued)} delivery(ies) queued again")
 
 
@@ -195,9 +180,9 @@ def webhooks_ping(subscription_id: str) -> None:
     from conveyor.messaging.handlers import ping_subscription
 
     try:
-        attempt = ping_subscription(_build(), subscription_id)
+        attempt = ping_subscription(container(), subscription_id)
     except DomainError as exc:
-        _fail(exc)
+        fail(exc)
     console.print(f"HTTP {attempt.status_code or '-'} in {attempt.latency_ms} ms {attempt.error}")
 
 
@@ -205,7 +190,7 @@ def webhooks_ping(subscription_id: str) -> None:
 def rules_list() -> None:
     from conveyor.automation.service import list_rules
 
-    with _build().reader() as uow:
+    with container().reader() as uow:
         rules = list_rules(uow)
     table = Table("id", "position", "name", "enabled", "triggers")
     for r in rules:
@@ -219,12 +204,12 @@ def rules_add(file: Path) -> None:
     from conveyor.automation.handlers import create_rule
 
     documents: Any = json.loads(file.read_text())
-    c = _build()
+    c = container()
     for document in documents if isinstance(documents, list) else [documents]:
         try:
             stored = create_rule(c, document, actor="cli")
         except DomainError as exc:
-            _fail(exc)
+            fail(exc)
         console.print(f"{getattr(stored, 'id', '')} {getattr(stored, 'name', '')}")
 
 
@@ -234,9 +219,9 @@ def rules_dry_run(file: Path, limit: int = 500) -> None:
     from conveyor.automation.handlers import dry_run
 
     try:
-        report = dry_run(_build(), json.loads(file.read_text()), limit=limit)
+        report = dry_run(container(), json.loads(file.read_text()), limit=limit)
     except DomainError as exc:
-        _fail(exc)
+        fail(exc)
     console.print(f"{report.rule}: {len(report.hits)} of {report.evaluated} orders")
     for hit in report.hits:
         console.print(f"  {hit.order_id}")

@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskProgressColumn, TimeRemainingColumn
 from rich.table import Table
 
+from conveyor.cli.common import container, fail
 from conveyor.shared.errors import DomainError
 
 channels_app = typer.Typer(help="Sales channels")
@@ -33,7 +34,7 @@ def import_orders_command(file: Path, channel: str = typer.Option(..., help="cha
     try:
         with Progress(*Progress.get_default_columns()[:1], *columns, console=console) as progress:
             task = progress.add_task("placing orders", total=None)
-            report = import_orders(_build(), channel, _lines(text, progress, task), raw, dry_run=dry_run,
+            report = import_orders(container(), channel, _lines(text, progress, task), raw, dry_run=dry_run,
                                    batch=batch, progress=lambda n: progress.advance(task, n))
     except DomainError as exc:
         console.print(f"[red]nothing imported:[/red] {exc.detail} {exc.extra or ''}")
@@ -70,10 +71,9 @@ def poll_command(code: str, since: datetime = typer.Option(None, help="ISO time;
     from conveyor.channels.polling import poll
 
     try:
-        report = poll(_build(), code, since)
+        report = poll(container(), code, since)
     except DomainError as exc:
-        console.print(f"[red]error:[/red] {exc.detail}")
-        raise typer.Exit(1) from None
+        fail(exc)
     for external_id, why in report.failed:
         console.print(f"[red]failed[/red] {external_id}: {why}")
     console.print(f"since {report.since.isoformat()}: {report.pulled} pulled, {report.created} created, "
@@ -91,18 +91,11 @@ def map_sku_command(code: str, channel_sku: str = typer.Argument(..., help="the 
     from conveyor.channels.skumap import Mapping
 
     try:
-        done = map_and_release(_build(), code, Mapping(channel_sku, sku, external_ref), actor="cli")
+        done = map_and_release(container(), code, Mapping(channel_sku, sku, external_ref), actor="cli")
     except DomainError as exc:
-        console.print(f"[red]error:[/red] {exc.detail}")
-        raise typer.Exit(1) from None
+        fail(exc)
     console.print(f"{channel_sku} → {sku}: {len(done.released)} order(s) released")
     for order_id in done.released:
         console.print(f"  released {order_id}")
     for order_id, reason in done.still_held:
         console.print(f"  [yellow]still held[/yellow] {order_id}: {reason}")
-
-
-def _build():  # noqa: ANN202 - the container; imported late so `conveyor --help` stays fast
-    from conveyor.bootstrap import build
-
-    return build()

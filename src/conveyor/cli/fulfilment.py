@@ -7,34 +7,23 @@ import csv
 import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from conveyor.cli.common import container, fail
 from conveyor.shared.errors import DomainError
-
-if TYPE_CHECKING:
-    from conveyor.bootstrap import Container
 
 app = typer.Typer(help="Fulfilment and shipping: release, pick, pack, label, ship, track, manifest, 3PL")
 console = Console(width=160)
-
-
-def _c() -> Container:
-    # Imported when a command runs, not for `conveyor --help` (the database layer is the slow part).
-    from conveyor.bootstrap import build
-
-    return build()
 
 
 def _done(action):  # noqa: ANN001, ANN202 - run an action, print a domain error plainly
     try:
         return action()
     except DomainError as exc:
-        console.print(f"[red]error:[/red] {exc.detail}")
-        raise typer.Exit(1) from None
+        fail(exc)
 
 
 @app.command("list")
@@ -43,7 +32,7 @@ def list_(location: str = typer.Option(None), status: str = typer.Option(None), 
     from conveyor.fulfillment.service import list_fulfilment_orders
     from conveyor.inventory.locations import resolve_location
 
-    c = _c()
+    c = container()
     with c.reader() as uow:
         location_id = _done(lambda: resolve_location(uow, location).id) if location else None
         page = list_fulfilment_orders(uow, location_id=location_id, status=status, limit=limit)
@@ -58,7 +47,7 @@ def release(fulfilment_orders: list[str]) -> None:
     """Release fulfilment orders to the floor by hand."""
     from conveyor.fulfillment.handlers import release as do_release
 
-    c = _c()
+    c = container()
     for fo_id in fulfilment_orders:
         fo = _done(lambda fo_id=fo_id: do_release(c, fo_id, "cli"))
         console.print(f"{fo.id}: {fo.status}")
@@ -69,7 +58,7 @@ def release_due() -> None:
     """Apply every location's release rules now (the worker does it continuously)."""
     from conveyor.fulfillment.handlers import auto_release
 
-    console.print(f"released: {', '.join(auto_release(_c(), actor='cli')) or 'nothing due'}")
+    console.print(f"released: {', '.join(auto_release(container(), actor='cli')) or 'nothing due'}")
 
 
 @app.command("pick-list")
@@ -79,7 +68,7 @@ def pick_list(location: str, max_orders: int = 20, out: Path = typer.Option(Path
     from conveyor.fulfillment.documents import render_pick_list_pdf
     from conveyor.fulfillment.handlers import create_pick_lists
 
-    lists = _done(lambda: create_pick_lists(_c(), location, "cli", max_orders=max_orders))
+    lists = _done(lambda: create_pick_lists(container(), location, "cli", max_orders=max_orders))
     for row in lists:
         path = out / f"{row.id}.pdf"
         path.write_bytes(render_pick_list_pdf(waves.from_document(row.document)))
@@ -92,7 +81,7 @@ def picked(pick_list_id: str, short: list[str] = typer.Option([], help="SKU@BIN=
     from conveyor.fulfillment import waves
     from conveyor.fulfillment.handlers import confirm_picks
 
-    c = _c()
+    c = container()
     with c.reader() as uow:
         stops = waves.from_document(waves.get_pick_list(uow, pick_list_id).document).stops
     counts = {(s.bin, s.sku): s.quantity for s in stops}
@@ -113,7 +102,7 @@ def pack(fulfilment_order: str) -> None:
     An empty line ends the session. Wrong items are refused with a message."""
     from conveyor.fulfillment.handlers import scan
 
-    c = _c()
+    c = container()
     console.print("scan items (empty line to stop)")
     for line in sys.stdin:
         code = line.strip()
@@ -132,7 +121,7 @@ def package(fulfilment_order: str, weight: int = typer.Option(..., help="grams")
     """Close the open package with its weight (and a box code or its dimensions in mm)."""
     from conveyor.fulfillment.handlers import close_package
 
-    p = _done(lambda: close_package(_c(), fulfilment_order, "cli", weight_grams=weight, box_code=box,
+    p = _done(lambda: close_package(container(), fulfilment_order, "cli", weight_grams=weight, box_code=box,
                                     length_mm=length, width_mm=width, height_mm=height))
     console.print(f"package {p.number} closed: {p.weight_grams} g, {p.length_mm}×{p.width_mm}×{p.height_mm} mm")
 
@@ -142,7 +131,7 @@ def slip(fulfilment_order: str, out: Path, language: str = typer.Option(None)) -
     """The packing slip PDF (the order's language unless --language)."""
     from conveyor.fulfillment import packing_flow, service
 
-    c = _c()
+    c = container()
     with c.reader() as uow:
         out.write_bytes(_done(lambda: packing_flow.packing_slip(uow, service.get(uow, fulfilment_order), language)))
     console.print(f"→ {out}")
@@ -154,7 +143,7 @@ def rates(fulfilment_order: str) -> None:
     from conveyor.fulfillment.handlers import rate_options
 
     table = Table("carrier", "service", "price", "delivers", "meets promise")
-    for o in _done(lambda: rate_options(_c(), fulfilment_order)):
+    for o in _done(lambda: rate_options(container(), fulfilment_order)):
         table.add_row(o.carrier, o.service, f"{o.price.minor / 100:.2f} {o.price.currency}", str(o.delivery_date),
                       "-" if o.meets_promise is None else str(o.meets_promise))
     console.print(table)
@@ -166,7 +155,7 @@ def label(fulfilment_order: str, carrier: str = typer.Option(None), service: str
     """Buy a label per package (cheapest meeting the promise unless --carrier/--service)."""
     from conveyor.fulfillment.handlers import buy_labels
 
-    for lb in _done(lambda: buy_labels(_c(), fulfilment_order, "cli", carrier, service)):
+    for lb in _done(lambda: buy_labels(container(), fulfilment_order, "cli", carrier, service)):
         path = out / f"{lb.tracking_number}.pdf"
         path.write_bytes(lb.label_pdf)
         console.print(f"{lb.carrier} {lb.service} {lb.tracking_number} → {path}")
@@ -176,7 +165,7 @@ def label(fulfilment_order: str, carrier: str = typer.Option(None), service: str
 def reprint(label_id: str, out: Path, zpl: bool = typer.Option(False, help="ZPL for a thermal printer")) -> None:
     from conveyor.shipping.service import get_label
 
-    c = _c()
+    c = container()
     with c.reader() as uow:
         lb = _done(lambda: get_label(uow, label_id))
     if zpl:
@@ -190,7 +179,7 @@ def reprint(label_id: str, out: Path, zpl: bool = typer.Option(False, help="ZPL 
 def void(label_id: str) -> None:
     from conveyor.fulfillment.handlers import void_label
 
-    lb = _done(lambda: void_label(_c(), label_id, "cli"))
+    lb = _done(lambda: void_label(container(), label_id, "cli"))
     console.print(f"{lb.tracking_number}: {lb.status} ({lb.void_status})")
 
 
@@ -199,7 +188,7 @@ def ship(fulfilment_order: str) -> None:
     """Hand a packed, labelled fulfilment order to the carrier."""
     from conveyor.fulfillment.handlers import ship as do_ship
 
-    fo = _done(lambda: do_ship(_c(), fulfilment_order, "cli"))
+    fo = _done(lambda: do_ship(container(), fulfilment_order, "cli"))
     console.print(f"{fo.id}: {fo.status} ({fo.carrier} {fo.tracking_number})")
 
 
@@ -210,7 +199,7 @@ def track(file: Path) -> None:
     from conveyor.shipping.tracking_events import parse_events_csv
 
     parsed = parse_events_csv(file.read_text("utf-8-sig"))
-    result = _done(lambda: ingest_tracking(_c(), parsed.events, "cli"))
+    result = _done(lambda: ingest_tracking(container(), parsed.events, "cli"))
     console.print(f"{result.stored} new of {result.received}; delivered: {len(result.delivered)}, "
                   f"exceptions: {len(result.exceptions)}, late: {len(result.late)}, unmatched: {len(result.unmatched)}")
     for error in parsed.errors:
@@ -225,7 +214,7 @@ def manifest(location: str, carrier: str, out: Path, day: str = typer.Option(Non
     from conveyor.fulfillment.manifest import manifest_csv, render_manifest_pdf
     from conveyor.inventory.locations import resolve_location
 
-    c = _c()
+    c = container()
     when = date.fromisoformat(day) if day else datetime.now(UTC).date()
     with c.reader() as uow:
         loc = _done(lambda: resolve_location(uow, location))
@@ -245,7 +234,7 @@ def seed_carriers() -> None:
     """Store the demo carriers again (a new database has them already)."""
     from conveyor.fulfillment.handlers import seed_demo_carriers
 
-    console.print(f"added: {', '.join(seed_demo_carriers(_c())) or 'none (all present)'}")
+    console.print(f"added: {', '.join(seed_demo_carriers(container())) or 'none (all present)'}")
 
 
 @app.command()
@@ -255,7 +244,7 @@ def bins(location: str, file: Path) -> None:
 
     with file.open(newline="", encoding="utf-8-sig") as f:
         rows = {r["sku"].strip(): r["bin"].strip() for r in csv.DictReader(f)}
-    console.print(f"assigned {_done(lambda: assign_bins(_c(), location, rows))} SKU(s)")
+    console.print(f"assigned {_done(lambda: assign_bins(container(), location, rows))} SKU(s)")
 
 
 @app.command("3pl-requests")
@@ -264,7 +253,7 @@ def tpl_requests(location: str, out: Path) -> None:
     from conveyor.fulfillment.tpl import requests_csv
     from conveyor.inventory.locations import resolve_location
 
-    c = _c()
+    c = container()
     with c.reader() as uow:
         out.write_text(_done(lambda: requests_csv(uow, resolve_location(uow, location).id)))
     console.print(f"→ {out}")
@@ -277,7 +266,7 @@ def tpl_snapshot(location: str, file: Path) -> None:
 
     with file.open(newline="", encoding="utf-8-sig") as f:
         counts = {r["sku"].strip(): int(r["on_hand"]) for r in csv.DictReader(f)}
-    snapshot = _done(lambda: record_3pl_snapshot(_c(), location, datetime.now(UTC), counts, "cli"))
+    snapshot = _done(lambda: record_3pl_snapshot(container(), location, datetime.now(UTC), counts, "cli"))
     console.print(f"{snapshot.id}: {snapshot.discrepancies} discrepancy(ies); see `conveyor fulfil discrepancies`")
 
 
@@ -286,7 +275,7 @@ def discrepancies(location: str = typer.Option(None)) -> None:
     from conveyor.fulfillment.tpl import list_discrepancies
     from conveyor.inventory.locations import resolve_location
 
-    c = _c()
+    c = container()
     table = Table("id", "sku", "ledger", "3PL", "difference")
     with c.reader() as uow:
         location_id = _done(lambda: resolve_location(uow, location).id) if location else None
@@ -300,5 +289,5 @@ def resolve(discrepancy_id: str, action: str = typer.Option(..., help="adjust or
     """Resolve a 3PL discrepancy: adjust the ledger to the 3PL's count, or dismiss it."""
     from conveyor.fulfillment.handlers import resolve_discrepancy
 
-    d = _done(lambda: resolve_discrepancy(_c(), discrepancy_id, action, note, "cli"))
+    d = _done(lambda: resolve_discrepancy(container(), discrepancy_id, action, note, "cli"))
     console.print(f"{d.id}: {d.status}")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
@@ -14,10 +13,8 @@ from rich.table import Table
 
 from conveyor.cli import fulfilment as fulfilment_cli
 from conveyor.cli import routing as routing_cli
+from conveyor.cli.common import container, fail
 from conveyor.shared.errors import DomainError
-
-if TYPE_CHECKING:
-    from conveyor.bootstrap import Container
 
 app = typer.Typer(help="Conveyor order management system", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema")
@@ -33,18 +30,6 @@ app.add_typer(import_app, name="import")
 app.add_typer(routing_cli.app, name="route")
 app.add_typer(fulfilment_cli.app, name="fulfil")
 console = Console()
-
-
-def _container() -> Container:
-    # Imported when a command runs, not for `conveyor --help`: the database layer is the slow part.
-    from conveyor.bootstrap import build
-
-    return build()
-
-
-def _fail(message: str, code: int = 1) -> None:
-    console.print(f"[red]error:[/red] {message}")
-    raise typer.Exit(code)
 
 
 @app.command()
@@ -97,7 +82,7 @@ def db_backup(file: Path,
     try:
         pages = backup(get_settings().database_url, file, overwrite=overwrite)
     except DomainError as exc:
-        _fail(exc.detail)
+        fail(exc.detail)
     console.print(f"backed up to {file} ({pages} pages)")
 
 
@@ -109,11 +94,11 @@ def db_restore(file: Path, yes: bool = typer.Option(False, "--yes", help="confir
     from conveyor.shared.migrate import head_revision
 
     if not yes:
-        _fail("restore replaces everything in the database; add --yes to confirm", code=2)
+        fail("restore replaces everything in the database; add --yes to confirm", code=2)
     try:
         revision = restore(get_settings().database_url, file)
     except DomainError as exc:
-        _fail(exc.detail)
+        fail(exc.detail)
     console.print(f"restored from {file} (migration {revision})")
     if revision != head_revision():
         console.print("run `conveyor db upgrade` to bring it to this version's schema")
@@ -125,7 +110,7 @@ def demo(orders: int = 300, force: bool = typer.Option(False, help="load even if
     """Load demo data (only into an empty database unless --force)."""
     from conveyor.demo import is_empty, load_demo
 
-    c = _container()
+    c = container()
     if not force and not is_empty(c):
         console.print("database already has data; demo not loaded (use --force)")
         return
@@ -149,9 +134,9 @@ def keys_create(role: str = typer.Option(..., help="admin, ops, support, channel
     from conveyor.auth.handlers import create_key
 
     try:
-        key, token = create_key(_container(), role, name, channel, grant)
+        key, token = create_key(container(), role, name, channel, grant)
     except DomainError as exc:
-        _fail(exc.detail)
+        fail(exc.detail)
     console.print(f"{key.id} ({key.role}) token: [bold]{token}[/bold]")
 
 
@@ -161,7 +146,7 @@ def orders_list(status: str = None, channel: str = None, limit: int = 20) -> Non
     from conveyor.orders.service import list_orders
     from conveyor.shared.money import format_minor
 
-    with _container().reader() as uow:
+    with container().reader() as uow:
         codes = {ch.id: ch.code for ch in list_channels(uow)}
         channel_id = get_channel(uow, channel).id if channel else None
         page = list_orders(uow, limit=limit, status=status, channel_id=channel_id)
@@ -178,12 +163,12 @@ def orders_show(order_id: str) -> None:
     from conveyor.orders.service import get_order, order_timeline
 
     try:
-        with _container().reader() as uow:
+        with container().reader() as uow:
             body = render_order(get_order(uow, order_id))
             body["timeline"] = [{"at": str(e.created_at)[:19], "type": e.type, "actor": e.actor}
                                 for e in order_timeline(uow, order_id)]
     except DomainError as exc:
-        _fail(exc.detail)
+        fail(exc.detail)
     console.print_json(json.dumps(body, default=str))
 
 
@@ -194,7 +179,7 @@ def inventory_show(sku: str = typer.Argument(None), location: str = None, limit:
     from conveyor.inventory.locations import list_locations
     from conveyor.inventory.service import list_levels
 
-    with _container().reader() as uow:
+    with container().reader() as uow:
         page = list_levels(uow, sku=sku, location=location, limit=limit, cursor=None)
         codes = sku_codes(uow, [lv.sku_id for lv in page.items])
         locs = {loc.id: loc.code for loc in list_locations(uow)}
@@ -212,9 +197,9 @@ def inventory_hot(sku: str, location: str, buckets: int = typer.Option(8, min=2,
     from conveyor.inventory.handlers import set_hot_mode
 
     try:
-        units = set_hot_mode(_container(), sku, location, None if off else buckets, "cli")
+        units = set_hot_mode(container(), sku, location, None if off else buckets, "cli")
     except DomainError as exc:
-        _fail(exc.detail)
+        fail(exc.detail)
     console.print(f"{sku} at {location}: hot mode off" if off else
                   f"{sku} at {location}: {units} unit(s) over {buckets} buckets")
 
@@ -228,9 +213,9 @@ def import_stock(file: Path) -> None:
     with Progress(console=console) as progress:
         task = progress.add_task("importing stock", total=max(0, len(lines) - 1))
         try:
-            report = run(_container(), lines, actor="cli", progress=lambda n: progress.advance(task, n))
+            report = run(container(), lines, actor="cli", progress=lambda n: progress.advance(task, n))
         except DomainError as exc:
-            _fail(f"nothing imported: {exc.detail}")
+            fail(f"nothing imported: {exc.detail}")
     _report(report.rows, report.imported, report.rejected, "rows")
 
 
@@ -250,7 +235,7 @@ def audit() -> None:
     """Check that stock levels equal the ledger and every invariant holds; exit 1 on a violation."""
     from conveyor.audit import run_audit
 
-    with _container().reader() as uow:
+    with container().reader() as uow:
         violations = run_audit(uow)
     for v in violations:
         console.print(f"[red]VIOLATION[/red] {v.check}: {v.detail}")

@@ -6,31 +6,17 @@ from __future__ import annotations
 import sys
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from conveyor.cli.common import container, fail
 from conveyor.shared.errors import DomainError
-
-if TYPE_CHECKING:
-    from conveyor.bootstrap import Container
 
 payments_app = typer.Typer(help="Payments: list, retry unknown outcomes, renew authorizations", no_args_is_help=True)
 billing_app = typer.Typer(help="Invoices, credit notes and the accounting export", no_args_is_help=True)
 console = Console()
-
-
-def _container() -> Container:
-    from conveyor.bootstrap import build
-
-    return build()
-
-
-def _fail(exc: DomainError) -> None:
-    console.print(f"[red]error:[/red] {exc.detail}")
-    raise typer.Exit(1)
 
 
 @payments_app.command("list")
@@ -39,10 +25,10 @@ def list_payments(order_id: str) -> None:
     from conveyor.payments import service, views
 
     try:
-        with _container().reader() as uow:
+        with container().reader() as uow:
             rendered = [views.render_payment(uow, p) for p in service.order_payments(uow, order_id)]
     except DomainError as exc:
-        _fail(exc)
+        fail(exc)
     table = Table("payment", "provider", "status", "authorized", "captured", "refunded", "attempts")
     for p in rendered:
         steps = ", ".join(f"{a['operation']} {a['outcome']}" for a in p["attempts"])
@@ -56,7 +42,7 @@ def upkeep() -> None:
     from conveyor.payments.handlers import renew_authorizations, retry_unknown_payments
     from conveyor.shared.clock import utcnow
 
-    c, now = _container(), utcnow()
+    c, now = container(), utcnow()
     console.print(f"asked again: {retry_unknown_payments(c, now)}; renewed or flagged: {renew_authorizations(c, now)}")
 
 
@@ -73,7 +59,7 @@ def journal(day: str = typer.Option(..., help="YYYY-MM-DD, the seller's day"),
     if format not in ("csv", "iif"):
         raise typer.BadParameter("csv or iif", param_hint="--format")
     try:
-        with _container().reader() as uow:
+        with container().reader() as uow:
             result = journal_for(uow, date.fromisoformat(day), currency, unit_costs(uow, currency))
     except (DomainError, ValueError) as exc:
         console.print(f"[red]error:[/red] {exc}")
@@ -95,12 +81,12 @@ def document_pdf(document_id: str, out: Path) -> None:
     from conveyor.billing.documents import render_pdf
 
     try:
-        with _container().reader() as uow:
+        with container().reader() as uow:
             record = (service.get_credit_note(uow, document_id) if document_id.startswith("crn_")
                       else service.get_invoice(uow, document_id))
             out.write_bytes(render_pdf(service.document_of(record)))
     except DomainError as exc:
-        _fail(exc)
+        fail(exc)
     console.print(f"{record.number} written to {out}")
 
 

@@ -7,16 +7,13 @@ import csv
 import sys
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from conveyor.cli.common import container, fail
 from conveyor.shared.errors import DomainError
-
-if TYPE_CHECKING:
-    from conveyor.bootstrap import Container
 
 plan_app = typer.Typer(help="Forecasts, replenishment and alerts", no_args_is_help=True)
 po_app = typer.Typer(help="Purchase orders", no_args_is_help=True)
@@ -24,23 +21,12 @@ report_app = typer.Typer(help="Reports", no_args_is_help=True)
 console = Console()
 
 
-def _container() -> Container:
-    from conveyor.bootstrap import build
-
-    return build()
-
-
-def _fail(exc: DomainError) -> None:
-    console.print(f"[red]error:[/red] {exc.detail}")
-    raise typer.Exit(1)
-
-
 @plan_app.command("forecast")
 def forecast() -> None:
     """Forecast every SKU×location from its order history and store the results."""
     from conveyor.planning.handlers import run_forecasts
 
-    done = run_forecasts(_container())
+    done = run_forecasts(container())
     console.print(f"{done.series} series forecast from {done.starts_on}: {done.methods}")
 
 
@@ -51,7 +37,7 @@ def suggestions(csv_file: Path = typer.Option(None, "--csv", help="also write th
     from conveyor.purchasing.review import review
     from conveyor.shared.clock import utcnow
 
-    with _container().reader() as uow:
+    with container().reader() as uow:
         found = review(uow, utcnow().date()).suggestions()
         codes = sku_codes(uow, [li.sku_id for o in found.orders for li in o.lines])
     table = Table("supplier", "location", "sku", "needed", "order", "line total", "reason")
@@ -76,7 +62,7 @@ def replenish(send: bool = typer.Option(False, help="send the POs to the supplie
     """Create the suggested purchase orders now."""
     from conveyor.purchasing.handlers import auto_replenish
 
-    created = auto_replenish(_container(), actor="cli", send=send)
+    created = auto_replenish(container(), actor="cli", send=send)
     assert isinstance(created, list)
     for po in created:
         console.print(f"{po.number} {po.status} {len(po.lines)} line(s)")
@@ -89,7 +75,7 @@ def alerts() -> None:
     from conveyor.purchasing.review import review
     from conveyor.shared.clock import utcnow
 
-    with _container().reader() as uow:
+    with container().reader() as uow:
         found = review(uow, utcnow().date()).alerts()
     for a in found:
         console.print(f"{a.kind:13} {a.sku_id} @ {a.location_id}: {a.reason}")
@@ -101,7 +87,7 @@ def po_list(status: str = typer.Option(None), limit: int = 50) -> None:
     from conveyor.purchasing.purchase_orders import list_purchase_orders
     from conveyor.shared.money import format_minor
 
-    with _container().reader() as uow:
+    with container().reader() as uow:
         page = list_purchase_orders(uow, limit, None, status)
         table = Table("number", "id", "status", "kind", "lines", "total", "expected")
         for po in page.items:
@@ -115,9 +101,9 @@ def po_send(po: str) -> None:
     from conveyor.purchasing.handlers import send_purchase_order
 
     try:
-        sent = send_purchase_order(_container(), po, actor="cli")
+        sent = send_purchase_order(container(), po, actor="cli")
     except DomainError as exc:
-        _fail(exc)
+        fail(exc)
     console.print(f"{sent.number} sent (expected {sent.expected_on})")
 
 
@@ -137,9 +123,9 @@ def po_receive(po: str, lines: list[str] = typer.Argument(..., help="SKU=QTY or 
             raise typer.Exit(2)
         parsed.append(ReceiptLineInput(sku, int(arrived), int(damaged or 0)))
     try:
-        receipt = receive(_container(), po, parsed, actor="cli", location=location)
+        receipt = receive(container(), po, parsed, actor="cli", location=location)
     except DomainError as exc:
-        _fail(exc)
+        fail(exc)
     console.print(f"receipt {receipt.id}: {sum(li['accepted'] for li in receipt.lines)} unit(s) into stock, "
                   f"{len(receipt.allocated_orders)} waiting order(s) allocated")
 
@@ -149,9 +135,9 @@ def po_close(po: str, reason: str = "") -> None:
     from conveyor.purchasing.handlers import close_purchase_order
 
     try:
-        closed = close_purchase_order(_container(), po, actor="cli", reason=reason)
+        closed = close_purchase_order(container(), po, actor="cli", reason=reason)
     except DomainError as exc:
-        _fail(exc)
+        fail(exc)
     console.print(f"{closed.number} closed")
 
 
@@ -163,13 +149,13 @@ def report_sales(start: str = typer.Option(..., help="YYYY-MM-DD (inclusive)"),
     from conveyor.planning.kpis import money_text
     from conveyor.planning.reports import sales
 
-    c = _container()
+    c = container()
     base = currency or c.settings.report_currency
     try:
         with c.reader() as uow:
             points = sales(uow, date.fromisoformat(start), date.fromisoformat(end), by, grain, base)
     except DomainError as exc:
-        _fail(exc)
+        fail(exc)
     out = csv.writer(sys.stdout)
     out.writerow(["period", by, "orders", "units", "revenue", "average_order_value", "currency"])
     for p in points:

@@ -9,6 +9,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from conveyor.cli.common import container, fail
 from conveyor.shared.errors import DomainError
 
 customers_app = typer.Typer(help="Customers' personal data: export and erasure", no_args_is_help=True)
@@ -20,14 +21,12 @@ def export(email: str = typer.Option("", help="the person's e-mail address"),
            phone: str = typer.Option("", help="the person's phone number"),
            out: Path = typer.Option(None, help="write the JSON here (default: standard output)")) -> None:
     """Everything held about one person, as JSON."""
-    from conveyor.bootstrap import build
     from conveyor.privacy.handlers import export_person
 
     try:
-        document = export_person(build(), email, phone)
+        document = export_person(container(), email, phone)
     except DomainError as exc:
-        console.print(f"[red]error:[/red] {exc.detail}")
-        raise typer.Exit(1) from None
+        fail(exc)
     text = json.dumps(document, indent=2, default=str)
     if out:
         out.write_text(text + "\n")
@@ -42,17 +41,15 @@ def erase(email: str = typer.Option("", help="the person's e-mail address"),
           reason: str = typer.Option(..., help="why, for the record (e.g. the ticket number)"),
           yes: bool = typer.Option(False, "--yes", help="confirm: erasure cannot be undone")) -> None:
     """Anonymise the person everywhere; order lines, totals and the ledger stay."""
-    from conveyor.bootstrap import build
     from conveyor.privacy.handlers import erase_person
 
     if not yes:
         console.print("[red]error:[/red] erasure cannot be undone; add --yes to confirm")
         raise typer.Exit(2)
     try:
-        counts = erase_person(build(), email, phone, actor="cli", reason=reason)
+        counts = erase_person(container(), email, phone, actor="cli", reason=reason)
     except DomainError as exc:
-        console.print(f"[red]error:[/red] {exc.detail}")
-        raise typer.Exit(1) from None
+        fail(exc)
     console.print("erased: " + ", ".join(f"{n} {what.replace('_', ' ')}" for what, n in counts.items()))
 
 

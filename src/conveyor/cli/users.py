@@ -8,17 +8,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from conveyor.cli.common import container, fail
 from conveyor.shared.errors import DomainError
 
 users_app = typer.Typer(help="Dashboard users (log in at http://HOST:PORT/)", no_args_is_help=True)
 console = Console()
 PASSWORD_ENV = "CONVEYOR_NEW_USER_PASSWORD"
-
-
-def _container():  # noqa: ANN202 - the bootstrap Container
-    from conveyor.bootstrap import build
-
-    return build()
 
 
 def _password() -> str:
@@ -34,10 +29,9 @@ def create(username: str = typer.Option(..., help="the login name"),
     from conveyor.auth.handlers import create_user
 
     try:
-        user = create_user(_container(), username, _password(), role, name)
+        user = create_user(container(), username, _password(), role, name)
     except DomainError as exc:
-        console.print(f"[red]error:[/red] {exc.detail}")
-        raise typer.Exit(1) from None
+        fail(exc)
     console.print(f"user {user.username} ({user.role}) created: {user.id}")
 
 
@@ -45,7 +39,7 @@ def create(username: str = typer.Option(..., help="the login name"),
 def list_() -> None:
     from conveyor.auth.users import list_users
 
-    with _container().reader() as uow:
+    with container().reader() as uow:
         found = list_users(uow)
     table = Table("id", "username", "name", "role", "active")
     for u in found:
@@ -61,17 +55,15 @@ def set_(username: str, role: str = typer.Option(None, help="a new role"),
     from conveyor.auth.handlers import update_user
     from conveyor.auth.users import list_users
 
-    c = _container()
+    c = container()
     with c.reader() as uow:
         match = [u for u in list_users(uow) if u.username == username.strip().lower()]
     if not match:
-        console.print(f"[red]error:[/red] no user {username!r}")
-        raise typer.Exit(1)
+        fail(f"no user {username!r}")
     try:
         user = update_user(c, match[0].id, role=role, active=active, password=_password() if password else None)
     except DomainError as exc:
-        console.print(f"[red]error:[/red] {exc.detail}")
-        raise typer.Exit(1) from None
+        fail(exc)
     console.print(f"user {user.username}: role {user.role}, {'active' if user.active else 'inactive'}")
 
 
