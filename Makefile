@@ -23,9 +23,11 @@ run: install
 	@test ! -f var/demo-admin-login.txt || { echo "dashboard: http://127.0.0.1:8000/ — demo login:"; cat var/demo-admin-login.txt; }
 	$(BIN)/conveyor serve
 
-## The whole suite (SQLite; PostgreSQL too when CONVEYOR_TEST_POSTGRES_URL is set).
+## The whole suite (SQLite; PostgreSQL too when CONVEYOR_TEST_POSTGRES_URL is set), in TEST_WORKERS
+## processes (pytest-xdist): many tests wait on servers and subprocesses, so more processes than cores.
+TEST_WORKERS ?= 3
 test: install
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS)
 
 test-fast: install
 	$(BIN)/python -m pytest tests/unit

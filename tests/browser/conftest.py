@@ -4,8 +4,10 @@ by uvicorn on a free port (the same server setup as tests/e2e/test_idempotency.p
 One browser per test module, a fresh context (cookies) per test. Not one per session: Playwright's
 sync API keeps its event loop marked as running in the thread until it stops, so any later test in
 the same process that calls `asyncio.run` (the messaging and webhook tests do) would fail with
-"cannot be called from a running event loop". Module scope stops it before the next module runs. The user `admin` exists in every test; `add_user` makes others (argon2 hashing is slow on
-purpose, so only the users a test needs are made). Every password is PASSWORD."""
+"cannot be called from a running event loop". Module scope stops it before the next module runs.
+
+The user `admin` exists in every test; `add_user` makes others (argon2 hashing is slow on purpose, so
+only the users a test needs are made). Every password is PASSWORD."""
 
 from __future__ import annotations
 

@@ -106,8 +106,9 @@ def _fingerprint(routes: list[Any]) -> tuple[Any, ...]:
             context = getattr(route, "include_context", None)
             parts.append((getattr(context, "prefix", None), _fingerprint(included.routes)))
         else:
-            parts.append((type(route).__name__, getattr(route, "path", None),
-                          tuple(sorted(getattr(route, "methods", None) or ())), _name(getattr(route, "endpoint", None))))
+            methods = tuple(sorted(getattr(route, "methods", None) or ()))
+            parts.append((type(route).__name__, getattr(route, "path", None), methods,
+                          _name(getattr(route, "endpoint", None))))
     return tuple(parts)
 
 
