@@ -18,32 +18,14 @@ from typing import Protocol
 from conveyor.billing.financials import OrderMoney, allocate
 from conveyor.billing.numbering import DocumentKind
 from conveyor.billing.tax import TaxLine, tax_per_rate
-
-
-class RefundedItem(Protocol):
-    """A refunded line, as `returns.refunds.RefundLine` has it (billing does not import returns)."""
-
-    @property
-    def line_id(self) -> str: ...
-    @property
-    def sku(self) -> str: ...
-    @property
-    def quantity(self) -> int: ...
-    @property
-    def goods(self) -> int: ...
-    @property
-    def fee(self) -> int: ...
-    @property
-    def tax_refunded(self) -> int: ...
-    @property
-    def amount(self) -> int: ...
+from conveyor.shared.refunds import RefundedLine
 
 
 class Refund(Protocol):
     """A refund, as `returns.refunds.RefundBreakdown` has it."""
 
     @property
-    def lines(self) -> Sequence[RefundedItem]: ...
+    def lines(self) -> Sequence[RefundedLine]: ...
     @property
     def shipping(self) -> int: ...
     @property

@@ -13,7 +13,7 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import select
 
@@ -33,6 +33,7 @@ from conveyor.shared import ids
 from conveyor.shared.clock import utcnow
 from conveyor.shared.errors import DomainError, ErrorCode, NotFound, ValidationFailed
 from conveyor.shared.money import Money
+from conveyor.shared.refunds import RefundedLine
 from conveyor.shared.uow import UnitOfWork
 
 EVENTS = {
@@ -229,23 +230,6 @@ def _hold_if_refused(uow: UnitOfWork, order: Any, row: PaymentAttemptRow) -> Non
 
 # --- refunds --------------------------------------------------------------------------------------------
 
-class RefundItem(Protocol):
-    """A refunded line, as `returns.refunds.RefundLine` has it."""
-
-    @property
-    def line_id(self) -> str: ...
-    @property
-    def sku(self) -> str: ...
-    @property
-    def quantity(self) -> int: ...
-    @property
-    def goods(self) -> int: ...
-    @property
-    def fee(self) -> int: ...
-    @property
-    def tax_refunded(self) -> int: ...
-
-
 @dataclass(frozen=True, slots=True)
 class RefundOutcome:
     """What `refund_order` did.
@@ -273,7 +257,7 @@ def refund(uow: UnitOfWork, *, payment_id: str, amount_minor: int, idempotency_k
 
 def refund_order(uow: UnitOfWork, *, order_id: str, amount_minor: int, reason: str, idempotency_key: str,
                  actor: str, source: str = "manual", source_id: str | None = None,
-                 lines: Sequence[RefundItem] | None = None, only_payment: str | None = None,
+                 lines: Sequence[RefundedLine] | None = None, only_payment: str | None = None,
                  now: datetime | None = None) -> RefundOutcome:
     """Give `amount_minor` of the order's money back through its original payments (oldest first),
     never more than was captured and not yet refunded — also when refunds run at the same time: the
@@ -337,7 +321,7 @@ def _split_refund(uow: UnitOfWork, payments: list[Payment], amount: Money,
 
 
 def _refund_detail(refund_key: str, amount: int, reason: str, source: str, source_id: str | None,
-                   lines: Sequence[RefundItem] | None) -> dict[str, Any]:
+                   lines: Sequence[RefundedLine] | None) -> dict[str, Any]:
     return {"refund_key": refund_key, "amount": amount, "reason": reason, "source": source, "source_id": source_id,
             "lines": [{"line_id": li.line_id, "sku": li.sku, "quantity": li.quantity, "goods": li.goods,
                        "fee": li.fee, "tax_refunded": li.tax_refunded} for li in (lines or ())]}

@@ -170,11 +170,23 @@ _RETURNS = """
     JOIN orders o ON o.id = ol.order_id WHERE o.created_at >= :start AND o.created_at < :end"""
 
 
+# Why customers send things back: units asked for per reason on the RMAs of orders placed in the
+# period (a rejected or cancelled RMA is no return), most units first.
+_RETURN_REASONS = """
+    SELECT rl.reason, SUM(rl.requested) AS units, COUNT(DISTINCT r.id) AS rmas FROM return_lines rl
+    JOIN returns r ON r.id = rl.return_id JOIN orders o ON o.id = r.order_id
+    WHERE o.created_at >= :start AND o.created_at < :end AND r.status NOT IN ('rejected', 'cancelled')
+    GROUP BY rl.reason ORDER BY units DESC, rl.reason"""
+
+
 def returns(uow: UnitOfWork, start: date, end: date) -> dict[str, Any]:
-    """Units returned of units shipped, for orders placed in the period. Reasons come from the
-    returns area's RMAs once it stores them (a seam: empty until then)."""
-    shipped, returned = uow.session.execute(query(_RETURNS), bounds(start, end)).one()
+    """Units returned (received back) of units shipped, for orders placed in the period, and the
+    reasons customers gave on their RMAs."""
+    period = bounds(start, end)
+    shipped, returned = uow.session.execute(query(_RETURNS), period).one()
+    reasons = [{"reason": reason, "units": int(units), "returns": int(rmas)}
+               for reason, units, rmas in uow.session.execute(query(_RETURN_REASONS), period)]
     return {"units_shipped": int(shipped), "units_returned": int(returned),
-            "return_rate": ratio(int(returned), int(shipped)), "reasons": []}
+            "return_rate": ratio(int(returned), int(shipped)), "reasons": reasons}
 
 

@@ -14,6 +14,8 @@ from conveyor.orders.commands import LineInput, PlaceOrder
 from conveyor.orders.handlers import cancel_order, place_order, ship_order
 from conveyor.planning import reports
 from conveyor.planning.kpis import SalesPoint
+from conveyor.returns import handlers as returns
+from conveyor.returns.service import ReturnItem
 from tests.helpers import order_cmd, seed_world
 
 
@@ -107,6 +109,24 @@ def test_return_rate_counts_units_of_orders_in_the_period(sales_world):
     with sales_world.reader() as uow:
         found = reports.returns(uow, date(2026, 11, 1), date(2026, 12, 1))
     assert found == {"units_shipped": 6, "units_returned": 0, "return_rate": 0.0, "reasons": []}
+
+
+def test_return_reasons_count_units_per_reason_of_live_rmas(sales_world):
+    c = sales_world
+    with c.reader() as uow:
+        o1, o3 = (uow.session.execute(text("SELECT id FROM orders WHERE created_at = :t"), {"t": when}).scalar()
+                  for when in (utc(2026, 11, 2, 10), utc(2026, 11, 9, 0, 0)))
+    returns.request_return(c, o1, [ReturnItem("1", 2, "too_small")], actor="t", staff_override=True)
+    returns.request_return(c, o3, [ReturnItem("1", 1, "defective"), ReturnItem("2", 1, "too_small")],
+                           actor="t", staff_override=True)
+    withdrawn = returns.request_return(c, o3, [ReturnItem("2", 2, "changed_mind")], actor="t",
+                                       staff_override=True)
+    returns.cancel_return(c, withdrawn.id, reason="changed their mind again", actor="t")
+    with c.reader() as uow:
+        found = reports.returns(uow, date(2026, 11, 1), date(2026, 12, 1))
+    assert found["reasons"] == [{"reason": "too_small", "units": 3, "returns": 2},
+                                {"reason": "defective", "units": 1, "returns": 1}]
+    assert found["units_returned"] == 0  # asked for, not yet received
 
 
 def test_a_period_must_be_forward_and_bounded(sales_world):
