@@ -167,10 +167,13 @@ def box_suggestion(uow: UnitOfWork, fo: FulfilmentOrder) -> BoxSuggestion:
 # --- the packing slip -----------------------------------------------------------------------------
 
 def order_language(order: Any, requested: str | None = None) -> str:
-    """The language a customer document is printed in: as asked, else the order's `lang:xx`
+    """The language a customer document is printed in: as asked, else the customer's language
+    stored on the order (`locale`, the one its e-mails are written in), else the order's `lang:xx`
     tag, else the main language of the shipping country (CLDR likely subtags), else English."""
     if requested:
         return requested
+    if getattr(order, "locale", ""):
+        return str(order.locale)
     for tag in order.tags or []:
         if str(tag).lower().startswith("lang:"):
             return str(tag)[5:]

@@ -134,3 +134,12 @@ def test_the_manifest_lists_the_days_parcels_per_carrier(floor):
     assert number in csv_text and "New York" in csv_text
     pdf = api.get("/manifests", params={"location": "NJ", "carrier": "ups", "format": "pdf"})
     assert number in pdf_text(pdf.content)
+
+
+def test_the_packing_slip_speaks_the_customers_stored_language(floor):
+    api = floor
+    french = place(api, {"MUG": 1}, locale="fr-FR")  # what its e-mails are written in
+    fo = fulfilment_orders(api, french["id"])["NJ"]
+    assert "Bon de livraison" in pdf_text(api.get(f"/fulfilment-orders/{fo['id']}/packing-slip").content)
+    asked = api.get(f"/fulfilment-orders/{fo['id']}/packing-slip", params={"language": "es"})
+    assert "Albarán" in pdf_text(asked.content)  # asked for beats stored
