@@ -140,7 +140,9 @@ def use_strategy(world: World, strategy: str) -> None:
 
 
 def check_stock(world: World) -> str:
-    """No bucket negative, ATP never below zero, and the ledger audit is clean."""
+    """No bucket negative, ATP never below zero, and the ledger audit is clean. A pair in hot-SKU
+    mode holds its level row plus its bucket rows (inventory/hot.py): both are checked, and the
+    allocated total adds them up."""
     with world.container.reader() as uow:
         row = uow.session.execute(
             text(
@@ -148,7 +150,14 @@ def check_stock(world: World) -> str:
                 " SUM(allocated) FROM stock_levels"
             )
         ).one()
+        buckets = uow.session.execute(
+            text("SELECT MIN(on_hand), MIN(allocated), MIN(on_hand - allocated), COALESCE(SUM(allocated), 0)"
+                 " FROM stock_level_buckets")
+        ).one()
         violations = run_audit(uow)
+    if buckets[0] is not None:
+        row = (min(row[0], buckets[0]), min(row[1], buckets[1]), row[2], min(row[3], buckets[2]),
+               row[4] + buckets[3])
     negative = min(row[0], row[1], row[2], row[3]) < 0
     return (
         f"stock {'NEGATIVE' if negative else 'never negative'} (min ATP {row[3]}, allocated total "
