@@ -178,13 +178,21 @@ def _claim_waiting(uow: UnitOfWork, sku_id: str, location_id: str, quantity: int
     queue them all behind one another again (a flash sale on 8 buckets with 64 clients fell to half
     the rate of no buckets at all). The UPDATE re-checks the free stock once it has the lock, so a
     bucket drained meanwhile is simply not taken. PostgreSQL only: SQLite has one writer, so a claim
-    never finds its bucket held."""
+    never finds its bucket held.
+
+    Only while every bucket could serve the order: as the stock runs out, the orders in flight hold
+    claims that a fresh read can't see yet, and waiting for a random bucket would let the losers
+    retry on such reads again and again (some ran out of attempts: `busy`). Taking across waits for
+    everyone in flight instead, and then sees the truth."""
     if uow.dialect != "postgresql":
         return False
     table = table_of(StockLevelBucket)
+    free = uow.session.execute(select(table.c.id, table.c.on_hand - table.c.allocated).where(
+        table.c.sku_id == sku_id, table.c.location_id == location_id)).all()
+    if not free or any(units < quantity for _, units in free):
+        return False
     enough = table.c.on_hand - table.c.allocated >= quantity
-    candidates = list(uow.session.scalars(select(table.c.id).where(table.c.sku_id == sku_id,
-                                                                   table.c.location_id == location_id, enough)))
+    candidates = [bucket_id for bucket_id, _ in free]
     random.shuffle(candidates)
     for bucket_id in candidates[:WAITING_TRIES]:
         done = uow.session.execute(update(table).where(table.c.id == bucket_id, enough)
