@@ -10,28 +10,37 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, Protocol
 
 import structlog
 
 from conveyor.auth.roles import PII_READ
-from conveyor.auth.service import Principal
 from conveyor.shared import pii
 
 access_log = structlog.get_logger("conveyor.pii")
 
 
-def may_read(who: Principal) -> bool:
+class Reader(Protocol):
+    """Who reads: an API key (`auth.service.Principal`) or a dashboard user (`web.session.Viewer`)."""
+
+    @property
+    def actor(self) -> str: ...
+    @property
+    def role(self) -> str: ...
+    def may(self, permission: str) -> bool: ...
+
+
+def may_read(who: Reader) -> bool:
     return who.may(PII_READ)
 
 
-def log_read(who: Principal, what: str, order_ids: Iterable[str]) -> None:
+def log_read(who: Reader, what: str, order_ids: Iterable[str]) -> None:
     ids = sorted({i for i in order_ids if i})
     if ids:
         access_log.info("pii.read", actor=who.actor, role=who.role, what=what, order_ids=ids)
 
 
-def order_view(who: Principal, what: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
+def order_view(who: Reader, what: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
     """What to do with a rendered order before it leaves: log the read, or mask it."""
     if may_read(who):
         def shown(body: dict[str, Any]) -> dict[str, Any]:
@@ -41,7 +50,7 @@ def order_view(who: Principal, what: str) -> Callable[[dict[str, Any]], dict[str
     return pii.mask_order
 
 
-def orders_view(who: Principal, what: str, bodies: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def orders_view(who: Reader, what: str, bodies: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """A list of rendered orders: one log line for the whole page, or every order masked."""
     if may_read(who):
         log_read(who, what, [b.get("id", "") for b in bodies])
@@ -49,7 +58,7 @@ def orders_view(who: Principal, what: str, bodies: list[dict[str, Any]]) -> list
     return [pii.mask_order(b) for b in bodies]
 
 
-def document_view(who: Principal, what: str, order_ids: Iterable[str], doc: Any) -> Any:
+def document_view(who: Reader, what: str, order_ids: Iterable[str], doc: Any) -> Any:
     """Any other document holding personal data (timeline data, a customer lookup): logged or masked."""
     if may_read(who):
         log_read(who, what, order_ids)
@@ -57,7 +66,7 @@ def document_view(who: Principal, what: str, order_ids: Iterable[str], doc: Any)
     return pii.scrub(doc, pii.MASK)
 
 
-def raw_body_view(who: Principal, what: str, order_id: str | None, body: str) -> str:
+def raw_body_view(who: Reader, what: str, order_id: str | None, body: str) -> str:
     """A stored payload body as text: logged, or masked (JSON scrubbed field by field; any other
     format — CSV rows, XML — can't be masked reliably and is withheld)."""
     if may_read(who):

@@ -39,8 +39,15 @@ class Viewer:
     def actor(self) -> str:
         return f"user:{self.user.username}"
 
+    @property
+    def role(self) -> str:
+        return self.user.role
+
     def can(self, permission: str) -> bool:
         return allows(self.user.role, permission)
+
+    def may(self, permission: str) -> bool:  # the API's spelling (api.personal.Reader)
+        return self.can(permission)
 
 
 def container_of(request: Request) -> Container:

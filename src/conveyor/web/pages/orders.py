@@ -2,7 +2,10 @@
 
 The list is `orders.service.list_orders` (the API's list: keyset pages over the indexed filters),
 50 orders a page; the detail page reads the order, its fulfilment orders, shipments and timeline.
-Each action is one handler call (one transaction) and names the permission it needs."""
+Each action is one handler call (one transaction) and names the permission it needs.
+
+Customers' personal data is shown as the API shows it (api/personal.py): unmasked to users whose
+role holds `pii:read` (the read is logged), masked for everyone else (support, readonly)."""
 
 from __future__ import annotations
 
@@ -14,6 +17,8 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from conveyor.api.personal import log_read, order_view
+from conveyor.auth.roles import PII_READ
 from conveyor.bootstrap import Container
 from conveyor.channels.service import list_channels
 from conveyor.fulfillment import service as fulfilment
@@ -24,6 +29,7 @@ from conveyor.orders.lifecycle import HOLDABLE, Status
 from conveyor.orders.queries import shipments_of
 from conveyor.orders.schemas import render_order
 from conveyor.orders.service import ADDRESS_EDITABLE, ADDRESS_FIELDS
+from conveyor.shared import pii
 from conveyor.shared.errors import DomainError, ValidationFailed
 from conveyor.web.pages import money
 from conveyor.web.session import Posted, Viewer, allowed, container_of, posted
@@ -67,7 +73,17 @@ async def orders(request: Request, who: Viewer = Depends(allowed("orders:read"))
     found = await run_in_threadpool(list_page, container_of(request), filters, params.get("cursor"))
     query = urlencode({k: v for k, v in filters.items() if v})
     return page(request, who, "orders.html", filters=filters, statuses=[s.value for s in Status],
-                query=query, **found)
+                query=query, people=_people(who, found["orders"]), **found)
+
+
+def _people(who: Viewer, orders: list[Any]) -> dict[str, dict[str, str]]:
+    """Each listed order's customer as this user may see them."""
+    people = {o.id: {"name": o.customer_name, "email": o.customer_email} for o in orders}
+    if who.may(PII_READ):
+        log_read(who, "dashboard order list", list(people))
+        return people
+    return {order_id: {"name": pii.mask_name(p["name"]), "email": pii.mask_email(p["email"])}
+            for order_id, p in people.items()}
 
 
 def detail(c: Container, order_id: str) -> dict[str, Any]:
@@ -94,7 +110,9 @@ async def order(order_id: str, request: Request, who: Viewer = Depends(allowed("
     c = container_of(request)
 
     def read() -> dict[str, Any]:
-        return {**detail(c, order_id), **money.panel(c, order_id, who)}
+        found = detail(c, order_id)
+        found["view"] = order_view(who, "dashboard order")(found["view"])
+        return {**found, **money.panel(c, order_id, who)}
 
     return page(request, who, "order.html", **await run_in_threadpool(read))
 

@@ -14,6 +14,8 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from conveyor.api.personal import log_read
+from conveyor.auth.roles import PII_READ
 from conveyor.bootstrap import Container
 from conveyor.catalog.service import list_skus
 from conveyor.channels import handlers
@@ -22,6 +24,7 @@ from conveyor.channels.service import list_channels
 from conveyor.fulfillment.promise import cart_promise
 from conveyor.inventory.service import availability
 from conveyor.orders.customers import find_customers
+from conveyor.shared import pii
 from conveyor.shared.clock import utcnow
 from conveyor.shared.errors import DomainError, ValidationFailed
 from conveyor.shared.handlers import Replayed
@@ -56,17 +59,25 @@ async def phone_order(request: Request, who: Viewer = Depends(allowed("orders:cr
     error = ""
     if lookup:
         try:
-            customers = await run_in_threadpool(_find, container_of(request), lookup)
+            customers = await run_in_threadpool(_find, container_of(request), lookup, who)
         except ValidationFailed as exc:
             error = exc.detail
     return await run_in_threadpool(lambda: _form_page(request, who, values, lookup=lookup, customers=customers,
                                                       lookup_error=error))
 
 
-def _find(c: Container, q: str) -> list[dict[str, Any]]:
+def _find(c: Container, q: str, who: Viewer) -> list[dict[str, Any]]:
+    """Past customers matching the lookup. A user without `pii:read` sees them masked, as the API's
+    lookup shows them, and gets no link that would fill the form with their details: they type what
+    the caller tells them."""
     with c.reader() as uow:
         found = find_customers(uow, q, limit=10)
-    return [{"customer": f, "use": urlencode(_prefill(f))} for f in found]
+    if who.may(PII_READ):
+        log_read(who, "dashboard customer lookup", [f.last_order_id for f in found])
+        return [{"customer": f, "use": urlencode(_prefill(f))} for f in found]
+    return [{"customer": {"name": pii.mask_name(f.name), "email": pii.mask_email(f.email),
+                          "phone": pii.mask_phone(f.phone), "order_count": f.order_count,
+                          "last_order_at": f.last_order_at}, "use": None} for f in found]
 
 
 def _prefill(found: Any) -> dict[str, str]:
