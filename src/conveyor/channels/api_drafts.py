@@ -162,13 +162,22 @@ def _channel(c: Container, who: Principal, code: str) -> ChannelInfo:
     return channel
 
 
-def _render(c: Container, channel: ChannelInfo) -> Callable[[DraftOrder], dict[str, Any]]:
+def _render(c: Container, channel: ChannelInfo, who: Principal) -> Callable[[DraftOrder], dict[str, Any]]:
     def render(draft: DraftOrder) -> dict[str, Any]:
         with c.reader() as uow:
             available = drafts.available_to_promise(uow, [draft])
-        return render_draft(draft, channel.code, available)
+        return _shown(who, [render_draft(draft, channel.code, available)])[0]
 
     return render
+
+
+def _shown(who: Principal, bodies: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Drafts hold the customer and their addresses like orders do: masked without `pii:read`,
+    the read logged (by draft id) with it."""
+    if may_read(who):
+        log_read(who, "phone-order draft", [b["id"] for b in bodies])
+        return bodies
+    return [pii.mask_order(b) for b in bodies]
 
 
 @router.post("/{code}/drafts", response_model=DraftOut, status_code=201)
@@ -177,7 +186,7 @@ async def create_draft(code: str, body: DraftIn, request: Request, who: Principa
     """Take an order as a draft: priced and checked like an order, nothing allocated or reserved.
     Supports `Idempotency-Key`."""
     channel = await run_in_threadpool(_channel, c, who, code)
-    render = _render(c, channel)
+    render = _render(c, channel, who)
     idem = await idempotency_for(request, who, render)
     currency = body.currency or channel.currency
     result = await run_in_threadpool(lambda: handlers.create_draft(c, channel, currency, body.changes(currency),
@@ -194,7 +203,7 @@ def list_drafts(code: str, who: Principal = Depends(require("orders:read")), c: 
     with c.reader() as uow:
         page = drafts.list_drafts(uow, channel.id, status=status, limit=limit, cursor=cursor)
         available = drafts.available_to_promise(uow, page.items)
-    return JSONResponse({"items": [render_draft(d, channel.code, available) for d in page.items],
+    return JSONResponse({"items": _shown(who, [render_draft(d, channel.code, available) for d in page.items]),
                          "next_cursor": page.next_cursor})
 
 
@@ -204,7 +213,7 @@ def get_draft(code: str, draft_id: str, who: Principal = Depends(require("orders
     channel = _channel(c, who, code)
     with c.reader() as uow:
         draft = drafts.load_draft(uow, draft_id, channel.id)
-    return JSONResponse(_render(c, channel)(draft))
+    return JSONResponse(_render(c, channel, who)(draft))
 
 
 @router.patch(DRAFT, response_model=DraftOut)
@@ -215,7 +224,7 @@ def update_draft(code: str, draft_id: str, body: DraftPatch, who: Principal = De
     with c.reader() as uow:
         currency = drafts.load_draft(uow, draft_id, channel.id).data["currency"]
     draft = handlers.update_draft(c, draft_id, channel, body.changes(currency))
-    return JSONResponse(_render(c, channel)(draft))
+    return JSONResponse(_render(c, channel, who)(draft))
 
 
 @router.delete(DRAFT, response_model=DraftOut)
@@ -223,7 +232,7 @@ def discard_draft(code: str, draft_id: str, who: Principal = Depends(require("or
                   c: Container = Depends(container)) -> JSONResponse:
     """Discard a draft (kept, with status `discarded`). A confirmed draft cannot be discarded: 409."""
     channel = _channel(c, who, code)
-    return JSONResponse(_render(c, channel)(handlers.discard_draft(c, draft_id, channel)))
+    return JSONResponse(_render(c, channel, who)(handlers.discard_draft(c, draft_id, channel)))
 
 
 @router.post(DRAFT + "/confirm", response_model=OrderOut, status_code=201, responses={200: {"model": OrderOut}})

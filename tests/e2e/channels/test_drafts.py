@@ -48,7 +48,8 @@ def test_a_draft_is_priced_and_shows_stock_but_allocates_nothing(phone, containe
     assert r.status_code == 201, r.text
     draft = r.json()
     assert draft["status"] == "draft" and draft["order_id"] is None and draft["currency"] == "USD"
-    assert draft["customer"]["email"] == "grace@example.com"
+    assert draft["customer"]["email"] == "g***@***.com"  # support without `pii:read` sees it masked
+    assert draft["shipping_address"]["line1"] == "***" and draft["shipping_address"]["country"] == "US"
     a, b = draft["lines"]
     assert (a["unit_price"], a["catalog_price"], a["price_overridden"], a["available"]) == ("10.00", "10.00", False, 10)
     assert (b["unit_price"], b["price_overridden"], b["override_reason"], b["available"]) == \
@@ -57,6 +58,9 @@ def test_a_draft_is_priced_and_shows_stock_but_allocates_nothing(phone, containe
                                "total": "33.00"}
     assert stock_picture(phone, container) == before
     assert phone.get(f"{DRAFTS}/{draft['id']}", role="readonly").json() == draft
+    assert phone.get(f"{DRAFTS}/{draft['id']}").json()["customer"]["email"] == "grace@example.com"  # admin
+    listed = phone.get(DRAFTS, role="readonly").json()["items"]
+    assert [d["customer"]["email"] for d in listed] == ["g***@***.com"]
 
 
 def test_whole_flow_edit_confirm_allocates_and_timeline_names_the_override(phone, container):
