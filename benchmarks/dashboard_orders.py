@@ -37,29 +37,17 @@ sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import httpx  # noqa: E402
+from bench_db import fresh_postgres  # noqa: E402
 from order_lists import CHANNELS, SKUS, START, generate, pct  # noqa: E402
-from sqlalchemy import create_engine, make_url, text  # noqa: E402
+from sqlalchemy import text  # noqa: E402
 
 from conveyor.auth.handlers import create_user  # noqa: E402
 from conveyor.bootstrap import build  # noqa: E402
 from conveyor.config import Settings  # noqa: E402
-from conveyor.shared.db import normalise_url  # noqa: E402
 from conveyor.shared.migrate import upgrade  # noqa: E402
 
 PASSWORD = "benchmark password"
 TAGS = ["vip", "gift", "fraud-check", "wholesale"]
-
-
-def database_url() -> str:
-    base = make_url(normalise_url(os.environ.get("CONVEYOR_TEST_POSTGRES_URL",
-                                                 "postgresql://postgres@127.0.0.1:5432/test")))
-    name = f"{base.database}_dashboard_bench"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return base.set(database=name).render_as_string(hide_password=False)
 
 
 def tag_some(c) -> None:  # noqa: ANN001
@@ -160,7 +148,7 @@ def main() -> None:
     parser.add_argument("--orders", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=5, help="timed requests per value (after one warm-up)")
     args = parser.parse_args()
-    url = database_url()
+    url = fresh_postgres("dashboard_bench")
     upgrade(url)
     c = build(Settings(database_url=url, db_statement_timeout_ms=3_600_000, log_level="warning"))
     _, seconds = generate(c, args.orders)

@@ -18,7 +18,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import statistics
 import sys
@@ -29,7 +28,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from sqlalchemy import create_engine, make_url, text  # noqa: E402
+from bench_db import fresh_postgres  # noqa: E402
+from sqlalchemy import text  # noqa: E402
 
 from conveyor.bootstrap import build  # noqa: E402
 from conveyor.catalog.handlers import create_product  # noqa: E402
@@ -37,7 +37,6 @@ from conveyor.catalog.service import SkuData  # noqa: E402
 from conveyor.channels.handlers import create_channel  # noqa: E402
 from conveyor.config import Settings  # noqa: E402
 from conveyor.orders.service import list_orders  # noqa: E402
-from conveyor.shared.db import normalise_url  # noqa: E402
 from conveyor.shared.migrate import upgrade  # noqa: E402
 
 CHANNELS = ["web", "amazon", "ebay", "shopify", "pos", "phone"]
@@ -68,18 +67,6 @@ FROM generate_series(1::bigint, {orders}) g
 CROSS JOIN LATERAL generate_series(1, 1 + (g % 3)::int) n
 JOIN (SELECT id, code, row_number() OVER (ORDER BY code) - 1 AS k FROM skus) s ON s.k = (g * 13 + n * 71) % {skus}
 """
-
-
-def database_url(orders: int) -> str:
-    base = make_url(normalise_url(os.environ.get("CONVEYOR_TEST_POSTGRES_URL",
-                                                 "postgresql://postgres@127.0.0.1:5432/test")))
-    name = f"{base.database}_lists_bench"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return base.set(database=name).render_as_string(hide_password=False)
 
 
 def generate(c, orders: int) -> tuple[dict[str, str], float]:
@@ -151,7 +138,7 @@ def main() -> None:
     parser.add_argument("--orders", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=5, help="timed runs per value (after one warm-up)")
     args = parser.parse_args()
-    url = database_url(args.orders)
+    url = fresh_postgres("lists_bench")
     upgrade(url)
     c = build(Settings(database_url=url, db_statement_timeout_ms=3_600_000))  # generating takes minutes
     channels, seconds = generate(c, args.orders)

@@ -24,7 +24,6 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "src"))
-DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
 
 
 # --- the receiver ----------------------------------------------------------------------------------------
@@ -90,9 +89,8 @@ def stats() -> dict:
 # --- the database -----------------------------------------------------------------------------------------
 
 def fresh_database(kind: str, tag: str) -> str:
-    from sqlalchemy import create_engine, make_url, text
+    from bench_db import fresh_postgres
 
-    from conveyor.shared.db import normalise_url
     from conveyor.shared.migrate import upgrade
 
     if kind == "sqlite":
@@ -101,14 +99,7 @@ def fresh_database(kind: str, tag: str) -> str:
             Path(f"{path}{suffix}").unlink(missing_ok=True)
         url = f"sqlite:///{path}"
     else:
-        base = make_url(normalise_url(os.environ.get("CONVEYOR_TEST_POSTGRES_URL", DEFAULT_PG)))
-        name = f"conveyor_bench_{tag}_{os.getpid()}"
-        admin = create_engine(base, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        admin.dispose()
-        url = base.set(database=name).render_as_string(hide_password=False)
+        url = fresh_postgres(f"bench_{tag}_{os.getpid()}")
     upgrade(url)
     return url
 

@@ -27,14 +27,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from sqlalchemy import create_engine, make_url, text  # noqa: E402
+from bench_db import fresh_postgres  # noqa: E402
+from sqlalchemy import text  # noqa: E402
 
 from conveyor.bootstrap import build  # noqa: E402
 from conveyor.channels.handlers import create_channel  # noqa: E402
 from conveyor.config import Settings  # noqa: E402
 from conveyor.planning import reports  # noqa: E402
 from conveyor.planning.kpis import ecb_convert  # noqa: E402
-from conveyor.shared.db import normalise_url  # noqa: E402
 from conveyor.shared.migrate import upgrade  # noqa: E402
 
 CHANNELS = ["web", "amazon", "ebay", "shopify", "pos", "phone"]
@@ -61,14 +61,7 @@ def database_url() -> str:
     base = os.environ.get("CONVEYOR_TEST_POSTGRES_URL")
     if not base:
         sys.exit("set CONVEYOR_TEST_POSTGRES_URL (a PostgreSQL server this benchmark may create a database on)")
-    url = make_url(normalise_url(base))
-    name = f"{url.database}_report_bench"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return url.set(database=name).render_as_string(hide_password=False)
+    return fresh_postgres("report_bench", base)
 
 
 def generate(c, orders: int) -> float:
