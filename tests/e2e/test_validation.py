@@ -97,6 +97,22 @@ def test_an_integer_may_be_written_with_a_zero_fraction(api):
     assert r.json()["lines"][0]["quantity"] == 2
 
 
+def test_customer_email_is_normalised_and_test_domains_are_taken(api, container):
+    """`.test` is reserved for testing (RFC 2606) and the schema's `format: email` allows it, so it
+    is taken (merchants try the system with such addresses). A domain
+    that can never receive mail is refused with the field named, and nothing is written."""
+    body = order_body()
+    body["customer"] = {"name": "Ada", "email": "Ada.Lovelace@Shop.TEST"}
+    r = api.post("/orders", body)
+    assert r.status_code == 201, r.text
+    assert r.json()["customer"]["email"] == "ada.lovelace@shop.test"  # stored lower-cased
+    before = snapshot(container)
+    body["customer"]["email"] = "ada@printer.local"
+    problem = assert_problem(api.post("/orders", body), 422, "validation_error")
+    assert problem["errors"][0]["loc"][-1] == "email" and "special-use" in problem["errors"][0]["msg"]
+    assert snapshot(container) == before
+
+
 def test_unknown_sku_is_422_naming_the_sku(api, container):
     before = snapshot(container)
     r = api.post("/orders", order_body({"SKU-A": 1, "NOPE-404": 2, "SKU-B": 1}))

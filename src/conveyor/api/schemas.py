@@ -7,7 +7,9 @@ from datetime import date, datetime
 from types import UnionType
 from typing import Annotated, Any, ClassVar, Generic, TypeVar, Union, get_args, get_origin
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, GetJsonSchemaHandler, model_validator
+import email_validator
+from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, GetJsonSchemaHandler,
+                      WithJsonSchema, model_validator)
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema, PydanticCustomError
 
@@ -18,6 +20,22 @@ Amount = Annotated[str, Field(pattern=r"^\d{1,13}(\.\d{1,4})?$", examples=["19.9
 Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", examples=["USD"], description="ISO 4217 code")]
 Code = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/#+ -]*$")]
 ShortText = Annotated[str, Field(max_length=200)]
+
+
+def _email_address(value: str) -> str:
+    """RFC 5322 syntax, normalised (the domain lower-cased), no DNS look-up. Addresses at `.test`
+    (RFC 2606: reserved for testing) are taken, as merchants try the system with them; the other
+    special-use names (.invalid, .local, .localhost, .onion, .arpa) can never receive mail."""
+    try:
+        return email_validator.validate_email(value, check_deliverability=False, test_environment=True).normalized
+    except email_validator.EmailNotValidError as e:
+        raise ValueError(f"not an e-mail address: {e}") from None
+
+
+Email = Annotated[str, AfterValidator(_email_address), WithJsonSchema({
+    "type": "string", "format": "email", "maxLength": 254,
+    "description": "An e-mail address (RFC 5322); special-use domains other than .test "
+                   "(.invalid, .local, .localhost, .onion, .arpa) are refused"})]
 
 
 class PlainJson(dict):  # type: ignore[type-arg]

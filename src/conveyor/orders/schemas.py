@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, EmailStr, Field
+from pydantic import BaseModel, Field
 
-from conveyor.api.schemas import Amount, Code, Currency, PlainJson, ShortText, Strict
+from conveyor.api.schemas import Amount, Code, Currency, Email, PlainJson, ShortText, Strict
 from conveyor.orders.commands import Address, LineInput, PaymentInput, PlaceOrder
 from conveyor.orders.model import Order
 from conveyor.shared.errors import ValidationFailed
@@ -35,7 +35,7 @@ class AddressIn(Strict):
 
 class CustomerIn(Strict):
     name: ShortText = ""
-    email: EmailStr | None = None
+    email: Email | None = None
     phone: Annotated[str, Field(max_length=40)] = ""
 
 

@@ -8,12 +8,12 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel, EmailStr, Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 from starlette.concurrency import run_in_threadpool
 
 from conveyor.api.deps import container, require
 from conveyor.api.personal import log_read
-from conveyor.api.schemas import Strict
+from conveyor.api.schemas import Email, Strict
 from conveyor.auth.roles import PRIVACY_MANAGE
 from conveyor.auth.service import Principal
 from conveyor.bootstrap import Container
@@ -23,7 +23,7 @@ router = APIRouter(prefix="/customers", tags=["privacy"])
 
 
 class PersonIn(Strict):
-    email: EmailStr | None = None
+    email: Email | None = None
     phone: Annotated[str, Field(max_length=40, pattern=r"^\+?[\d\s().-]*$")] = ""
 
     @model_validator(mode="after")
