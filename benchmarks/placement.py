@@ -8,7 +8,7 @@ database that is dropped and recreated):
 1. migrate, seed a channel, 4 locations, 200 SKUs with plenty of stock, and an admin API key;
 2. count SQL statements per placed order in-process (``place_order`` with a cursor listener),
    with and without an Idempotency-Key;
-3. start ``uvicorn conveyor.api.main:app`` (``--workers 1`` and ``--workers 2``) on a free
+3. start ``conveyor serve`` (``--workers 1`` and ``--workers 2``; ``--server uvicorn``: plain uvicorn) on a free
    loopback port and drive it with N keep-alive clients posting 3-line orders, variants
    ``uniform`` (SKUs drawn uniformly from the 200) and ``hot`` (every order holds one of 2 hot SKUs);
 4. run the same transaction as plain SQL with the driver (psycopg 3 async / sqlite3 threads) at
@@ -273,8 +273,22 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def server_command(kind: str, port: int, workers: int) -> list[str]:
+    """`conveyor`: what `conveyor serve` runs (several workers: a listening socket each, and the
+    metrics of all processes through prometheus_client's multiprocess files). `uvicorn`: plain
+    uvicorn, one socket shared by its workers - for trees that predate `conveyor serve`'s
+    supervisor (the figures of earlier sessions were taken so)."""
+    if kind == "conveyor":
+        return [sys.executable, "-m", "conveyor.cli.main", "serve", "--host", "127.0.0.1", "--port", str(port),
+                "--workers", str(workers)]
+    return [sys.executable, "-m", "uvicorn", "conveyor.api.main:app", "--host", "127.0.0.1", "--port", str(port),
+            "--workers", str(workers), "--loop", "uvloop", "--http", "httptools", "--no-access-log",
+            "--timeout-worker-healthcheck", "30",  # a loaded host must not kill a worker mid-start
+            "--log-level", "warning"]
+
+
 class Server:
-    def __init__(self, url: str, workers: int, log: Path) -> None:
+    def __init__(self, url: str, workers: int, log: Path, kind: str = "conveyor") -> None:
         self.port = free_port()
         env = {
             **os.environ,
@@ -285,27 +299,7 @@ class Server:
         }
         self.log = open(log, "ab")  # noqa: SIM115 (closed in stop())
         self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "conveyor.api.main:app",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                "--workers",
-                str(workers),
-                "--loop",
-                "uvloop",
-                "--http",
-                "httptools",
-                "--no-access-log",
-                "--timeout-worker-healthcheck",  # a loaded host must not kill a worker mid-start
-                "30",
-                "--log-level",
-                "warning",
-            ],
+            server_command(kind, self.port, workers),
             cwd=ROOT,
             env=env,
             stdout=self.log,
@@ -968,7 +962,7 @@ def bench_database(kind: str, args, tmp: Path) -> list[str]:
     rows = []
     for strategy, workers in [(s, w) for s in args.strategies for w in args.workers] if "api" in args.parts else []:
         use_strategy(world, strategy)
-        server = Server(url, workers, tmp / f"server-{kind}-{workers}-{strategy}.log")
+        server = Server(url, workers, tmp / f"server-{kind}-{workers}-{strategy}.log", args.server)
         served = 0
         try:
             for variant in args.variants:
@@ -1045,6 +1039,8 @@ def main() -> None:
     p.add_argument("--idempotency", action="store_true", help="send an Idempotency-Key with every order")
     p.add_argument("--hot-buckets", type=int, default=0,
                    help="put the hot SKUs in hot-SKU mode with this many buckets before the API runs")
+    p.add_argument("--server", choices=["conveyor", "uvicorn"], default="conveyor",
+                   help="conveyor serve (a socket per worker) or plain uvicorn (one shared socket)")
     p.add_argument("--strategies", default="lowest_cost", help="routing strategies to run the API with, e.g. "
                    "priority,lowest_cost (lowest_cost is the shipped default)")
     args = p.parse_args()

@@ -52,14 +52,19 @@ def serve(host: str = typer.Option(None), port: int = typer.Option(None), worker
     # then exits: a restart or scale-down loses no request that was already being served.
     from conveyor.shared.backup import in_use
 
+    options = dict(host=host or s.host, port=port or s.port, workers=workers, reload=reload,
+                   log_level=s.log_level, access_log=False, timeout_graceful_shutdown=30,
+                   # A worker imports the app and builds its tables before it answers the
+                   # supervisor's ping; on a busy host that can take longer than uvicorn's 5 s,
+                   # and a worker killed mid-start drops the requests queued for it.
+                   timeout_worker_healthcheck=30)
     with in_use(s.database_url):  # `conveyor db restore` waits for no server to hold the database
-        uvicorn.run("conveyor.api.main:app", host=host or s.host, port=port or s.port,
-                    workers=workers, reload=reload, log_level=s.log_level, access_log=False,
-                    timeout_graceful_shutdown=30,
-                    # A worker imports the app and builds its tables before it answers the
-                    # supervisor's ping; on a busy host that can take longer than uvicorn's 5 s,
-                    # and a worker killed mid-start drops the requests queued for it.
-                    timeout_worker_healthcheck=30)
+        if workers > 1 and not reload:
+            from conveyor.cli.supervisor import run_balanced
+
+            run_balanced(uvicorn.Config("conveyor.api.main:app", **options))  # a socket per worker
+        else:
+            uvicorn.run("conveyor.api.main:app", **options)
 
 
 @db_app.command("upgrade")
