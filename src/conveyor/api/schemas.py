@@ -30,10 +30,34 @@ Code = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9]
 ShortText = Annotated[str, Field(max_length=200)]
 
 
+# The common address, checked by a regular expression: a dot-atom local part and ASCII host names
+# under an all-letter top-level domain. `email-validator` is what decides; this only answers early
+# for the addresses it would take unchanged but for the domain's case
+# (tests/unit/shared/test_email_fast_path.py holds the two together). Costs ~5 µs, the full
+# check ~160 µs, on every order placed with an e-mail address.
+_ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_LABEL = r"(?!..--)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_PLAIN_EMAIL = re.compile(rf"({_ATEXT}(?:\.{_ATEXT})*)@((?:{_LABEL}\.)+[A-Za-z]{{2,63}})")
+_SPECIAL_USE = frozenset(email_validator.SPECIAL_USE_DOMAIN_NAMES) - {"test"}
+
+
+def plain_email(value: str) -> str | None:
+    """`value` normalised if it is a plain address `email-validator` takes, else None (undecided)."""
+    found = _PLAIN_EMAIL.fullmatch(value)
+    if found is None or len(value) > 254 or len(found[1]) > 64:
+        return None
+    domain = found[2].lower()
+    if any(domain == name or domain.endswith("." + name) for name in _SPECIAL_USE):
+        return None
+    return f"{found[1]}@{domain}"
+
+
 def _email_address(value: str) -> str:
     """RFC 5322 syntax, normalised (the domain lower-cased), no DNS look-up. Addresses at `.test`
     (RFC 2606: reserved for testing) are taken, as merchants try the system with them; the other
     special-use names (.invalid, .local, .localhost, .onion, .arpa) can never receive mail."""
+    if (plain := plain_email(value)) is not None:
+        return plain
     try:
         return email_validator.validate_email(value, check_deliverability=False, test_environment=True).normalized
     except email_validator.EmailNotValidError as e:

@@ -49,7 +49,7 @@ from conveyor.shared.clock import utcnow
 from conveyor.shared.errors import DomainError
 from conveyor.shared.languages import order_language
 from conveyor.shared.metrics import ALLOCATION_FAILURES, ORDERS_PLACED
-from conveyor.shared.sql import insert_ignoring_conflicts, insert_rows
+from conveyor.shared.sql import insert_ignoring_conflicts, insert_rows, insert_tables
 from conveyor.shared.uow import UnitOfWork
 
 DEADLOCK = "40P01"  # PostgreSQL's deadlock_detected
@@ -277,7 +277,6 @@ def _write(uow: UnitOfWork, drafts: list[_Draft], terms: ChannelTerms, options: 
         return
     if len(drafts) > 1 or drafts[0].order["external_id"] is None:
         insert_rows(uow.session, Order.__table__, [d.order for d in drafts])
-    insert_rows(uow.session, OrderLine.__table__, [line for d in drafts for line in d.lines])
     ledger: list[StockChange] = []
     for d in drafts:
         if d.taken and d.plan is not None:
@@ -286,7 +285,10 @@ def _write(uow: UnitOfWork, drafts: list[_Draft], terms: ChannelTerms, options: 
             for key, units in d.taken.items():
                 placement.taken[key] += units
         placement.results.append(PlacementResult(_view(d), True, d.order["external_id"]))
-    insert_rows(uow.session, Allocation.__table__, [row for d in drafts for row in d.allocations])
+    # Lines and their allocations in one statement on PostgreSQL (written now, not deferred: what
+    # runs after placement in the same transaction may read them).
+    insert_tables(uow.session, [(OrderLine.__table__, [line for d in drafts for line in d.lines]),
+                                (Allocation.__table__, [row for d in drafts for row in d.allocations])])
     write_ledger(uow, ledger, options.actor)
     timeline.append_rows(uow, [_placed_event(d, options.actor) for d in drafts])
     outbox.enqueue_rows(uow, [_created_message(d) for d in drafts])

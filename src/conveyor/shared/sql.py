@@ -34,13 +34,40 @@ def insert_rows(session: Session, table: Any, rows: list[dict[str, Any]]) -> Non
     _insert_values(session, table, rows)
 
 
-def _insert_values(session: Session, table: Any, rows: list[dict[str, Any]], suffix: str = "") -> Any:
-    """One multi-row `INSERT … VALUES (…), (…)` sent as driver SQL: the statement text is built once
-    per table, column set and row count (no compilation per call), values go through each column
-    type's own bind processor (JSON, datetimes stored exactly as SQLAlchemy stores them), and the
-    connection still wraps driver errors and counts statements as usual."""
+def insert_tables(session: Session, parts: list[tuple[Any, list[dict[str, Any]]]]) -> None:
+    """Insert rows into several tables. On PostgreSQL, when every part is small (the order hot
+    path: lines, allocations, ledger, timeline, outbox, fulfilment orders), all of them go in ONE
+    statement - each INSERT a data-modifying CTE of the last - so the transaction pays one round
+    trip and one statement's overhead instead of one per table. Foreign keys between the parts
+    hold: PostgreSQL checks them at the end of the statement, when every part is in. Otherwise
+    (SQLite, where a statement costs no round trip; or a big part) one `insert_rows` per table,
+    in the order given (parents first)."""
+    parts = [(table, rows) for table, rows in parts if rows]
+    if not parts:
+        return
     connection = session.connection()
-    dialect = connection.dialect
+    if (len(parts) == 1 or connection.dialect.name != "postgresql"
+            or any(len(rows) >= COPY_THRESHOLD for _, rows in parts)
+            or sum(len(rows) * len(rows[0]) for _, rows in parts) > MAX_PARAMETERS):
+        for table, rows in parts:
+            insert_rows(session, table, rows)
+        return
+    statements, params = [], []
+    for table, rows in parts:
+        sql, values = _values_statement(connection.dialect, table, rows)
+        statements.append(sql)
+        params.extend(values)
+    *first, last = statements
+    ctes = ", ".join(f"i{n} AS ({sql})" for n, sql in enumerate(first))
+    connection.exec_driver_sql(f"WITH {ctes} {last}", tuple(params))
+
+
+MAX_PARAMETERS = 30_000  # PostgreSQL's protocol allows 65,535 per statement
+
+
+def _values_statement(dialect: Any, table: Any, rows: list[dict[str, Any]], suffix: str = "") -> tuple[str, list[Any]]:
+    """`INSERT … VALUES (…), (…)` for `rows` and its parameters, the text built once per table,
+    column set and row count; values go through each column type's own bind processor."""
     columns = tuple(rows[0])
     key = ("values", dialect.name, table.name, columns, len(rows), suffix)
     prepared = _statements.get(key)
@@ -58,6 +85,16 @@ def _insert_values(session: Session, table: Any, rows: list[dict[str, Any]], suf
         for i, process in convert:
             values[i] = process(values[i])
         params.extend(values)
+    return sql, params
+
+
+def _insert_values(session: Session, table: Any, rows: list[dict[str, Any]], suffix: str = "") -> Any:
+    """One multi-row `INSERT … VALUES (…), (…)` sent as driver SQL: the statement text is built once
+    per table, column set and row count (no compilation per call), values go through each column
+    type's own bind processor (JSON, datetimes stored exactly as SQLAlchemy stores them), and the
+    connection still wraps driver errors and counts statements as usual."""
+    connection = session.connection()
+    sql, params = _values_statement(connection.dialect, table, rows, suffix)
     return connection.exec_driver_sql(sql, tuple(params))
 
 

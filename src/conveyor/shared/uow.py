@@ -8,7 +8,7 @@ without a commit rolls everything back, so nothing half-written stays.
 Deferred inserts let several areas add rows to one table in one statement: placing an order
 queues `order.created` while the stock ledger queues `stock.changed`, and both leave in one
 multi-row INSERT when the unit of work is flushed (explicitly, e.g. before placement's guarded
-stock UPDATE, or at commit).
+stock UPDATE, or at commit); on PostgreSQL all the deferred tables leave in one statement.
 
 Reactions keep one area's bookkeeping in step with another's change without either handler having
 to remember it: the area that changes something says so with `uow.changed(kind, key, detail)`, the
@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 from conveyor.shared.cache import Caches
 from conveyor.shared.db import Database
 from conveyor.shared.errors import DomainError, ErrorCode
-from conveyor.shared.sql import insert_rows
+from conveyor.shared.sql import insert_tables
 
 log = structlog.get_logger("conveyor.uow")
 WRITE_LOCK_SECONDS = 30
@@ -112,8 +112,7 @@ class UnitOfWork:
         """Send pending ORM changes and deferred inserts (the transaction stays open)."""
         self.session.flush()
         deferred, self._deferred = self._deferred, {}
-        for table, rows in deferred.values():
-            insert_rows(self.session, table, rows)
+        insert_tables(self.session, list(deferred.values()))  # in the order first queued: parents first
 
     def commit(self) -> None:
         self._react()
