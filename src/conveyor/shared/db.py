@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, cast
 
@@ -123,9 +124,36 @@ def make_engine(url: str, options: EngineOptions | None = None) -> Engine:
     # A connection found dead invalidates the pool, so the service recovers by itself once the
     # database is back (the first request after an outage may still get a 503).
     connect_args = {"options": server, "connect_timeout": o.connect_timeout_seconds}
+    cache_statement_parsing()
     return create_engine(url, echo=o.echo, connect_args=connect_args, pool_size=o.pool_size,
                          max_overflow=o.pool_size, pool_pre_ping=False, pool_timeout=o.pool_timeout_seconds,
                          hide_parameters=True)
+
+
+STATEMENT_SHAPES = 1024  # distinct statement texts whose parsing psycopg remembers
+LONGEST_CACHED_STATEMENT = 32_768  # bytes
+MOST_CACHED_PARAMETERS = 2_000
+
+
+def cache_statement_parsing() -> None:
+    """Let psycopg remember how it parsed our multi-row INSERTs.
+
+    psycopg turns a statement's `%s` placeholders into PostgreSQL's `$n` with a regex, and caches
+    the result only for statements of at most 4 kB and 50 parameters, in 128 entries: ORMs send
+    INSERTs with ever-varying row counts, which would fill a cache for nothing
+    (psycopg discussion 628). Ours come in few shapes (one text per table, column set and row count,
+    see shared/sql.py), and the hot path's are all over those limits: profiled under load, psycopg
+    re-parsed them on every order for ~9 % of a worker's CPU. The limits are module settings of
+    psycopg's query module, read on every call; `tests/integration/test_statement_cache.py` fails if
+    an upgrade moves them, rather than letting the cost come back unseen."""
+    from psycopg import _queries
+
+    if getattr(_queries, "_conveyor_cache", False):
+        return
+    _queries.MAX_CACHED_STATEMENT_LENGTH = max(_queries.MAX_CACHED_STATEMENT_LENGTH, LONGEST_CACHED_STATEMENT)
+    _queries.MAX_CACHED_STATEMENT_PARAMS = max(_queries.MAX_CACHED_STATEMENT_PARAMS, MOST_CACHED_PARAMETERS)
+    _queries._query2pg = lru_cache(maxsize=STATEMENT_SHAPES)(_queries._query2pg_nocache)
+    _queries._conveyor_cache = True  # type: ignore[attr-defined]
 
 
 class Database:
