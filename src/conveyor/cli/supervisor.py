@@ -110,7 +110,9 @@ class BalancedSupervisor(Multiprocess):
 
 def run_balanced(config: Config) -> None:
     """What `uvicorn.run` does for several workers, with a socket per worker."""
-    if not hasattr(socket, "SO_REUSEPORT"):  # not Linux/BSD: uvicorn's shared socket
+    # Only Linux spreads connections over a port's SO_REUSEPORT group (macOS hands them all to one
+    # socket): elsewhere, uvicorn's shared socket.
+    if not sys.platform.startswith("linux"):
         Multiprocess(config, sockets=[config.bind_socket()]).run()
         return
     BalancedSupervisor(config, balanced_sockets(config)).run()
