@@ -4,11 +4,6 @@ template, orders placed, allocation failures, outbox lag and worker errors; and,
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -21,6 +16,7 @@ from conveyor.messaging.outbox import enqueue
 from conveyor.messaging.topics import Topic
 from conveyor.messaging.worker import Handler, Policy, Worker
 from tests.e2e.conftest import order_body
+from tests.e2e.served import healthz_per_process, serving
 
 
 def scrape(client) -> dict[tuple[str, frozenset], float]:
@@ -88,67 +84,27 @@ def test_worker_errors_are_counted_per_topic(api, container):
         before, "conveyor_worker_errors_total", **labels) == 1
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.mark.slow
 def test_serve_with_two_workers_reports_every_process(tmp_path: Path):
     """Whichever worker answers the scrape, it reports the requests both workers served."""
-    db, port = tmp_path / "metrics.db", _free_port()
-    env = {**os.environ, "CONVEYOR_DATABASE_URL": f"sqlite:///{db}", "CONVEYOR_METRICS_DIR": str(tmp_path / "prom"),
-           "CONVEYOR_LOG_LEVEL": "warning"}
-    conveyor = [sys.executable, "-m", "conveyor.cli.main"]
-    subprocess.run([*conveyor, "db", "upgrade"], env=env, check=True, capture_output=True)
-    server = subprocess.Popen([*conveyor, "serve", "--port", str(port), "--workers", "2"], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        base = f"http://127.0.0.1:{port}"
-        _wait_until_up(base)
+    with serving(tmp_path, workers=2) as served:
+        base = served.base
         # Concurrent fresh connections until both workers have served some: which process accepts a
         # connection is the kernel's choice, and on a busy machine one may take a whole round.
         for _ in range(20):
             with ThreadPoolExecutor(8) as pool:
                 codes = list(pool.map(lambda _: _get_fresh(f"{base}/healthz"), range(80)))
             assert codes == [200] * 80
-            per_process = _healthz_per_process(tmp_path / "prom")
+            per_process = healthz_per_process(served.metrics_dir)
             if len(per_process) == 2 and all(per_process.values()):
                 break
         with httpx.Client(base_url=base) as client:
-            served = [value(scrape(client), "conveyor_http_requests_total", method="GET", route="/healthz",
-                            status="200") for _ in range(6)]
+            counted = [value(scrape(client), "conveyor_http_requests_total", method="GET", route="/healthz",
+                             status="200") for _ in range(6)]
         assert len(per_process) == 2 and all(per_process.values()), per_process  # both workers served
-        assert served == [sum(per_process.values())] * 6  # every scrape, whoever answers it, adds both up
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+        assert counted == [sum(per_process.values())] * 6  # every scrape, whoever answers it, adds both up
 
 
 def _get_fresh(url: str) -> int:
     with httpx.Client() as fresh:
         return fresh.get(url).status_code
-
-
-def _healthz_per_process(directory: Path) -> dict[str, float]:
-    """Each worker's own count, read from its sample file."""
-    from prometheus_client.multiprocess import MultiProcessCollector
-
-    counts = {}
-    for path in directory.glob("counter_*.db"):
-        samples = [s for m in MultiProcessCollector.merge([str(path)]) for s in m.samples]
-        counts[path.name] = sum(s.value for s in samples if s.name == "conveyor_http_requests_total"
-                                and s.labels.get("route") == "/healthz")
-    return counts
-
-
-def _wait_until_up(base: str) -> None:
-    for _ in range(300):
-        try:
-            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    raise AssertionError("the server did not start")

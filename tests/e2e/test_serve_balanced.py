@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -15,29 +13,20 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.e2e.test_metrics import _free_port, _healthz_per_process, _wait_until_up
+from tests.e2e.served import healthz_per_process, serving
 
 CONNECTIONS = 64
 
 
 @pytest.mark.slow
 def test_each_worker_listens_on_its_own_socket_and_gets_its_share(tmp_path: Path):
-    db, port = tmp_path / "serve.db", _free_port()
-    env = {**os.environ, "CONVEYOR_DATABASE_URL": f"sqlite:///{db}", "CONVEYOR_METRICS_DIR": str(tmp_path / "prom"),
-           "CONVEYOR_LOG_LEVEL": "warning"}
-    conveyor = [sys.executable, "-m", "conveyor.cli.main"]
-    subprocess.run([*conveyor, "db", "upgrade"], env=env, check=True, capture_output=True)
-    server = subprocess.Popen([*conveyor, "serve", "--port", str(port), "--workers", "2"], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        _wait_until_up(base)
+    with serving(tmp_path, workers=2) as served:
+        base, server = served.base, served.process
         # uvicorn's own supervisor shares one listening socket among its workers.
-        _wait_for(lambda: _listening_sockets(port) == 2, "a listening socket per worker")
+        _wait_for(lambda: _listening_sockets(served.port) == 2, "a listening socket per worker")
 
-        served = _burst(base)
-        assert served == [200] * CONNECTIONS
-        before = _healthz_per_process(tmp_path / "prom")
+        assert _burst(base) == [200] * CONNECTIONS
+        before = healthz_per_process(served.metrics_dir)
         shares = sorted(before.values())
         # 64 connections hashed over two sockets: binomial(64, 1/2), below 12 is five deviations out.
         # One shared socket hands a burst to whichever worker wakes first.
@@ -50,11 +39,8 @@ def test_each_worker_listens_on_its_own_socket_and_gets_its_share(tmp_path: Path
         assert _burst(base, timeout=60) == [200] * CONNECTIONS
         _wait_for(lambda: len(_worker_pids(server.pid)) == 2 and victim not in _worker_pids(server.pid),
                   "the killed worker replaced")
-        replacement = {f: n for f, n in _healthz_per_process(tmp_path / "prom").items() if f not in before}
+        replacement = {f: n for f, n in healthz_per_process(served.metrics_dir).items() if f not in before}
         assert len(replacement) == 1 and sum(replacement.values()) > 0, replacement  # it served its socket
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 def _burst(base: str, timeout: float = 10) -> list[int]:
