@@ -269,3 +269,21 @@ def test_idempotency_key_too_long_is_422(api, container):
     r = api.post("/orders", order_body(), headers={"Idempotency-Key": "k" * 256})
     assert_problem(r, 422, "validation_error")
     assert snapshot(container) == before
+
+
+def test_a_csv_body_the_csv_module_cannot_read_is_422_and_writes_nothing(api, container):
+    """A field over the csv module's 128 kB limit was a 500 on every CSV upload; a carriage return
+    inside a line was one on the tracking import (the others read lines as the csv module wants)."""
+    before = snapshot(container)
+    huge = "x" * 200_000
+    cases = {
+        "/channels/web/sku-map/import": f"channel_sku,sku\n{huge},SKU-A\n",
+        "/tracking/events/csv": f"tracking_number,status,occurred_at\n{huge},delivered,2026-11-30T10:00:00Z\n",
+    }
+    for path, body in cases.items():
+        r = api.post(path, content=body.encode(), headers={"content-type": "text/csv"})
+        assert "not readable as CSV" in assert_problem(r, 422, "validation_error")["detail"], path
+    r = api.post("/tracking/events/csv", content=b"tracking_number,status\rx,occurred_at\n",
+                 headers={"content-type": "text/csv"})
+    assert_problem(r, 422, "validation_error")  # the CR ends the header row: a column is missing
+    assert snapshot(container) == before

@@ -3,6 +3,7 @@ Domain error codes map to HTTP statuses here, and only here."""
 
 from __future__ import annotations
 
+import csv
 import re
 from collections.abc import Callable
 from typing import Any
@@ -126,6 +127,15 @@ def install(app: FastAPI, pages: PageErrors | None = None) -> None:
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
         return _validation(exc)
+
+    @app.exception_handler(csv.Error)
+    async def _unreadable_csv(request: Request, exc: csv.Error) -> Response:
+        # Raised by the csv module while an endpoint reads an uploaded file (a field over its
+        # 128 kB limit, a stray quote or carriage return): the caller's file, not our fault.
+        detail = f"the body is not readable as CSV: {exc}"
+        if pages is not None and as_page(request):
+            return pages[1](request, 422, detail)
+        return problem(422, ErrorCode.VALIDATION_ERROR, detail)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:

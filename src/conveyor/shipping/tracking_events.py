@@ -106,7 +106,7 @@ def parse_timestamp(value: str) -> datetime:
 def parse_events_csv(text: str) -> CsvImport:
     """Parse the documented CSV (docs/shipping.md): a header row with at least tracking_number,
     status and occurred_at. Every bad row is reported with its line number; good rows are kept."""
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff"), newline=""))  # \r, \n, \r\n all end a row
     header = [h.strip().lower() for h in (reader.fieldnames or [])]
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     if missing:
