@@ -55,20 +55,23 @@ def make_file(rows: int, seed: int = 7) -> tuple[str, int]:
     return "\n".join(out) + "\n", order
 
 
-def seed(c) -> None:
+def seed(c, holders: int = 1) -> None:
+    """200 SKUs, each stocked in `holders` of the 3 warehouses (1: a catalogue where each SKU lives
+    in one place, which makes cost routing's choice forced; 2 or 3: a real choice per line)."""
     for n in range(1, 4):
         create_location(c, LocationData(code=f"WH{n}", name=f"Warehouse {n}", priority=n * 10))
     create_channel(c, code="market", name="Marketplace file", type="csv")
     create_product(c, "Bench", [SkuData(code=f"SKU-{i:04d}", name=f"SKU {i}", price_minor=1000)
                                 for i in range(SKUS)])
     for i in range(SKUS):
-        receive(c, f"SKU-{i:04d}", f"WH{i % 3 + 1}", 1_000_000, actor="bench")
+        for h in range(holders):
+            receive(c, f"SKU-{i:04d}", f"WH{(i + h) % 3 + 1}", 1_000_000, actor="bench")
 
 
-def run(label: str, url: str, csv_text: str, orders: int) -> dict:
+def run(label: str, url: str, csv_text: str, orders: int, holders: int) -> dict:
     upgrade(url)
     c = build(Settings(database_url=url))
-    seed(c)
+    seed(c, holders)
     with Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn()) as progress:
         task = progress.add_task(f"{label}: importing", total=orders)
@@ -79,7 +82,7 @@ def run(label: str, url: str, csv_text: str, orders: int) -> dict:
     with c.reader() as uow:
         clean = not run_audit(uow)
     c.close()
-    return {"db": label, "orders": report.created, "seconds": elapsed, "rate": report.created / elapsed,
+    return {"db": label, "holders": holders, "orders": report.created, "seconds": elapsed, "rate": report.created / elapsed,
             "held": report.held, "rejected": len(report.rejected_rows) + len(report.refused_orders), "audit": clean}
 
 
@@ -102,23 +105,25 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--postgres", default=os.environ.get("CONVEYOR_TEST_POSTGRES_URL"))
+    parser.add_argument("--holders", default="1", help="warehouses holding each SKU, e.g. 1,3 (one run each)")
     args = parser.parse_args()
     csv_text, orders = make_file(args.rows)
     print(f"file: {args.rows} rows, {orders} orders, {len(csv_text) / 1e6:.1f} MB")
     results = []
-    with tempfile.TemporaryDirectory() as tmp:
-        results.append(run("SQLite", f"sqlite:///{tmp}/bench.db", csv_text, orders))
-    if args.postgres:
-        url, drop = postgres_db(args.postgres)
-        try:
-            results.append(run("PostgreSQL", url, csv_text, orders))
-        finally:
-            drop()
-    print("| database | orders | seconds | orders/s | held | rejected | audit clean |")
-    print("|---|---|---|---|---|---|---|")
+    for holders in [int(h) for h in args.holders.split(",")]:
+        with tempfile.TemporaryDirectory() as tmp:
+            results.append(run("SQLite", f"sqlite:///{tmp}/bench.db", csv_text, orders, holders))
+        if args.postgres:
+            url, drop = postgres_db(args.postgres)
+            try:
+                results.append(run("PostgreSQL", url, csv_text, orders, holders))
+            finally:
+                drop()
+    print("| database | SKU holders | orders | seconds | orders/s | held | rejected | audit clean |")
+    print("|---|---|---|---|---|---|---|---|")
     for r in results:
-        print(f"| {r['db']} | {r['orders']} | {r['seconds']:.1f} | {r['rate']:,.0f} | {r['held']} | {r['rejected']} |"
-              f" {'yes' if r['audit'] else 'NO'} |")
+        print(f"| {r['db']} | {r['holders']} | {r['orders']} | {r['seconds']:.1f} | {r['rate']:,.0f} | {r['held']} |"
+              f" {r['rejected']} | {'yes' if r['audit'] else 'NO'} |")
 
 
 if __name__ == "__main__":

@@ -14,6 +14,8 @@ can beat it, since prices never exceed exact costs.
   3. drop/swap moves on the winner when it ships from 3+ locations (LOCAL_ROUNDS);
   4. the guarantee: if the plan still ships fewer line units than the whole candidate set can,
      the fill of every location is pruned to the sites worth their fixed (and late) costs.
+Before all that, the forced case: when every item is a plain SKU that exactly one location holds
+(a catalogue where each SKU lives in one warehouse), the set is those holders and nothing to search.
 """
 
 from __future__ import annotations
@@ -93,6 +95,8 @@ def search(problem: Problem) -> Allocation:
     useful = [j for j, row in enumerate(problem.cover_rows) if any(row)]
     if not useful or not problem.items:
         return empty_allocation(problem)
+    if (holders := _forced_sites(problem, useful)) is not None:
+        return allocate(problem, holders)
     pricer = Pricer(problem, useful)
     best = _Incumbent(problem, pricer)
     singles = np.arange(pricer.n)[:, None]
@@ -119,6 +123,22 @@ def search(problem: Problem) -> Allocation:
     if best.alloc.missing > pricer.least_missing:
         _fill_everything(problem, pricer, best)
     return best.alloc
+
+
+def _forced_sites(problem: Problem, useful: list[int]) -> list[int] | None:
+    """The sites of the only plan worth having, when every item is a plain SKU with exactly one
+    holder: a plan without one of them ships fewer line units (which always costs more, see
+    Problem.short_penalty), and no other site holds anything the order wants. None otherwise."""
+    rows = problem.cover_rows
+    holders: set[int] = set()
+    for i, item in enumerate(problem.items):
+        if not item.plain:
+            return None
+        holder = [j for j in useful if rows[j][i]]
+        if len(holder) != 1:
+            return None
+        holders.add(holder[0])
+    return sorted(holders)
 
 
 def _affordable(pricer: Pricer, sets: np.ndarray, upper: float) -> np.ndarray:

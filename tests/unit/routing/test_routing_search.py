@@ -69,3 +69,42 @@ def test_lowest_cost_finds_three_nearby_locations_over_one_that_misses_the_promi
     ] + [loc(f"X{n}", DALLAS, {"A": 1}) for n in range(6)]
     rush = order(line("l1", "A", 1), line("l2", "B", 1), line("l3", "C", 1), promised_by=TODAY + timedelta(days=1))
     assert codes(lowest_cost(rush, cands)) == {"NY", "NWK", "PHL"} == codes(optimal(rush, cands))
+
+
+def forced_case(rng: random.Random):
+    """Each SKU held by exactly one location (some with too little of it); plain lines only."""
+    skus = ["A", "B", "C", "D", "E"]
+    cands = [loc(f"L{n}", rng.choice(PLACES), {}, package_base_minor=rng.randrange(400, 900))
+             for n in range(rng.randint(2, 6))]
+    for sku in skus:
+        rng.choice(cands).available[sku] = rng.randrange(1, 5)
+    lines = [line(f"l{n}", rng.choice(skus), rng.randint(1, 3), weight=rng.randrange(100, 20_000))
+             for n in range(rng.randint(1, 5))]
+    return order(*lines), cands
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_a_forced_plan_is_the_optimum_and_skips_the_search(seed, monkeypatch):
+    """When every SKU has one holder the plan is forced: lowest_cost returns the solver's optimum
+    without building a Pricer (the set search's first step)."""
+    request, cands = forced_case(random.Random(seed))
+    best = optimal(request, cands)
+
+    def no_search(*args, **kwargs):
+        raise AssertionError("the set search ran on a forced problem")
+
+    monkeypatch.setattr(heuristic, "Pricer", no_search)
+    quick = lowest_cost(request, cands)
+    assert sum(a.quantity for a in quick.assignments) == sum(a.quantity for a in best.assignments)
+    assert quick.cost_minor == best.cost_minor
+    assert codes(quick) == codes(best)
+
+
+def test_a_second_holder_of_any_sku_means_a_search(monkeypatch):
+    request = order(line("l1", "A", 1), line("l2", "B", 1))
+    cands = [loc("L1", NYC, {"A": 2}), loc("L2", LA, {"B": 2}), loc("L3", CHICAGO, {"B": 1})]
+    searched = []
+    real = heuristic.Pricer
+    monkeypatch.setattr(heuristic, "Pricer", lambda *a: searched.append(1) or real(*a))
+    assert codes(lowest_cost(request, cands)) in ({"L1", "L2"}, {"L1", "L3"})
+    assert searched

@@ -34,3 +34,15 @@ def test_an_id_starts_with_its_millisecond_and_batches_count_up():
         time_part = time_part * 32 + ids._ALPHABET.index(ch)
     assert len(body) == 26 and time_part == millis
     assert [one, *batch] == sorted([one, *batch]) and len({one, *batch}) == 4
+
+
+def test_the_per_millisecond_digits_are_the_full_encoding():
+    """Ids take their time digits from a per-millisecond cache: always the same as encoding the
+    whole 130-bit value (time and randomness at their extremes included)."""
+    import random
+
+    rng = random.Random(5)
+    cases = [(0, 0), (2**50 - 1, ids._MAX_RANDOM), (1_764_000_000_123, 1), (1_764_000_000_123, ids._MAX_RANDOM)]
+    cases += [(rng.getrandbits(50), rng.getrandbits(80)) for _ in range(2000)]
+    for millis, randomness in cases:
+        assert ids._id_digits(millis, randomness) == ids._encode(millis << 80 | randomness)
