@@ -82,8 +82,8 @@ def run(label: str, url: str, csv_text: str, orders: int, holders: int) -> dict:
     with c.reader() as uow:
         clean = not run_audit(uow)
     c.close()
-    return {"db": label, "holders": holders, "orders": report.created, "seconds": elapsed, "rate": report.created / elapsed,
-            "held": report.held, "rejected": len(report.rejected_rows) + len(report.refused_orders), "audit": clean}
+    return {"db": label, "holders": holders, "orders": report.created, "seconds": elapsed,
+            "rate": report.created / elapsed, "held": report.held, "rejected": len(report.rejected_rows) + len(report.refused_orders), "audit": clean}
 
 
 def postgres_db(base: str) -> tuple[str, callable]:
