@@ -83,7 +83,8 @@ def run(label: str, url: str, csv_text: str, orders: int, holders: int) -> dict:
         clean = not run_audit(uow)
     c.close()
     return {"db": label, "holders": holders, "orders": report.created, "seconds": elapsed,
-            "rate": report.created / elapsed, "held": report.held, "rejected": len(report.rejected_rows) + len(report.refused_orders), "audit": clean}
+            "rate": report.created / elapsed, "held": report.held,
+            "rejected": len(report.rejected_rows) + len(report.refused_orders), "audit": clean}
 
 
 def postgres_db(base: str) -> tuple[str, callable]:
