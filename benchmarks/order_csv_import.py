@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import itertools
 import os
 import random
 import sys
@@ -68,7 +69,7 @@ def seed(c, holders: int = 1) -> None:
             receive(c, f"SKU-{i:04d}", f"WH{(i + h) % 3 + 1}", 1_000_000, actor="bench")
 
 
-def run(label: str, url: str, csv_text: str, orders: int, holders: int) -> dict:
+def run(label: str, url: str, csv_text: str, orders: int, holders: int, workers: int) -> dict:
     upgrade(url)
     c = build(Settings(database_url=url))
     seed(c, holders)
@@ -77,12 +78,12 @@ def run(label: str, url: str, csv_text: str, orders: int, holders: int) -> dict:
         task = progress.add_task(f"{label}: importing", total=orders)
         started = time.perf_counter()
         report = import_orders(c, "market", io.StringIO(csv_text, newline=""), csv_text.encode(),
-                               progress=lambda n: progress.advance(task, n))
+                               progress=lambda n: progress.advance(task, n), workers=workers)
         elapsed = time.perf_counter() - started
     with c.reader() as uow:
         clean = not run_audit(uow)
     c.close()
-    return {"db": label, "holders": holders, "orders": report.created, "seconds": elapsed,
+    return {"db": label, "holders": holders, "workers": workers, "orders": report.created, "seconds": elapsed,
             "rate": report.created / elapsed, "held": report.held,
             "rejected": len(report.rejected_rows) + len(report.refused_orders), "audit": clean}
 
@@ -107,24 +108,29 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--postgres", default=os.environ.get("CONVEYOR_TEST_POSTGRES_URL"))
     parser.add_argument("--holders", default="1", help="warehouses holding each SKU, e.g. 1,3 (one run each)")
+    parser.add_argument("--workers", default="1", help="import processes, e.g. 1,2 (one run each)")
     args = parser.parse_args()
     csv_text, orders = make_file(args.rows)
     print(f"file: {args.rows} rows, {orders} orders, {len(csv_text) / 1e6:.1f} MB")
     results = []
-    for holders in [int(h) for h in args.holders.split(",")]:
+    for holders, workers in itertools.product(_numbers(args.holders), _numbers(args.workers)):
         with tempfile.TemporaryDirectory() as tmp:
-            results.append(run("SQLite", f"sqlite:///{tmp}/bench.db", csv_text, orders, holders))
+            results.append(run("SQLite", f"sqlite:///{tmp}/bench.db", csv_text, orders, holders, workers))
         if args.postgres:
             url, drop = postgres_db(args.postgres)
             try:
-                results.append(run("PostgreSQL", url, csv_text, orders, holders))
+                results.append(run("PostgreSQL", url, csv_text, orders, holders, workers))
             finally:
                 drop()
-    print("| database | SKU holders | orders | seconds | orders/s | held | rejected | audit clean |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| database | SKU holders | workers | orders | seconds | orders/s | held | rejected | audit clean |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for r in results:
-        print(f"| {r['db']} | {r['holders']} | {r['orders']} | {r['seconds']:.1f} | {r['rate']:,.0f} | {r['held']} |"
-              f" {r['rejected']} | {'yes' if r['audit'] else 'NO'} |")
+        print(f"| {r['db']} | {r['holders']} | {r['workers']} | {r['orders']} | {r['seconds']:.1f} | {r['rate']:,.0f} |"
+              f" {r['held']} | {r['rejected']} | {'yes' if r['audit'] else 'NO'} |")
+
+
+def _numbers(text: str) -> list[int]:
+    return [int(n) for n in text.split(",")]
 
 
 if __name__ == "__main__":

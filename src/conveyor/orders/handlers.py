@@ -111,17 +111,23 @@ def place_in(uow: UnitOfWork, cmd: PlaceOrder, c: Container, actor: str,
 
 def place_batch(c: Container, cmds: list[PlaceOrder], channel_code: str, *, actor: str,
                 dry_run: bool = False) -> list[PlacementResult]:
-    """Place many orders of one channel (a file import) in one transaction; orders the channel sent
+    """Place many orders of one channel (a file import) in one write transaction; orders the channel sent
     before are skipped, refused ones reported. If stock changed meanwhile the batch is tried again,
-    then order by order. `dry_run` does everything and commits nothing."""
+    then order by order. `dry_run` does everything and commits nothing.
+
+    The orders are routed in a read transaction and written in a write transaction after it, so
+    the write lock (SQLite) and the rows' locks are held only for the writes: imports running side
+    by side (`channels.imports`, workers) route while one of them writes."""
     def attempt(batch: list[PlaceOrder]) -> list[PlacementResult]:
-        with c.uow() as uow:
-            terms = channel_terms(uow, channel_code, c.settings.backorder_policy)
+        now, facts, rules = utcnow(), FactsSettings.of(c.settings), automation_rules.placed_rules(c.reader)
+        with c.reader() as reader:
+            terms = channel_terms(reader, channel_code, c.settings.backorder_policy)
             options = PlacementOptions(actor, on_short_for(terms, paid_on_channel=True), c.settings.max_order_lines,
                                        collect_refusals=True)
-            now, facts, rules = utcnow(), FactsSettings.of(c.settings), automation_rules.placed_rules(c.reader)
-            shaped = [automation_rules.shape_command(uow, cmd, now, facts, rules) for cmd in batch]
-            placed = placement.place(uow, [cmd for cmd, _ in shaped], terms, options)
+            shaped = [automation_rules.shape_command(reader, cmd, now, facts, rules) for cmd in batch]
+            decided = placement.decide(reader, [cmd for cmd, _ in shaped], terms, options)
+        with c.uow() as uow:
+            placed = placement.write(uow, decided, terms, options)
             fulfilment.open_for_placement(uow, [r.order for r in placed.created], actor)
             _record_batch_hits(uow, shaped, placed.results, now)
             placement.take_stock(uow, placed)

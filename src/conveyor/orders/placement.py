@@ -90,6 +90,21 @@ class Placement:
 
 def place(uow: UnitOfWork, cmds: list[PlaceOrder], terms: ChannelTerms, options: PlacementOptions) -> Placement:
     """Route and write `cmds` (all for one channel); the caller then calls `take_stock`."""
+    return write(uow, decide(uow, cmds, terms, options), terms, options)
+
+
+@dataclass(slots=True)
+class Decided:
+    """A batch routed and turned into rows, nothing written yet (see `decide`)."""
+    placement: Placement  # the orders skipped (sent before) or refused so far
+    drafts: list[_Draft]
+
+
+def decide(uow: UnitOfWork, cmds: list[PlaceOrder], terms: ChannelTerms, options: PlacementOptions) -> Decided:
+    """Read what routing needs and decide every order of `cmds`: reads only, so a batch may decide
+    in a read transaction and `write` in a short write transaction after it. Stock taken by others
+    in between makes `take_stock` find less than planned (`LostRace`); an external id placed in
+    between makes the insert fail (IntegrityError): the caller runs the batch again either way."""
     placement, known = Placement(), _known_external_ids(uow, cmds, terms) if len(cmds) > 1 else set()
     wanted = [cmd for cmd in cmds if not _skip_known(cmd, known, placement)]
     skus = sku_facts(uow, sorted({li.sku for cmd in wanted for li in cmd.lines}))
@@ -102,7 +117,13 @@ def place(uow: UnitOfWork, cmds: list[PlaceOrder], terms: ChannelTerms, options:
             if not options.collect_refusals:
                 raise
             placement.results.append(PlacementResult(None, False, cmd.external_id, exc.detail))
-    _write(uow, drafts, terms, options, placement)
+    return Decided(placement, drafts)
+
+
+def write(uow: UnitOfWork, decided: Decided, terms: ChannelTerms, options: PlacementOptions) -> Placement:
+    """Write the rows of a decided batch; the caller then calls `take_stock`."""
+    placement = decided.placement
+    _write(uow, decided.drafts, terms, options, placement)
     if created := len(placement.created):
         uow.after_commit(lambda: ORDERS_PLACED.inc(created))
     return placement

@@ -105,6 +105,17 @@ def _id_digits(millis: int, randomness: int) -> str:
 
 _last = [0, 0]  # (millis, randomness) of the last id made in this process
 _lock = threading.Lock()
+
+
+def _forget_after_fork() -> None:
+    """A forked child must not count on from its parent's last id: two children would make the
+    same ids within that millisecond. Its first id starts from fresh randomness instead."""
+    global _lock
+    _lock = threading.Lock()
+    _last[0] = _last[1] = 0
+
+
+os.register_at_fork(after_in_child=_forget_after_fork)
 _MAX_RANDOM = 2**80 - 1
 
 

@@ -46,3 +46,26 @@ def test_the_per_millisecond_digits_are_the_full_encoding():
     cases += [(rng.getrandbits(50), rng.getrandbits(80)) for _ in range(2000)]
     for millis, randomness in cases:
         assert ids._id_digits(millis, randomness) == ids._encode(millis << 80 | randomness)
+
+
+def test_forked_children_never_make_the_parents_next_ids():
+    """Two processes forked in the same millisecond as the parent's last id would both have
+    counted on from it (import workers are forked): each child starts from fresh randomness."""
+    import os
+
+    millis = 1_764_000_000_777
+    with mock.patch.object(ids.time, "time_ns", return_value=millis * 1_000_000):
+        ids.new_id("order")
+        made = []
+        for _ in range(2):
+            read, write = os.pipe()
+            pid = os.fork()
+            if pid == 0:  # the child: its next id, to the parent
+                os.write(write, ids.new_id("order").encode())
+                os._exit(0)
+            os.close(write)
+            made.append(os.read(read, 100).decode())
+            os.close(read)
+            os.waitpid(pid, 0)
+        parents_next = ids.new_id("order")
+    assert len({*made, parents_next}) == 3
