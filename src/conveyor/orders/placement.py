@@ -76,6 +76,10 @@ class _Draft:
     plan: Plan | None = None
     taken: dict[tuple[str, str], int] = field(default_factory=dict)
     allocations: list[dict[str, Any]] = field(default_factory=list)
+    # Its "placed" timeline row and "order.created" message, made while deciding (before any write
+    # transaction: a batch holds the write lock only to write).
+    event: dict[str, Any] = field(default_factory=dict)
+    message: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -191,6 +195,7 @@ def _decide(cmd: PlaceOrder, terms: ChannelTerms, options: PlacementOptions, sku
         assert world.config is not None
         draft.plan = _route(cmd, draft, world)
         _apply_plan(draft, cmd, options, skus, world)
+    draft.event, draft.message = _placed_event(draft, options.actor), _created_message(draft)
     return draft
 
 
@@ -221,6 +226,8 @@ def _apply_plan(draft: _Draft, cmd: PlaceOrder, options: PlacementOptions, skus:
         return _hold(draft, "unfillable")  # the rules say no location may fill it now: a person decides
     draft.taken = bridge.component_totals(plan, draft.request)
     bridge.take_from(world.candidates, draft.taken)
+    if draft.taken:
+        draft.allocations = bridge.allocation_rows(plan, draft.request, draft.order["id"], draft.order["created_at"])
     allocated = bridge.line_units(plan, draft.request)
     for line in draft.lines:
         line["allocated"] = allocated.get(line["id"], 0)
@@ -300,8 +307,7 @@ def _write(uow: UnitOfWork, drafts: list[_Draft], terms: ChannelTerms, options: 
         insert_rows(uow.session, Order.__table__, [d.order for d in drafts])
     ledger: list[StockChange] = []
     for d in drafts:
-        if d.taken and d.plan is not None:
-            d.allocations = bridge.allocation_rows(d.plan, d.request, d.order["id"], d.order["created_at"])
+        if d.taken:
             ledger += allocation_ledger(d.taken, d.order["id"])
             for key, units in d.taken.items():
                 placement.taken[key] += units
@@ -311,8 +317,8 @@ def _write(uow: UnitOfWork, drafts: list[_Draft], terms: ChannelTerms, options: 
     insert_tables(uow.session, [(OrderLine.__table__, [line for d in drafts for line in d.lines]),
                                 (Allocation.__table__, [row for d in drafts for row in d.allocations])])
     write_ledger(uow, ledger, options.actor)
-    timeline.append_rows(uow, [_placed_event(d, options.actor) for d in drafts])
-    outbox.enqueue_rows(uow, [_created_message(d) for d in drafts])
+    timeline.append_rows(uow, [d.event for d in drafts])
+    outbox.enqueue_rows(uow, [d.message for d in drafts])
     # The timeline rows and messages stay deferred until `take_stock`: what the caller adds meanwhile
     # (fulfilment orders' timeline rows, automation's) leaves in the same multi-row INSERTs.
 
