@@ -4,7 +4,7 @@ booleans — whichever path the row count takes (one multi-row INSERT, or execut
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import JSON, Boolean, Column, DateTime, Integer, MetaData, String, Table, create_engine, insert, select
@@ -20,7 +20,7 @@ theirs = Table("theirs", metadata, *(Column(c.name, c.type, primary_key=c.primar
 
 def _rows(count: int) -> list[dict]:
     now = datetime(2026, 11, 30, 18, 0, 0, 123456)
-    utc = datetime(2026, 11, 30, 18, 0, tzinfo=timezone.utc)
+    utc = datetime(2026, 11, 30, 18, 0, tzinfo=UTC)
     same_instant_elsewhere = utc.astimezone(timezone(timedelta(hours=5)))
     times = [now, now, None, utc, same_instant_elsewhere, now + timedelta(microseconds=1)]
     payloads = [{"a": 1}, None, [1, "x"], {"a": 1}]
