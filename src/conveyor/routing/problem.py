@@ -208,6 +208,8 @@ def units_of(stock: dict[str, int], item: Item, cap: int) -> int:
 
 def line_parts(line: RequestLine) -> tuple[Component, ...]:
     """A line's components, merged by SKU (a plain SKU line is its own single component)."""
+    if len(line.components) == 1:  # one part (a plain SKU line): nothing to merge
+        return line.components
     merged: dict[str, int] = {}
     for c in line.components or (Component(line.sku_id, 1),):
         merged[c.sku_id] = merged.get(c.sku_id, 0) + c.per_unit
