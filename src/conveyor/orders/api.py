@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated
 
+import anyio
+import anyio.to_thread
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
@@ -54,7 +57,18 @@ async def create_order(body: OrderIn, request: Request, who: Principal = Depends
     this `external_id`, or when an `Idempotency-Key` is replayed."""
     render = _renderer(who)
     idem = await idempotency_for(request, who, render)
-    return await run_in_threadpool(_create, body, idem, who, c, render)
+    return await anyio.to_thread.run_sync(partial(_create, body, idem, who, c, render),
+                                          limiter=_placing(request, c))
+
+
+def _placing(request: Request, c: Container) -> anyio.CapacityLimiter:
+    """The worker's own limit on orders placed at once (`placement_threads`), made on first use:
+    a limiter belongs to the event loop that runs it."""
+    state = request.app.state
+    limiter = getattr(state, "placement_limiter", None)
+    if limiter is None:
+        limiter = state.placement_limiter = anyio.CapacityLimiter(c.settings.placement_threads)
+    return limiter
 
 
 def _renderer(who: Principal):  # noqa: ANN202
