@@ -10,7 +10,7 @@ itself is kept as an inbound payload.
 `workers` > 1 places the chunks in that many forked processes side by side (the CLI's
 `conveyor import orders --workers N`): each chunk is still the one `import_chunk` handler, which
 routes in a read transaction and writes in a short write transaction, so one process routes while
-another writes (SQLite takes one writer at a time) and stock is taken by the same guarded UPDATE.
+another writes (SQLite takes one writer at a time) and stock is taken by the same guarded update.
 Results are reported in file order. Forking is for a process of its own (the CLI), not a server.
 """
 
@@ -82,7 +82,8 @@ class _Outcome:
 def _placed(c: Container, channel_code: str, chunks: list[list[PlaceOrder]], dry_run: bool,
             workers: int) -> Iterator[list[_Outcome]]:
     """The outcomes of each chunk, in file order."""
-    if workers <= 1 or len(chunks) < 2 or dry_run:  # (a dry run writes nothing: nothing to overlap)
+    forking = "fork" in multiprocessing.get_all_start_methods()  # not on Windows: one process there
+    if workers <= 1 or len(chunks) < 2 or dry_run or not forking:  # (a dry run writes nothing to overlap)
         for chunk in chunks:
             yield _place_chunk(c, channel_code, chunk, dry_run)
         return
