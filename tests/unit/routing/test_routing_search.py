@@ -100,11 +100,50 @@ def test_a_forced_plan_is_the_optimum_and_skips_the_search(seed, monkeypatch):
     assert codes(quick) == codes(best)
 
 
-def test_a_second_holder_of_any_sku_means_a_search(monkeypatch):
+def test_a_second_holder_of_any_sku_is_not_forced():
     request = order(line("l1", "A", 1), line("l2", "B", 1))
     cands = [loc("L1", NYC, {"A": 2}), loc("L2", LA, {"B": 2}), loc("L3", CHICAGO, {"B": 1})]
+    problem = cost_problem(request, cands)
+    assert heuristic._forced_sites(problem, [0, 1, 2]) is None
+    assert heuristic._forced_sites(cost_problem(request, cands[:2]), [0, 1]) == [0, 1]
+    assert codes(lowest_cost(request, cands)) in ({"L1", "L2"}, {"L1", "L3"})
+
+
+def few_locations_case(rng: random.Random, locations: int):
+    """Plain lines, SKUs held by several of a few locations, stock sometimes short, promises."""
+    skus = ["A", "B", "C", "D"]
+    cands = [loc(f"L{n}", rng.choice(PLACES), {s: rng.randrange(0, 4) for s in skus if rng.random() < 0.7},
+                 package_base_minor=rng.randrange(200, 900), handling_days=rng.choice([0, 0, 3]))
+             for n in range(locations)]
+    lines = [line(f"l{n}", rng.choice(skus), rng.randint(1, 4), weight=rng.randrange(100, 30_000))
+             for n in range(rng.randint(1, 5))]
+    promised = TODAY + timedelta(days=rng.randint(1, 4)) if rng.random() < 0.3 else None
+    return order(*lines, promised_by=promised), cands
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_few_locations_try_every_set_and_find_the_optimum(seed, monkeypatch):
+    """Up to FEW locations and no kits, lowest_cost fills every set worth trying: the solver's
+    optimum, without the numpy set search."""
+    rng = random.Random(seed)
+    request, cands = few_locations_case(rng, rng.randint(2, heuristic.FEW))
+    best = optimal(request, cands)
+
+    def no_search(*args, **kwargs):
+        raise AssertionError("the set search ran with few locations")
+
+    monkeypatch.setattr(heuristic, "Pricer", no_search)
+    quick = lowest_cost(request, cands)
+    assert sum(a.quantity for a in quick.assignments) == sum(a.quantity for a in best.assignments)
+    assert quick.cost_minor == best.cost_minor
+
+
+def test_more_locations_than_few_still_search(monkeypatch):
+    request, cands = few_locations_case(random.Random(1), heuristic.FEW + 2)
+    for c in cands:
+        c.available.update(A=5, B=5, C=5, D=5)
     searched = []
     real = heuristic.Pricer
     monkeypatch.setattr(heuristic, "Pricer", lambda *a: searched.append(1) or real(*a))
-    assert codes(lowest_cost(request, cands)) in ({"L1", "L2"}, {"L1", "L3"})
+    lowest_cost(request, cands)
     assert searched
