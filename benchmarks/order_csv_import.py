@@ -1,6 +1,6 @@
 """Order CSV import benchmark: a 100,000-row order file (≈30,000 orders) into SQLite and PostgreSQL.
 
-    .venv/bin/python benchmarks/order_csv_import.py [--rows 100000] [--postgres URL]
+    .venv/bin/python benchmarks/order_csv_import.py [--rows 100000] [--postgres URL] [--workers 1,2] [--holders 1,3]
 
 PostgreSQL runs when --postgres or CONVEYOR_TEST_POSTGRES_URL is given (a private database is
 created next to it and dropped afterwards). Each run: a fresh migrated database, 200 SKUs with
@@ -108,7 +108,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--postgres", default=os.environ.get("CONVEYOR_TEST_POSTGRES_URL"))
     parser.add_argument("--holders", default="1", help="warehouses holding each SKU, e.g. 1,3 (one run each)")
-    parser.add_argument("--workers", default="1", help="import processes, e.g. 1,2 (one run each)")
+    parser.add_argument("--workers", default="1,2", help="import processes, e.g. 1,2 (one run each)")
     args = parser.parse_args()
     csv_text, orders = make_file(args.rows)
     print(f"file: {args.rows} rows, {orders} orders, {len(csv_text) / 1e6:.1f} MB")
