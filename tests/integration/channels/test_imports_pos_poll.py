@@ -6,6 +6,7 @@ import io
 import json
 from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
@@ -51,7 +52,8 @@ def test_dry_run_reports_the_same_and_writes_nothing(container):
     assert _orders(container) == {}
 
 
-def test_cli_import_prints_rejected_rows_and_summary(container, tmp_path, monkeypatch):
+@pytest.mark.parametrize("options", [[], ["--batch", "1", "--workers", "2"]], ids=["defaults", "two-workers"])
+def test_cli_import_prints_rejected_rows_and_summary(container, tmp_path, monkeypatch, options):
     seed_world(container, {"SKU-A": 10, "SKU-B": 5}, channel="mkt")
     path = tmp_path / "orders.csv"
     path.write_text(FILE)
@@ -60,11 +62,13 @@ def test_cli_import_prints_rejected_rows_and_summary(container, tmp_path, monkey
     from conveyor.config import get_settings
 
     get_settings.cache_clear()
-    result = CliRunner().invoke(app, ["import", "orders", str(path), "--channel", "mkt"])
+    result = CliRunner().invoke(app, ["import", "orders", str(path), "--channel", "mkt", *options])
     get_settings.cache_clear()
     assert result.exit_code == 1, result.output  # some rows were rejected
     assert "quantity 'x' is not a positive whole number" in result.output
     assert "3 orders in file: 2 created (1 on hold)" in result.output
+    orders = _orders(container)
+    assert orders["A-1"] == ("allocated", None) and orders["C-3"][0] == "on_hold"
 
 
 def test_pos_sale_takes_stock_from_the_store_and_completes(container):
