@@ -13,12 +13,13 @@ import glob
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 from pathlib import Path
 
 import pytest
+
+from tests.net import free_port
 
 
 def _binaries() -> Path | None:
@@ -26,18 +27,12 @@ def _binaries() -> Path | None:
     return Path(found[-1]).parent if found else None
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class Cluster:
     def __init__(self) -> None:
         bindir = _binaries()
         if bindir is None or not (bindir / "initdb").exists():
             pytest.skip("PostgreSQL server binaries not found in /usr/lib/postgresql/*/bin (apt install postgresql)")
-        self.bindir, self.port = bindir, _free_port()
+        self.bindir, self.port = bindir, free_port()
         self.as_user: list[str] = []
         if os.geteuid() == 0:
             try:

@@ -4,16 +4,14 @@ processes (metrics across processes, a socket per worker), and what they read ba
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
+from tests.net import free_port, wait_until_up
 
 
 @dataclass
@@ -43,21 +41,6 @@ def serving(tmp_path: Path, workers: int = 2) -> Iterator[Served]:
         server.wait(timeout=30)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_until_up(base: str) -> None:
-    for _ in range(300):
-        try:
-            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    raise AssertionError("the server did not start")
 
 
 def healthz_per_process(directory: Path) -> dict[str, float]:

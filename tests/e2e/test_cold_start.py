@@ -27,17 +27,12 @@ from conveyor.bootstrap import build
 from conveyor.config import Settings
 from tests.e2e.conftest import order_body
 from tests.helpers import seed_world
+from tests.net import free_port
 
 CLIENTS = 64
 TIMEOUT = httpx.Timeout(120.0)  # a hang fails the test; nothing here is a speed check
 
 pytestmark = pytest.mark.slow
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
@@ -102,7 +97,7 @@ def _client_session(base: str, token: str, n: int) -> list[tuple[str, int | str]
 
 def test_two_fresh_workers_answer_64_clients_at_once(world, tmp_path):
     url, token = world
-    port = _free_port()
+    port = free_port()
     server = _serve(url, port, tmp_path)
     try:
         _wait_for_socket(port, server)
@@ -134,7 +129,7 @@ def _connections_to(port: int) -> int:
 @pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="needs /proc/net/tcp to see requests in flight")
 def test_sigterm_lets_requests_in_flight_finish(world, tmp_path):
     url, token = world
-    port = _free_port()
+    port = free_port()
     server = _serve(url, port, tmp_path)
     in_flight = 8
     try:

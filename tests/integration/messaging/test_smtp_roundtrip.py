@@ -9,9 +9,10 @@ import pytest
 
 from conveyor.messaging.email.render import render
 from conveyor.messaging.smtp import SmtpSender, SmtpSettings, build_message, message_id_for, send_once
+from tests.net import free_port
 from tests.unit.messaging.conftest import TRACKING_URL, sample_context
 
-from .conftest import PASSWORD, USER, free_port
+from .conftest import PASSWORD, USER
 
 NOW = datetime(2026, 1, 7, 8, 0, tzinfo=UTC)
 SENDER = "Nordlicht Outdoor <orders@shop.example.com>"

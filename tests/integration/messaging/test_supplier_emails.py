@@ -16,8 +16,9 @@ from conveyor.purchasing import handlers as buy
 from conveyor.purchasing.purchase_orders import LineRequest
 from conveyor.purchasing.suppliers import ItemData, SupplierData
 from tests.helpers import seed_world
-from tests.integration.messaging.conftest import PASSWORD, USER, free_port
+from tests.integration.messaging.conftest import PASSWORD, USER
 from tests.integration.messaging.support import Clock, worker_for
+from tests.net import free_port
 
 
 def _mail_on(container, port: int) -> None:
