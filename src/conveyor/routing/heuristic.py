@@ -152,7 +152,7 @@ def _every_set(problem: Problem, useful: list[int]) -> Allocation:
     its fixed and split costs, plus the short penalty of the fewest line units any set must leave
     unshipped, already reach the best cost: a plan using all of it costs at least that, and a plan
     using fewer of its sites was found with that smaller set. Exact because the fill of a set is
-    exact for plain SKUs (fill.py)."""
+    exact when no kit shares stock ("own" and "plain" groups, fill.py)."""
     everything = allocate(problem, useful)
     least_short = problem.short_penalty * everything.missing
     best = empty_allocation(problem)

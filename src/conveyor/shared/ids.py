@@ -105,6 +105,7 @@ def _id_digits(millis: int, randomness: int) -> str:
 
 _last = [0, 0]  # (millis, randomness) of the last id made in this process
 _lock = threading.Lock()
+_MAX_RANDOM = 2**80 - 1
 
 
 def _forget_after_fork() -> None:
@@ -116,7 +117,6 @@ def _forget_after_fork() -> None:
 
 
 os.register_at_fork(after_in_child=_forget_after_fork)
-_MAX_RANDOM = 2**80 - 1
 
 
 def _reserve(count: int) -> tuple[int, int]:

@@ -88,16 +88,23 @@ def test_a_forced_plan_is_the_optimum_and_skips_the_search(seed, monkeypatch):
     """When every SKU has one holder the plan is forced: lowest_cost returns the solver's optimum
     without building a Pricer (the set search's first step)."""
     request, cands = forced_case(random.Random(seed))
+    quick, best = _lowest_cost_without_the_set_search(request, cands, monkeypatch)
+    assert codes(quick) == codes(best)
+
+
+def _lowest_cost_without_the_set_search(request, cands, monkeypatch):
+    """(lowest_cost's plan, the solver's) for a case a shortcut must answer: the numpy set search
+    (its Pricer) may not run, and the plan must be the optimum."""
     best = optimal(request, cands)
 
     def no_search(*args, **kwargs):
-        raise AssertionError("the set search ran on a forced problem")
+        raise AssertionError("the set search ran where a shortcut should answer")
 
     monkeypatch.setattr(heuristic, "Pricer", no_search)
     quick = lowest_cost(request, cands)
     assert sum(a.quantity for a in quick.assignments) == sum(a.quantity for a in best.assignments)
     assert quick.cost_minor == best.cost_minor
-    assert codes(quick) == codes(best)
+    return quick, best
 
 
 def test_a_second_holder_of_any_sku_is_not_forced():
@@ -127,15 +134,7 @@ def test_few_locations_try_every_set_and_find_the_optimum(seed, monkeypatch):
     optimum, without the numpy set search."""
     rng = random.Random(seed)
     request, cands = few_locations_case(rng, rng.randint(2, heuristic.FEW))
-    best = optimal(request, cands)
-
-    def no_search(*args, **kwargs):
-        raise AssertionError("the set search ran with few locations")
-
-    monkeypatch.setattr(heuristic, "Pricer", no_search)
-    quick = lowest_cost(request, cands)
-    assert sum(a.quantity for a in quick.assignments) == sum(a.quantity for a in best.assignments)
-    assert quick.cost_minor == best.cost_minor
+    _lowest_cost_without_the_set_search(request, cands, monkeypatch)
 
 
 def test_more_locations_than_few_still_search(monkeypatch):
