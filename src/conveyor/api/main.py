@@ -2,4 +2,4 @@
 
 from conveyor.api.app import create_app
 
-app = create_app()
+app = create_app(served=True)
