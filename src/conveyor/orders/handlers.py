@@ -4,6 +4,7 @@ exactly once. The API, the CLI, the worker and tests call these, never the opera
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 from typing import Any, TypeVar
@@ -66,12 +67,23 @@ def retrying(attempt: Callable[[], T]) -> T:
 def place_order(c: Container, cmd: PlaceOrder, *, actor: str, paid_on_channel: bool = False,
                 idempotency: Idempotency[Any] | None = None) -> PlacementResult | Replayed:
     """Place one order. 201-worthy when created; the channel's earlier order when it repeats an
-    external id; the first answer when an Idempotency-Key repeats."""
+    external id; the first answer when an Idempotency-Key repeats.
+
+    On SQLite, which lets one transaction write at a time, the order is routed in a read
+    transaction first and only written in its writer's turn (as `place_batch` does): API workers
+    then route side by side instead of queueing for the whole placement. A stock level taken
+    meanwhile makes the guarded update come up short (`LostRace`): the attempt runs again. On
+    PostgreSQL the order is routed inside the writing transaction (one transaction, fewer round
+    trips; its rows lock only at the update)."""
     def attempt() -> PlacementResult | Replayed:
+        ahead = None
+        if c.db.is_sqlite:
+            with c.reader() as reader:
+                ahead = decide_one(reader, cmd, c, actor, paid_on_channel)
         with c.uow() as uow:
             if (replayed := replay_of(uow, idempotency)) is not None:
                 return replayed
-            result, placed = place_in(uow, cmd, c, actor, paid_on_channel)
+            result, placed = place_in(uow, cmd, c, actor, paid_on_channel, ahead=ahead)
             placement.take_stock(uow, placed)
             if cmd.payment is not None and result.created:
                 # The payment is taken once the stock is ours (a lost race must not authorize twice),
@@ -86,24 +98,44 @@ def place_order(c: Container, cmd: PlaceOrder, *, actor: str, paid_on_channel: b
     return retrying(attempt)
 
 
-def place_in(uow: UnitOfWork, cmd: PlaceOrder, c: Container, actor: str,
-             paid_on_channel: bool = False, open_fulfilment: bool = True) -> tuple[PlacementResult, Placement]:
-    """Placement of one order inside a handler's transaction (stock not taken yet: `take_stock`).
-    The `placed` automation rules shape the command first (hold, tags, location, strategy, ...).
-    Its fulfilment orders are opened too, unless the caller hands the goods over itself (POS)."""
+@dataclass(slots=True)
+class Decided:
+    """One order shaped by the `placed` automation rules and routed, nothing written yet."""
+    cmd: PlaceOrder
+    hits: automation_rules.PlacedHits | None
+    terms: ChannelTerms
+    options: PlacementOptions
+    decided: placement.Decided
+    now: datetime
+
+
+def decide_one(uow: UnitOfWork, cmd: PlaceOrder, c: Container, actor: str,
+               paid_on_channel: bool = False) -> Decided:
+    """Reads only: the channel's terms, the `placed` rules applied to the command (hold, tags,
+    location, strategy, ...), and the routing decision."""
     terms = channel_terms(uow, cmd.channel, c.settings.backorder_policy)
     now = utcnow()
     rules = automation_rules.placed_rules(c.reader)
     cmd, hits = automation_rules.shape_command(uow, cmd, now, FactsSettings.of(c.settings), rules)
     options = PlacementOptions(actor, on_short_for(terms, paid_on_channel), c.settings.max_order_lines)
-    placed = placement.place(uow, [cmd], terms, options)
+    return Decided(cmd, hits, terms, options, placement.decide(uow, [cmd], terms, options), now)
+
+
+def place_in(uow: UnitOfWork, cmd: PlaceOrder, c: Container, actor: str,
+             paid_on_channel: bool = False, open_fulfilment: bool = True,
+             ahead: Decided | None = None) -> tuple[PlacementResult, Placement]:
+    """Placement of one order inside a handler's transaction (stock not taken yet: `take_stock`),
+    decided here or `ahead` (by `decide_one`, in an earlier read transaction).
+    Its fulfilment orders are opened too, unless the caller hands the goods over itself (POS)."""
+    d = ahead or decide_one(uow, cmd, c, actor, paid_on_channel)
+    placed = placement.write(uow, d.decided, d.terms, d.options)
     if open_fulfilment:
         fulfilment.open_for_placement(uow, [r.order for r in placed.created], actor)
     result = placed.results[0]
-    if hits is not None and result.created:
-        automation_rules.record_placed(uow, result.order.id, hits, now)
-    if cmd.payment is not None and result.created:
-        p = cmd.payment
+    if d.hits is not None and result.created:
+        automation_rules.record_placed(uow, result.order.id, d.hits, d.now)
+    if d.cmd.payment is not None and result.created:
+        p = d.cmd.payment
         uow.changed(service.PAYMENT_DUE, result.order.id, actor=actor, provider=p.provider, method=p.method,
                     token=p.token, customer=p.customer)
     return result, placed
