@@ -7,8 +7,9 @@ phone drafts). One order is a batch of one, so a file import and a single order 
     uow.commit()                                    # (the handler's business)
 
 Statements for one order: read SKUs (cached, usually none) → read the stock snapshot → insert the
-order (ON CONFLICT on the channel's external id) → multi-row inserts of lines and allocations →
-one flush of the deferred rows (ledger, timeline, outbox: one INSERT each) → the guarded UPDATE.
+order (ON CONFLICT on the channel's external id) and multi-row inserts of its lines and allocations
+(one statement on PostgreSQL) → one flush of the deferred rows (ledger, timeline, outbox, fulfilment
+orders; one statement on PostgreSQL, one INSERT each on SQLite) → the guarded UPDATE.
 The UPDATE comes last so that hot stock rows stay locked only for it and the commit. If it changes
 fewer rows than the plan needs, someone got there first: `LostRace`, and the handler runs the whole
 transaction again on a fresh snapshot.
@@ -49,7 +50,7 @@ from conveyor.shared.clock import utcnow
 from conveyor.shared.errors import DomainError
 from conveyor.shared.languages import order_language
 from conveyor.shared.metrics import ALLOCATION_FAILURES, ORDERS_PLACED
-from conveyor.shared.sql import insert_ignoring_conflicts, insert_rows, insert_tables
+from conveyor.shared.sql import insert_rows, insert_tables, insert_unique_with
 from conveyor.shared.uow import UnitOfWork
 
 DEADLOCK = "40P01"  # PostgreSQL's deadlock_detected
@@ -296,15 +297,23 @@ def draft_rows(cmd: PlaceOrder, channel_id: str, skus: Mapping[str, SkuFacts], n
 
 def _write(uow: UnitOfWork, drafts: list[_Draft], terms: ChannelTerms, options: PlacementOptions,
            placement: Placement) -> None:
-    """Insert the orders (a lone order: ON CONFLICT finds the channel's repeat), then the rest."""
+    """Insert the orders with their lines and allocations (a lone order: ON CONFLICT finds the
+    channel's repeat, and nothing of it is written), then queue the rest."""
     if not drafts:
         return
-    if len(drafts) == 1 and drafts[0].order["external_id"] is not None and not _insert_unique(uow, drafts[0]):
-        placement.results.append(PlacementResult(_existing(uow, terms, drafts[0]), False,
-                                                 drafts[0].order["external_id"]))
-        return
-    if len(drafts) > 1 or drafts[0].order["external_id"] is None:
+    # Lines and their allocations are written now, not deferred: what runs after placement in the
+    # same transaction may read them. On PostgreSQL with the order in one statement.
+    lines_and_allocations = [(OrderLine.__table__, [line for d in drafts for line in d.lines]),
+                             (Allocation.__table__, [row for d in drafts for row in d.allocations])]
+    if len(drafts) == 1 and drafts[0].order["external_id"] is not None:
+        if not insert_unique_with(uow.session, Order.__table__, drafts[0].order, ["channel_id", "external_id"],
+                                  lines_and_allocations):
+            placement.results.append(PlacementResult(_existing(uow, terms, drafts[0]), False,
+                                                     drafts[0].order["external_id"]))
+            return
+    else:
         insert_rows(uow.session, Order.__table__, [d.order for d in drafts])
+        insert_tables(uow.session, lines_and_allocations)
     ledger: list[StockChange] = []
     for d in drafts:
         if d.taken:
@@ -312,20 +321,11 @@ def _write(uow: UnitOfWork, drafts: list[_Draft], terms: ChannelTerms, options: 
             for key, units in d.taken.items():
                 placement.taken[key] += units
         placement.results.append(PlacementResult(_view(d), True, d.order["external_id"]))
-    # Lines and their allocations in one statement on PostgreSQL (written now, not deferred: what
-    # runs after placement in the same transaction may read them).
-    insert_tables(uow.session, [(OrderLine.__table__, [line for d in drafts for line in d.lines]),
-                                (Allocation.__table__, [row for d in drafts for row in d.allocations])])
     write_ledger(uow, ledger, options.actor)
     timeline.append_rows(uow, [d.event for d in drafts])
     outbox.enqueue_rows(uow, [d.message for d in drafts])
     # The timeline rows and messages stay deferred until `take_stock`: what the caller adds meanwhile
     # (fulfilment orders' timeline rows, automation's) leaves in the same multi-row INSERTs.
-
-
-def _insert_unique(uow: UnitOfWork, draft: _Draft) -> bool:
-    """Insert a lone order; False if the channel already sent this external id."""
-    return insert_ignoring_conflicts(uow.session, Order.__table__, [draft.order], ["channel_id", "external_id"]) == 1
 
 
 def _existing(uow: UnitOfWork, terms: ChannelTerms, draft: _Draft) -> Order | None:

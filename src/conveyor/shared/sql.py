@@ -6,7 +6,7 @@ import json
 import operator
 from typing import Any
 
-from sqlalchemy import JSON
+from sqlalchemy import JSON, String
 from sqlalchemy.orm import Session
 
 _statements: dict[tuple, Any] = {}
@@ -65,17 +65,25 @@ def insert_tables(session: Session, parts: list[tuple[Any, list[dict[str, Any]]]
 MAX_PARAMETERS = 30_000  # PostgreSQL's protocol allows 65,535 per statement
 
 
-def _values_statement(dialect: Any, table: Any, rows: list[dict[str, Any]], suffix: str = "") -> tuple[str, list[Any]]:
+def _values_statement(dialect: Any, table: Any, rows: list[dict[str, Any]], suffix: str = "",
+                      gated_by: str | None = None) -> tuple[str, list[Any]]:
     """`INSERT … VALUES (…), (…)` for `rows` and its parameters, the text built once per table,
-    column set and row count; values go through each column type's own bind processor."""
+    column set and row count; values go through each column type's own bind processor.
+    `gated_by` (PostgreSQL): `INSERT … SELECT … FROM (VALUES …)` that inserts only when the CTE of
+    that name returned a row (see `insert_unique_with`)."""
     columns = tuple(rows[0])
-    key = ("values", dialect.name, table.name, columns, len(rows), suffix)
+    key = ("values", dialect.name, table.name, columns, len(rows), suffix, gated_by)
     prepared = _statements.get(key)
     if prepared is None:
         mark = "?" if dialect.paramstyle == "qmark" else "%s"
-        one = "(" + ", ".join([mark] * len(columns)) + ")"
-        sql = (f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES {', '.join([one] * len(rows))}"
-               f"{suffix}")
+        if gated_by is None:
+            one = "(" + ", ".join([mark] * len(columns)) + ")"
+            sql = (f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES {', '.join([one] * len(rows))}"
+                   f"{suffix}")
+        else:
+            one = "(" + ", ".join(f"CAST({mark} AS {_cast_type(table.c[c].type, dialect)})" for c in columns) + ")"
+            sql = (f"INSERT INTO {table.name} ({', '.join(columns)}) SELECT * FROM"
+                   f" (VALUES {', '.join([one] * len(rows))}) AS v WHERE EXISTS (SELECT FROM {gated_by}){suffix}")
         convert = [(i, p) for i, c in enumerate(columns) if (p := table.c[c].type._cached_bind_processor(dialect))]
         prepared = _statements[key] = (sql, convert)
     sql, convert = prepared
@@ -86,6 +94,10 @@ def _values_statement(dialect: Any, table: Any, rows: list[dict[str, Any]], suff
             values[i] = process(values[i])
         params.extend(values)
     return sql, params
+
+
+def _cast_type(column_type: Any, dialect: Any) -> str:
+    return "text" if isinstance(column_type, String) else column_type.compile(dialect=dialect)
 
 
 def _insert_values(session: Session, table: Any, rows: list[dict[str, Any]], suffix: str = "") -> Any:
@@ -147,11 +159,42 @@ def _copy_rows(session: Session, table: Any, rows: list[dict[str, Any]]) -> None
                             for c in columns])
 
 
+def insert_unique_with(session: Session, table: Any, row: dict[str, Any], keys: list[str],
+                       parts: list[tuple[Any, list[dict[str, Any]]]]) -> bool:
+    """Insert `row` unless a row with the same `keys` exists, and the rows of `parts` only if it
+    went in (the order, then its lines and allocations). False when `row` was there already.
+
+    On PostgreSQL, when everything is small, ONE statement: the row's INSERT … ON CONFLICT DO
+    NOTHING RETURNING is a data-modifying CTE, and each part an `INSERT … SELECT` from its VALUES
+    that runs only when that CTE returned a row — the placement's hot path saves a round trip.
+    (Values of a VALUES list in a SELECT have no target column to take a type from, so each is cast
+    to its column's type; strings to text, so an over-long one still fails the column's length.)"""
+    parts = [(t, rows) for t, rows in parts if rows]
+    connection = session.connection()
+    if (connection.dialect.name != "postgresql" or any(len(rows) >= COPY_THRESHOLD for _, rows in parts)
+            or len(row) + sum(len(rows) * len(rows[0]) for _, rows in parts) > MAX_PARAMETERS):
+        if insert_ignoring_conflicts(session, table, [row], keys) == 0:
+            return False
+        insert_tables(session, parts)
+        return True
+    sql, params = _values_statement(connection.dialect, table, [row], _on_conflict_nothing(keys))
+    ctes = [f"head AS ({sql})"]
+    for n, (part, rows) in enumerate(parts):
+        sql, values = _values_statement(connection.dialect, part, rows, gated_by="head")
+        ctes.append(f"i{n} AS ({sql})")
+        params.extend(values)
+    inserted = connection.exec_driver_sql(f"WITH {', '.join(ctes)} SELECT count(*) FROM head", tuple(params))
+    return bool(inserted.scalar())
+
+
+def _on_conflict_nothing(keys: list[str]) -> str:
+    return f" ON CONFLICT ({', '.join(keys)}) DO NOTHING RETURNING {keys[0]}"
+
+
 def insert_ignoring_conflicts(session: Session, table: Any, rows: list[dict[str, Any]],
                               keys: list[str]) -> int:
     """INSERT … ON CONFLICT (keys) DO NOTHING, for either dialect; returns how many rows were
     inserted (counted with RETURNING: drivers' rowcount for INSERT is not reliable)."""
     if not rows:
         return 0
-    suffix = f" ON CONFLICT ({', '.join(keys)}) DO NOTHING RETURNING {keys[0]}"
-    return len(_insert_values(session, table, rows, suffix).all())
+    return len(_insert_values(session, table, rows, _on_conflict_nothing(keys)).all())
