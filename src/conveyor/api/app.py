@@ -147,7 +147,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 def _freeze_start_up_heap() -> None:
     """What start-up built (modules, tables, the app, caches) lives as long as the worker: move it
     out of the collector's sight. Otherwise the first full collection under traffic walks all of it
-    and stops the worker for ~0.1–0.2 s (measured: docs/benchmarks.md, "GC pauses"), which every
+    and stopped the worker for 160–235 ms (docs/benchmarks.md, "Issue 13, fifth session"), which every
     request in flight on that worker waits out."""
     gc.collect()
     gc.freeze()
