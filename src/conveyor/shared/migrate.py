@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -15,6 +17,16 @@ def alembic_config(url: str) -> Config:
     config.set_main_option("script_location", str(MIGRATIONS))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     return config
+
+
+def for_dialect(dialect: str) -> Callable[..., bool]:
+    """Alembic's `include_object` for comparing the models with a database of `dialect`: an index
+    the model declares for another database only (`Index(...).ddl_if(dialect=...)`, which Alembic
+    does not read) is not expected there."""
+    def include(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+        only = getattr(obj, "_ddl_if", None) if type_ == "index" and not reflected else None
+        return only is None or only.dialect is None or only.dialect == dialect
+    return include
 
 
 def upgrade(url: str, revision: str = "head") -> None:
