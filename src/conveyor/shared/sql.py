@@ -46,9 +46,7 @@ def insert_tables(session: Session, parts: list[tuple[Any, list[dict[str, Any]]]
     if not parts:
         return
     connection = session.connection()
-    if (len(parts) == 1 or connection.dialect.name != "postgresql"
-            or any(len(rows) >= COPY_THRESHOLD for _, rows in parts)
-            or sum(len(rows) * len(rows[0]) for _, rows in parts) > MAX_PARAMETERS):
+    if len(parts) == 1 or not _one_statement_fits(connection.dialect, parts):
         for table, rows in parts:
             insert_rows(session, table, rows)
         return
@@ -63,6 +61,14 @@ def insert_tables(session: Session, parts: list[tuple[Any, list[dict[str, Any]]]
 
 
 MAX_PARAMETERS = 30_000  # PostgreSQL's protocol allows 65,535 per statement
+
+
+def _one_statement_fits(dialect: Any, parts: list[tuple[Any, list[dict[str, Any]]]], extra_parameters: int = 0) -> bool:
+    """Whether `parts` (plus `extra_parameters`) may go as one chained statement: PostgreSQL only
+    (on SQLite a statement costs no round trip), every part small (big ones go by COPY) and the
+    parameters within the protocol's limit."""
+    return (dialect.name == "postgresql" and all(len(rows) < COPY_THRESHOLD for _, rows in parts)
+            and extra_parameters + sum(len(rows) * len(rows[0]) for _, rows in parts) <= MAX_PARAMETERS)
 
 
 def _values_statement(dialect: Any, table: Any, rows: list[dict[str, Any]], suffix: str = "",
@@ -171,8 +177,7 @@ def insert_unique_with(session: Session, table: Any, row: dict[str, Any], keys: 
     to its column's type; strings to text, so an over-long one still fails the column's length.)"""
     parts = [(t, rows) for t, rows in parts if rows]
     connection = session.connection()
-    if (connection.dialect.name != "postgresql" or any(len(rows) >= COPY_THRESHOLD for _, rows in parts)
-            or len(row) + sum(len(rows) * len(rows[0]) for _, rows in parts) > MAX_PARAMETERS):
+    if not _one_statement_fits(connection.dialect, parts, extra_parameters=len(row)):
         if insert_ignoring_conflicts(session, table, [row], keys) == 0:
             return False
         insert_tables(session, parts)
