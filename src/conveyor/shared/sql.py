@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import operator
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import JSON, String
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 _statements: dict[tuple, Any] = {}
@@ -106,14 +109,45 @@ def _cast_type(column_type: Any, dialect: Any) -> str:
     return "text" if isinstance(column_type, String) else column_type.compile(dialect=dialect)
 
 
-def _insert_values(session: Session, table: Any, rows: list[dict[str, Any]], suffix: str = "") -> Any:
+def _insert_values(session: Session, table: Any, rows: list[dict[str, Any]], suffix: str = "") -> list[Any]:
     """One multi-row `INSERT … VALUES (…), (…)` sent as driver SQL: the statement text is built once
     per table, column set and row count (no compilation per call), values go through each column
-    type's own bind processor (JSON, datetimes stored exactly as SQLAlchemy stores them), and the
-    connection still wraps driver errors and counts statements as usual."""
+    type's own bind processor (JSON, datetimes stored exactly as SQLAlchemy stores them). Returns
+    the rows of a RETURNING `suffix`."""
     connection = session.connection()
     sql, params = _values_statement(connection.dialect, table, rows, suffix)
-    return connection.exec_driver_sql(sql, tuple(params))
+    if connection.dialect.name == "sqlite":
+        return _sqlite_execute(session, sql, params)
+    result = connection.exec_driver_sql(sql, tuple(params))
+    return list(result.all()) if result.returns_rows else []
+
+
+def _sqlite_execute(session: Session, sql: str, params: list[Any], many: bool = False) -> list[Any]:
+    """Run `sql` on the sqlite3 connection itself, inside the session's transaction. SQLite's
+    writers take turns, and the SQLAlchemy execution around a statement (events, result set-up)
+    cost as much as the insert itself, all of it inside the writer's turn (docs/benchmarks.md,
+    "Issue 13, sixth session")."""
+    cursor = _driver_cursor(session)
+    try:
+        with _driver_errors(session, sql, params):
+            if many:
+                cursor.executemany(sql, params)
+                return []
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+    finally:
+        cursor.close()
+
+
+@contextmanager
+def _driver_errors(session: Session, sql: str, params: Any) -> Iterator[None]:
+    """The driver's errors on its own cursor, wrapped as SQLAlchemy wraps them (IntegrityError,
+    OperationalError …): callers catch the same exceptions whichever way the rows went."""
+    dbapi = session.get_bind().dialect.loaded_dbapi
+    try:
+        yield
+    except dbapi.Error as exc:
+        raise DBAPIError.instance(sql, params, exc, dbapi.Error) from exc
 
 
 def _sqlite_executemany(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
@@ -130,7 +164,7 @@ def _sqlite_executemany(session: Session, table: Any, rows: list[dict[str, Any]]
         for i, process in convert:
             _convert_column(data, i, process)
     sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
-    _driver_cursor(session).executemany(sql, data)
+    _sqlite_execute(session, sql, data, many=True)
 
 
 def _convert_column(data: list[list[Any]], i: int, process: Any) -> None:
@@ -158,8 +192,8 @@ def _driver_cursor(session: Session) -> Any:
 def _copy_rows(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
     columns = list(rows[0])
     json_columns = {c.name for c in table.columns if isinstance(c.type, JSON)}
-    cursor = _driver_cursor(session)
-    with cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
+    cursor, sql = _driver_cursor(session), f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
+    with _driver_errors(session, sql, None), cursor.copy(sql) as copy:
         for row in rows:
             copy.write_row([json.dumps(row[c]) if c in json_columns and row[c] is not None else row[c]
                             for c in columns])
@@ -202,4 +236,4 @@ def insert_ignoring_conflicts(session: Session, table: Any, rows: list[dict[str,
     inserted (counted with RETURNING: drivers' rowcount for INSERT is not reliable)."""
     if not rows:
         return 0
-    return len(_insert_values(session, table, rows, _on_conflict_nothing(keys)).all())
+    return len(_insert_values(session, table, rows, _on_conflict_nothing(keys)))
