@@ -75,3 +75,38 @@ def test_a_file_database_gets_a_lock_file_and_memory_none(tmp_path):
     assert Database(f"sqlite:///{tmp_path / 'a.db'}").write_lock._path == tmp_path / "a.db.writer-lock"
     assert _lock_file_of("sqlite://") is None
     assert _lock_file_of("sqlite:///:memory:") is None
+
+
+def test_the_next_writer_goes_once_a_transaction_commits(tmp_path):
+    """The writer's turn ends at commit, not when the unit of work closes: what runs after the
+    commit (closing the session, after-commit hooks) no longer holds the next writer back."""
+    from conveyor.shared.uow import UnitOfWork
+
+    db = Database(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    try:
+        first = UnitOfWork(db)
+        first.session.connection()  # BEGIN IMMEDIATE: the turn is the first's
+        assert not _acquires_in_another_thread(db.write_lock)
+        hook_saw: list[bool] = []
+        first.after_commit(lambda: hook_saw.append(_acquires_in_another_thread(db.write_lock)))
+        first.commit()
+        assert hook_saw == [True]  # another writer got in before the hooks ran and the session closed
+        first.close()  # and closing does not let go of a turn it no longer holds
+        assert _acquires_in_another_thread(db.write_lock)
+    finally:
+        db.dispose()
+
+
+def _acquires_in_another_thread(queue) -> bool:
+    got: list[bool] = []
+
+    def other() -> None:
+        ok = queue.acquire(timeout=0.2)
+        got.append(ok)
+        if ok:
+            queue.release()
+
+    thread = threading.Thread(target=other)
+    thread.start()
+    thread.join(5)
+    return got == [True]

@@ -121,6 +121,9 @@ class UnitOfWork:
             self.session.commit()
         except OperationalError as exc:
             raise as_busy(exc) from exc
+        # The transaction is over: the next writer's turn starts now, not after this one has
+        # closed its session and run its hooks (SQLite's writers take turns, see WriterQueue).
+        self._end_turn()
         callbacks, self._after_commit = self._after_commit, []
         for callback in callbacks:
             try:
@@ -138,9 +141,13 @@ class UnitOfWork:
         try:
             self.session.close()
         finally:
-            if self._locked and self.db.write_lock is not None:
-                self._locked = False
-                self.db.write_lock.release()
+            self._end_turn()
+
+    def _end_turn(self) -> None:
+        """Let the next writer in (once; a write after it queues on SQLite's own lock)."""
+        if self._locked and self.db.write_lock is not None:
+            self._locked = False
+            self.db.write_lock.release()
 
 
 def as_busy(exc: OperationalError) -> Exception:
