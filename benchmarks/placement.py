@@ -230,8 +230,9 @@ def count_statements(world: World, n: int = 30) -> dict[str, tuple[float, float,
 
     def on_sqlite_statement(sql):  # every statement SQLite ran, by SQLAlchemy or on the driver's own cursor
         word = sql.lstrip()[:8].upper()
-        counts["begin" if word.startswith("BEGIN") else "commit" if word.startswith("COMMIT") else "stmt"] += 1
-        counts["server"] += 0 if word.startswith(("BEGIN", "COMMIT")) else 1
+        end = word.startswith(("COMMIT", "ROLLBACK"))  # a read transaction ends with ROLLBACK
+        counts["begin" if word.startswith("BEGIN") else "commit" if end else "stmt"] += 1
+        counts["server"] += 0 if end else 1  # BEGIN included, as on_execute counts it (and main() takes it off)
 
     def trace_on(dbapi_connection, record, proxy):
         dbapi_connection.set_trace_callback(on_sqlite_statement)
