@@ -9,6 +9,7 @@ import os
 import threading
 
 from conveyor.shared.db import Database, WriterQueue, _lock_file_of
+from conveyor.shared.uow import UnitOfWork
 
 
 def _hold_until_told(path, held, release) -> None:
@@ -80,8 +81,6 @@ def test_a_file_database_gets_a_lock_file_and_memory_none(tmp_path):
 def test_the_next_writer_goes_once_a_transaction_commits(tmp_path):
     """The writer's turn ends at commit, not when the unit of work closes: what runs after the
     commit (closing the session, after-commit hooks) no longer holds the next writer back."""
-    from conveyor.shared.uow import UnitOfWork
-
     db = Database(f"sqlite:///{tmp_path / 'db.sqlite'}")
     try:
         first = UnitOfWork(db)

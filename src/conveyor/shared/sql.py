@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import JSON, String
+from sqlalchemy import JSON, Connection, String
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -117,19 +117,19 @@ def _insert_values(session: Session, table: Any, rows: list[dict[str, Any]], suf
     connection = session.connection()
     sql, params = _values_statement(connection.dialect, table, rows, suffix)
     if connection.dialect.name == "sqlite":
-        return _sqlite_execute(session, sql, params)
+        return _sqlite_execute(connection, sql, params)
     result = connection.exec_driver_sql(sql, tuple(params))
     return list(result.all()) if result.returns_rows else []
 
 
-def _sqlite_execute(session: Session, sql: str, params: list[Any], many: bool = False) -> list[Any]:
+def _sqlite_execute(connection: Connection, sql: str, params: list[Any], many: bool = False) -> list[Any]:
     """Run `sql` on the sqlite3 connection itself, inside the session's transaction. SQLite's
     writers take turns, and the SQLAlchemy execution around a statement (events, result set-up)
     cost as much as the insert itself, all of it inside the writer's turn (docs/benchmarks.md,
     "Issue 13, sixth session")."""
-    cursor = _driver_cursor(session)
+    cursor = _driver_cursor(connection)
     try:
-        with _driver_errors(session, sql, params):
+        with _driver_errors(connection, sql, params):
             if many:
                 cursor.executemany(sql, params)
                 return []
@@ -140,10 +140,10 @@ def _sqlite_execute(session: Session, sql: str, params: list[Any], many: bool = 
 
 
 @contextmanager
-def _driver_errors(session: Session, sql: str, params: Any) -> Iterator[None]:
+def _driver_errors(connection: Connection, sql: str, params: Any) -> Iterator[None]:
     """The driver's errors on its own cursor, wrapped as SQLAlchemy wraps them (IntegrityError,
     OperationalError …): callers catch the same exceptions whichever way the rows went."""
-    dbapi = session.get_bind().dialect.loaded_dbapi
+    dbapi = connection.dialect.loaded_dbapi
     try:
         yield
     except dbapi.Error as exc:
@@ -154,7 +154,8 @@ def _sqlite_executemany(session: Session, table: Any, rows: list[dict[str, Any]]
     """sqlite3's executemany loops in C; SQLAlchemy's per-row parameter handling was the larger
     cost of big imports. Values go through each column type's own bind processor, so they are
     stored exactly as SQLAlchemy would store them (datetimes, JSON, booleans)."""
-    dialect = session.get_bind().dialect
+    connection = session.connection()
+    dialect = connection.dialect
     columns = list(rows[0])
     convert = [(i, p) for i, c in enumerate(columns) if (p := table.c[c].type._cached_bind_processor(dialect))]
     values = operator.itemgetter(*columns)  # one C call per row instead of a loop over columns
@@ -164,7 +165,7 @@ def _sqlite_executemany(session: Session, table: Any, rows: list[dict[str, Any]]
         for i, process in convert:
             _convert_column(data, i, process)
     sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
-    _sqlite_execute(session, sql, data, many=True)
+    _sqlite_execute(connection, sql, data, many=True)
 
 
 def _convert_column(data: list[list[Any]], i: int, process: Any) -> None:
@@ -182,18 +183,18 @@ def _convert_column(data: list[list[Any]], i: int, process: Any) -> None:
         row[i] = converted
 
 
-def _driver_cursor(session: Session) -> Any:
-    """The DB-API driver's own cursor on the session's connection (for executemany and COPY)."""
-    connection = session.connection().connection.driver_connection
-    assert connection is not None
-    return connection.cursor()
+def _driver_cursor(connection: Connection) -> Any:
+    """The DB-API driver's own cursor on `connection` (small SQLite inserts, executemany, COPY)."""
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    return driver.cursor()
 
 
 def _copy_rows(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
     columns = list(rows[0])
     json_columns = {c.name for c in table.columns if isinstance(c.type, JSON)}
-    cursor, sql = _driver_cursor(session), f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
-    with _driver_errors(session, sql, None), cursor.copy(sql) as copy:
+    connection, sql = session.connection(), f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
+    with _driver_errors(connection, sql, None), _driver_cursor(connection).copy(sql) as copy:
         for row in rows:
             copy.write_row([json.dumps(row[c]) if c in json_columns and row[c] is not None else row[c]
                             for c in columns])
