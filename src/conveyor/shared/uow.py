@@ -124,6 +124,8 @@ class UnitOfWork:
         # The transaction is over: the next writer's turn starts now, not after this one has
         # closed its session and run its hooks (SQLite's writers take turns, see WriterQueue).
         self._end_turn()
+        if self.write:
+            self.db.committed()
         callbacks, self._after_commit = self._after_commit, []
         for callback in callbacks:
             try:

@@ -1,0 +1,96 @@
+"""SQLite's WAL is copied back into the database by `WalCheckpointer`'s thread, not by the commit
+that crosses SQLite's threshold (which would do it in the writer's turn, every other writer waiting)."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+
+from sqlalchemy import text
+
+from conveyor.shared.db import WAL_BACKSTOP_PAGES, Database, WalCheckpointer
+from conveyor.shared.uow import UnitOfWork
+
+PAGE = 4096
+
+
+def _database(tmp_path, every: int) -> Database:
+    db = Database(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    assert db.checkpointer is not None
+    db.checkpointer = WalCheckpointer(str(tmp_path / "db.sqlite"), every=every)
+    with db.engine.begin() as conn:
+        conn.execute(text("CREATE TABLE blob (id INTEGER PRIMARY KEY, body TEXT)"))
+    return db
+
+
+def _commit_pages(db: Database, commits: int, pages_each: int = 100) -> None:
+    for _ in range(commits):
+        uow = UnitOfWork(db)
+        try:
+            uow.session.execute(text("INSERT INTO blob (body) VALUES (:b)"), [{"b": "x" * 3000}] * pages_each)
+            uow.commit()
+        finally:
+            uow.close()
+
+
+def _wal_bytes(tmp_path) -> int:
+    return os.path.getsize(tmp_path / "db.sqlite-wal")
+
+
+def _wait_for_runs(checkpointer: WalCheckpointer, runs: int) -> None:
+    deadline = time.monotonic() + 10
+    while checkpointer.runs < runs and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert checkpointer.runs >= runs
+
+
+def test_a_commit_leaves_the_checkpoint_to_the_checkpointer(tmp_path):
+    db = _database(tmp_path, every=10**9)  # the checkpointer is never asked
+    try:
+        with db.writer.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == WAL_BACKSTOP_PAGES
+        _commit_pages(db, commits=25)  # ~2,500 pages: SQLite's default would checkpoint at 1,000
+        assert _wal_bytes(tmp_path) > 2_000 * PAGE  # no writer checkpointed and started the WAL over
+        assert db.checkpointer.runs == 0
+    finally:
+        db.dispose()
+
+
+def test_every_few_commits_its_thread_copies_the_wal_back(tmp_path):
+    db = _database(tmp_path, every=5)
+    try:
+        _commit_pages(db, commits=5)
+        _wait_for_runs(db.checkpointer, 1)
+        busy, frames, copied = db.checkpointer.last
+        assert busy == 0 and frames >= 500 and copied == frames  # everything written so far is in the file
+        assert any(t.name == "sqlite-checkpoint" for t in threading.enumerate())
+        _commit_pages(db, commits=1)  # the next writer starts the WAL over: it grows no further
+        assert _wal_bytes(tmp_path) <= (frames + 1) * (PAGE + 24) + 32
+    finally:
+        db.dispose()
+    assert not any(t.name == "sqlite-checkpoint" and t.is_alive() for t in threading.enumerate())
+
+
+def test_a_forked_child_checkpoints_on_its_own_thread(tmp_path):
+    db = _database(tmp_path, every=3)
+    try:
+        _commit_pages(db, commits=3)
+        _wait_for_runs(db.checkpointer, 1)  # the parent's thread is running: it does not come along
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            try:
+                before = db.checkpointer.runs
+                _commit_pages(db, commits=3)
+                deadline = time.monotonic() + 10
+                while db.checkpointer.runs == before and time.monotonic() < deadline:
+                    time.sleep(0.01)
+                os.write(write, b"1" if db.checkpointer.runs > before else b"0")
+            finally:
+                os._exit(0)
+        os.waitpid(pid, 0)
+        assert os.read(read, 1) == b"1"
+    finally:
+        db.dispose()
+
