@@ -115,17 +115,41 @@ def test_two_fresh_workers_answer_64_clients_at_once(world, tmp_path):
     assert len(answers) == 3 * CLIENTS
 
 
-def _connections_to(port: int) -> int:
-    """Established TCP connections whose local port is `port` (the server's side), from /proc."""
-    count = 0
+def _accepted(port: int, server_pid: int) -> int:
+    """Connections to `port` that a process of the server has accepted, from /proc: an established
+    connection still in a listening socket's backlog is no request in flight (a server stopping
+    closes its backlog unanswered), so it counts only once one of the server's processes holds it."""
+    established = set()
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         if not Path(table).exists():
             continue
         for line in Path(table).read_text().splitlines()[1:]:
             fields = line.split()
             if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == "01":
-                count += 1
-    return count
+                established.add(fields[9])  # the socket's inode
+    held = set()
+    for pid in _process_group(server_pid):
+        try:
+            for fd in Path(f"/proc/{pid}/fd").iterdir():
+                target = os.readlink(fd)
+                if target.startswith("socket:["):
+                    held.add(target[len("socket:["):-1])
+        except OSError:  # the process ended meanwhile
+            continue
+    return len(established & held)
+
+
+def _process_group(pgid: int) -> list[int]:
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[2]) == pgid:  # field 5: the process group
+                pids.append(int(entry.name))
+    return pids
 
 
 @pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="needs /proc/net/tcp to see requests in flight")
@@ -154,11 +178,11 @@ def test_sigterm_lets_requests_in_flight_finish(world, tmp_path):
         clients = [threading.Thread(target=place, args=(n,)) for n in range(in_flight)]
         for t in clients:
             t.start()
-        for _ in range(600):  # until every request has reached the server (or 30 s)
-            if _connections_to(port) >= in_flight:
+        for _ in range(1200):  # until the server has taken every request (or 60 s)
+            if _accepted(port, server.pid) >= in_flight:
                 break
             time.sleep(0.05)
-        assert _connections_to(port) >= in_flight, "the requests never reached the server"
+        assert _accepted(port, server.pid) >= in_flight, "the requests never reached the server"
         os.killpg(server.pid, signal.SIGTERM)  # stop now: the orders are still waiting for the lock
         signalled = True
         time.sleep(0.5)  # let the signal land while they wait (not a speed check: they still must finish)

@@ -64,12 +64,13 @@ def test_every_few_commits_its_thread_copies_the_wal_back(tmp_path):
         _wait_for_runs(db.checkpointer, 1)
         busy, frames, copied = db.checkpointer.last
         assert busy == 0 and frames >= 500 and copied == frames  # everything written so far is in the file
-        assert any(t.name == "sqlite-checkpoint" for t in threading.enumerate())
+        thread = db.checkpointer._thread
+        assert thread is not None and thread.name == "sqlite-checkpoint" and thread is not threading.current_thread()
         _commit_pages(db, commits=1)  # the next writer starts the WAL over: it grows no further
         assert _wal_bytes(tmp_path) <= (frames + 1) * (PAGE + 24) + 32
     finally:
         db.dispose()
-    assert not any(t.name == "sqlite-checkpoint" and t.is_alive() for t in threading.enumerate())
+    assert not thread.is_alive()  # dispose stops it
 
 
 def test_a_forked_child_checkpoints_on_its_own_thread(tmp_path):
