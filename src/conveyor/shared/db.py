@@ -185,7 +185,7 @@ class Database:
         # database file out of their turns (see WalCheckpointer).
         lock_file = _lock_file_of(self.url) if self.is_sqlite else None
         self.write_lock = WriterQueue(lock_file) if self.is_sqlite else None
-        self.checkpointer = WalCheckpointer(make_url(self.url).database or "") if lock_file else None
+        self.checkpointer = WalCheckpointer(make_url(self.url).database or "", self.write_lock) if lock_file else None
 
     @property
     def dialect(self) -> str:
@@ -269,6 +269,7 @@ class WriterQueue:
 
 
 CHECKPOINT_EVERY_COMMITS = 16  # an order adds ~70 pages to the WAL: ~1,100 pages a checkpoint
+WAL_RESTART_FRAMES = 4_000  # ~16 MB: from here a checkpoint finishes in a writer's turn of its own
 
 
 class WalCheckpointer:
@@ -278,16 +279,22 @@ class WalCheckpointer:
     writer's turn, which every other writer waits out. In-process, one thread, it was ~30 % of the
     turn (~0.7–1.0 ms per order: copying the ~70 pages an order writes, and fsyncs). Here a
     PASSIVE checkpoint (it never waits for, nor blocks, readers and writers) runs on its own
-    connection while the next writer writes. The WAL starts over from its beginning only when a
-    writer begins with every frame copied; under steady writes a checkpoint running beside them
-    rarely ends so, and the WAL grows to `WAL_BACKSTOP_PAGES`, where the committing writer copies
-    the little that is left (SQLite's `wal_autocheckpoint`) and the next one starts it over: the WAL
-    file cycles up to ~40 MB. The thread starts with a process's first commits (a forked import
-    worker starts its own) and stops with `Database.dispose`."""
+    connection while the next writer writes.
 
-    def __init__(self, path: str, every: int = CHECKPOINT_EVERY_COMMITS) -> None:
+    The WAL starts over from its beginning only when a writer begins with every frame copied, and a
+    checkpoint running beside writers rarely ends so: left at that, the WAL grew past 100 MB. So once
+    it holds `WAL_RESTART_FRAMES`, the thread takes a writer's turn of its own (`WriterQueue`) and
+    copies the little written since its last pass; the next writer starts the WAL over. The WAL
+    file so stays under ~20 MB. `wal_autocheckpoint` stays as a backstop (`WAL_BACKSTOP_PAGES`) for
+    a process that never starts the thread. The thread starts with a process's first commits (a
+    forked import worker starts its own) and stops with `Database.dispose`."""
+
+    def __init__(self, path: str, queue: WriterQueue | None = None, every: int = CHECKPOINT_EVERY_COMMITS,
+                 restart_frames: int = WAL_RESTART_FRAMES) -> None:
         self._path = path
+        self._queue = queue
         self._every = every
+        self._restart_frames = restart_frames
         self._commits = 0
         self._pid = 0
         self._thread: threading.Thread | None = None
@@ -296,6 +303,7 @@ class WalCheckpointer:
         self._stopped = False
         self.runs = 0  # checkpoints this process ran, and the last one's (busy, WAL frames, frames copied)
         self.last: tuple[int, int, int] | None = None
+        self.turns = 0  # of them, run in a writer's turn to let the WAL start over
 
     def committed(self) -> None:
         self._commits += 1  # unlocked: an approximate count is all it needs
@@ -329,9 +337,25 @@ class WalCheckpointer:
                 if self._stopped:
                     return
                 try:
-                    self.last = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-                    self.runs += 1
+                    self._checkpoint(conn)
+                    if self.last is not None and self.last[1] >= self._restart_frames:
+                        self._finish_in_a_turn(conn)
                 except sqlite3.Error as exc:  # the backstop still checkpoints; try again next time
                     log.warning("WAL checkpoint failed", error=repr(exc))
         finally:
             conn.close()
+
+    def _checkpoint(self, conn: sqlite3.Connection) -> None:
+        self.last = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        self.runs += 1
+
+    def _finish_in_a_turn(self, conn: sqlite3.Connection) -> None:
+        """Copy what was written during the last pass while nobody writes, so that the next writer
+        finds every frame copied and starts the WAL over."""
+        if self._queue is None or not self._queue.acquire(timeout=1):
+            return  # the backstop is there; the next pass tries again
+        try:
+            self._checkpoint(conn)
+            self.turns += 1
+        finally:
+            self._queue.release()
