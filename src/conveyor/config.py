@@ -32,8 +32,9 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(default=20, ge=1, le=200)
     # Orders one API worker places at once (POST /orders); the others wait their turn, first come
     # first served. Placing is mostly Python under one GIL: more threads share the CPU no faster
-    # and stretch every order's latency (docs/decisions.md 36).
-    placement_threads: int = Field(default=2, ge=1, le=64)
+    # and stretch every order's latency (docs/decisions.md 36). Unset: 2 on PostgreSQL, 1 on
+    # SQLite, whose writers take turns: a second thread deciding stretches the turn (decisions 40).
+    placement_threads: int | None = Field(default=None, ge=1, le=64)
     # How long a request waits for the database before answering 503 with Retry-After.
     db_pool_timeout_seconds: float = Field(default=5.0, gt=0, le=120)
     db_connect_timeout_seconds: int = Field(default=3, ge=1, le=60)

@@ -67,8 +67,16 @@ def _placing(request: Request, c: Container) -> anyio.CapacityLimiter:
     state = request.app.state
     limiter = getattr(state, "placement_limiter", None)
     if limiter is None:
-        limiter = state.placement_limiter = anyio.CapacityLimiter(c.settings.placement_threads)
+        limiter = state.placement_limiter = anyio.CapacityLimiter(placement_threads(c))
     return limiter
+
+
+def placement_threads(c: Container) -> int:
+    """Orders one worker places at once: as configured, else 1 on SQLite and 2 on PostgreSQL.
+    SQLite's writers take turns (WriterQueue), and its throughput is one over the turn: a second
+    placing thread in the worker routes the next order under the same GIL as the writer and
+    stretches the turn, while with one thread a worker routes while the other worker writes."""
+    return c.settings.placement_threads or (1 if c.db.is_sqlite else 2)
 
 
 def _renderer(who: Principal):  # noqa: ANN202
