@@ -8,6 +8,7 @@ from types import UnionType
 from typing import Annotated, Any, ClassVar, Generic, TypeVar, Union, get_args, get_origin
 
 import email_validator
+from email_validator.rfc_constants import CASE_INSENSITIVE_MAILBOX_NAMES
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -39,6 +40,8 @@ _ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
 _LABEL = r"(?!..--)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 _PLAIN_EMAIL = re.compile(rf"({_ATEXT}(?:\.{_ATEXT})*)@((?:{_LABEL}\.)+[A-Za-z]{{2,63}})")
 _SPECIAL_USE = frozenset(email_validator.SPECIAL_USE_DOMAIN_NAMES) - {"test"}
+# RFC 2142's role mailboxes (postmaster, support, ...), which email-validator lower-cases.
+_ROLE_MAILBOXES = frozenset(CASE_INSENSITIVE_MAILBOX_NAMES)
 
 
 def plain_email(value: str) -> str | None:
@@ -49,7 +52,8 @@ def plain_email(value: str) -> str | None:
     domain = found[2].lower()
     if any(domain == name or domain.endswith("." + name) for name in _SPECIAL_USE):
         return None
-    return f"{found[1]}@{domain}"
+    local = found[1].lower() if found[1].lower() in _ROLE_MAILBOXES else found[1]
+    return f"{local}@{domain}"
 
 
 def _email_address(value: str) -> str:
