@@ -5,11 +5,11 @@ chosen by its sleeping busy handler."""
 from __future__ import annotations
 
 import multiprocessing
-import os
 import threading
 
 from conveyor.shared.db import Database, WriterQueue, _lock_file_of
 from conveyor.shared.uow import UnitOfWork
+from tests.forking import in_forked_child
 
 
 def _hold_until_told(path, held, release) -> None:
@@ -42,15 +42,8 @@ def test_another_process_waits_for_the_writer(tmp_path):
 def test_a_forked_child_does_not_share_its_parents_turn(tmp_path):
     queue = WriterQueue(tmp_path / "db.sqlite.writer-lock")
     assert queue.acquire(timeout=1)  # the parent writes while it forks
-    try:
-        read, write = os.pipe()
-        pid = os.fork()
-        if pid == 0:  # the child: its turn comes only after the parent's
-            got = queue.acquire(timeout=0.2)
-            os.write(write, b"1" if got else b"0")
-            os._exit(0)
-        os.waitpid(pid, 0)
-        assert os.read(read, 1) == b"0"
+    try:  # the child: its turn comes only after the parent's
+        assert not in_forked_child(lambda: queue.acquire(timeout=0.2))
     finally:
         queue.release()
 
