@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import text
@@ -20,6 +21,7 @@ from conveyor.inventory.hot import bucket_totals, hot_pairs, spread, take
 from conveyor.inventory.ledger import StockChange
 from conveyor.inventory.model import LedgerReason, StockLevel
 from conveyor.shared.clock import utcnow
+from conveyor.shared.sql import driver_execute
 from conveyor.shared.uow import UnitOfWork
 
 
@@ -62,7 +64,7 @@ def read_snapshot(uow: UnitOfWork, sku_ids: set[str]) -> tuple[dict[str, Locatio
         return {}, {}
     sql = _driver_sql(uow, "snapshot", len(sku_ids),
                       lambda mark: _SNAPSHOT.format(mark=mark, marks=", ".join([mark] * len(sku_ids))))
-    rows = uow.session.connection().exec_driver_sql(sql, (True, *sorted(sku_ids)))
+    rows = driver_execute(uow.session.connection(), sql, (True, *sorted(sku_ids)))
     locations: dict[str, LocationStock] = {}
     atp: dict[str, dict[str, int]] = defaultdict(dict)
     for location_id, sku_id, available, code, priority, lat, lon, kind, can_ship, capacity in rows:
@@ -129,9 +131,10 @@ def _allocate_levels(uow: UnitOfWork, totals: dict[tuple[str, str], int]) -> set
     rows = [v for (sku_id, location_id), qty in sorted(totals.items()) for v in (sku_id, location_id, qty)]
     now = _stamp(connection.dialect)(utcnow())
     params = (*rows, now) if uow.dialect == "postgresql" else (now, *rows)
-    return {(sku_id, location_id) for sku_id, location_id in connection.exec_driver_sql(sql, params)}
+    return {(sku_id, location_id) for sku_id, location_id in driver_execute(connection, sql, params)}
 
 
+@lru_cache(maxsize=4)
 def _stamp(dialect: Any) -> Callable[[Any], Any]:
     """How this dialect stores a timestamp (SQLite: SQLAlchemy's text format)."""
     process = StockLevel.__table__.c.updated_at.type._cached_bind_processor(dialect)

@@ -89,17 +89,19 @@ def _renderer(who: Principal):  # noqa: ANN202
 
 
 def _create(body: OrderIn, idem, who: Principal, c: Container, render) -> JSONResponse:  # noqa: ANN001
-    with c.reader() as uow:
-        channel = _channel_for(uow, body.channel, who)
+    channel = _channel_for(c, body.channel, who)
     result = handlers.place_order(c, body.to_command(channel), actor=who.actor, idempotency=idem)
     if isinstance(result, Replayed):
         return respond(result, render, 201, idem)
     return respond(result.order, render, 201 if result.created else 200, idem)
 
 
-def _channel_for(uow, requested: str | None, who: Principal) -> str:
+def _channel_for(c: Container, requested: str | None, who: Principal) -> str:
+    """The channel an order is placed for: a channel key's own (read from the database), else the
+    one the body names."""
     if who.role == Role.CHANNEL:
-        own = channel_code_for(uow, who.channel_id or "")
+        with c.reader() as uow:
+            own = channel_code_for(uow, who.channel_id or "")
         if requested not in (None, own):
             raise DomainError(ErrorCode.FORBIDDEN, "a channel key may only place orders for its own channel")
         return own

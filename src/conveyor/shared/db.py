@@ -23,6 +23,8 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase
 
+from conveyor.shared import jsontext
+
 try:
     import fcntl
 except ImportError:  # Windows: writers of one process still queue; other processes meet the busy handler
@@ -131,7 +133,8 @@ def make_engine(url: str, options: EngineOptions | None = None) -> Engine:
     if url.startswith("sqlite"):
         _prepare_sqlite_file(url)
         engine = create_engine(url, echo=o.echo, connect_args={"check_same_thread": False, "timeout": 30},
-                               pool_size=o.pool_size, max_overflow=o.pool_size, hide_parameters=True)
+                               pool_size=o.pool_size, max_overflow=o.pool_size, hide_parameters=True,
+                               json_serializer=jsontext.dumps)
         _install_sqlite_behaviour(engine)
         return engine
     server = f"-c statement_timeout={o.statement_timeout_ms}"
@@ -144,7 +147,7 @@ def make_engine(url: str, options: EngineOptions | None = None) -> Engine:
     cache_statement_parsing()
     return create_engine(url, echo=o.echo, connect_args=connect_args, pool_size=o.pool_size,
                          max_overflow=o.pool_size, pool_pre_ping=False, pool_timeout=o.pool_timeout_seconds,
-                         hide_parameters=True)
+                         hide_parameters=True, json_serializer=jsontext.dumps)
 
 
 STATEMENT_SHAPES = 1024  # distinct statement texts whose parsing psycopg remembers

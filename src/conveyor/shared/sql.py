@@ -9,7 +9,6 @@ from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import JSON, Connection, String
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 _statements: dict[tuple, Any] = {}
@@ -60,7 +59,7 @@ def insert_tables(session: Session, parts: list[tuple[Any, list[dict[str, Any]]]
         params.extend(values)
     *first, last = statements
     ctes = ", ".join(f"i{n} AS ({sql})" for n, sql in enumerate(first))
-    connection.exec_driver_sql(f"WITH {ctes} {last}", tuple(params))
+    driver_execute(connection, f"WITH {ctes} {last}", params, returns_rows=False)
 
 
 MAX_PARAMETERS = 30_000  # PostgreSQL's protocol allows 65,535 per statement
@@ -116,38 +115,47 @@ def _insert_values(session: Session, table: Any, rows: list[dict[str, Any]], suf
     the rows of a RETURNING `suffix`."""
     connection = session.connection()
     sql, params = _values_statement(connection.dialect, table, rows, suffix)
-    if connection.dialect.name == "sqlite":
-        return _sqlite_execute(connection, sql, params)
-    result = connection.exec_driver_sql(sql, tuple(params))
-    return list(result.all()) if result.returns_rows else []
+    return driver_execute(connection, sql, params, returns_rows=bool(suffix))
 
 
-def _sqlite_execute(connection: Connection, sql: str, params: list[Any], many: bool = False) -> list[Any]:
-    """Run `sql` on the sqlite3 connection itself, inside the session's transaction. SQLite's
-    writers take turns, and the SQLAlchemy execution around a statement (events, result set-up)
-    cost as much as the insert itself, all of it inside the writer's turn (docs/benchmarks.md,
-    "Issue 13, sixth session")."""
+def driver_execute(connection: Connection, sql: str, params: Any, *, returns_rows: bool = True,
+                   many: bool = False) -> list[Any]:
+    """Run `sql` on the DB-API driver's own cursor, inside the connection's transaction, and return
+    its rows (`returns_rows`: the statement has a result to fetch; asking the driver whether it has
+    one builds its column descriptions, a cost of its own).
+
+    The hot path's few statements go this way: SQLAlchemy's execution around a statement (execution
+    context, result set-up) cost as much as the statement itself on SQLite, and about a third of it
+    on PostgreSQL (docs/benchmarks.md, "Issue 13", sixth and eighth sessions). What stays true:
+    `before_cursor_execute` listeners still see the statement (tests and benchmarks count statements
+    with them), and a driver error is handled as SQLAlchemy handles its own - wrapped
+    (IntegrityError, OperationalError ...) and, for a lost connection, the pool invalidated - so
+    callers and recovery behave alike whichever way the statement went."""
     cursor = _driver_cursor(connection)
+    if connection._has_events or connection.engine._has_events:
+        for listener in connection.dispatch.before_cursor_execute:
+            listener(connection, cursor, sql, params, None, many)
     try:
-        with _driver_errors(connection, sql, params):
+        with _driver_errors(connection, sql, params, cursor):
             if many:
                 cursor.executemany(sql, params)
                 return []
             cursor.execute(sql, params)
-            return cursor.fetchall()
+            return cursor.fetchall() if returns_rows else []
     finally:
         cursor.close()
 
 
 @contextmanager
-def _driver_errors(connection: Connection, sql: str, params: Any) -> Iterator[None]:
-    """The driver's errors on its own cursor, wrapped as SQLAlchemy wraps them (IntegrityError,
-    OperationalError …): callers catch the same exceptions whichever way the rows went."""
-    dbapi = connection.dialect.loaded_dbapi
+def _driver_errors(connection: Connection, sql: str, params: Any, cursor: Any = None) -> Iterator[None]:
+    """The driver's errors on its own cursor, handled as SQLAlchemy handles them on its own
+    (`Connection._handle_dbapi_exception`: the same exception classes, the same invalidation of a
+    connection found dead)."""
     try:
         yield
-    except dbapi.Error as exc:
-        raise DBAPIError.instance(sql, params, exc, dbapi.Error) from exc
+    except connection.dialect.loaded_dbapi.Error as exc:
+        connection._handle_dbapi_exception(exc, sql, params, cursor, None)
+        raise  # not reached: the call above raises the wrapped error
 
 
 def _sqlite_executemany(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
@@ -165,7 +173,7 @@ def _sqlite_executemany(session: Session, table: Any, rows: list[dict[str, Any]]
         for i, process in convert:
             _convert_column(data, i, process)
     sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
-    _sqlite_execute(connection, sql, data, many=True)
+    driver_execute(connection, sql, data, returns_rows=False, many=True)
 
 
 def _convert_column(data: list[list[Any]], i: int, process: Any) -> None:
@@ -223,8 +231,8 @@ def insert_unique_with(session: Session, table: Any, row: dict[str, Any], keys: 
         sql, values = _values_statement(connection.dialect, part, rows, gated_by="head")
         ctes.append(f"i{n} AS ({sql})")
         params.extend(values)
-    inserted = connection.exec_driver_sql(f"WITH {', '.join(ctes)} SELECT count(*) FROM head", tuple(params))
-    return bool(inserted.scalar())
+    [(inserted,)] = driver_execute(connection, f"WITH {', '.join(ctes)} SELECT count(*) FROM head", params)
+    return bool(inserted)
 
 
 def _on_conflict_nothing(keys: list[str]) -> str:
