@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     # and stretch every order's latency (docs/decisions.md 36). Unset: 2 on PostgreSQL, 1 on
     # SQLite, whose writers take turns: a second thread deciding stretches the turn (decisions 40).
     placement_threads: int | None = Field(default=None, ge=1, le=64)
+    # Orders that wait for a placing thread leave together, up to this many in one transaction
+    # (orders.handlers.place_together, decisions 41); 1: every order in a transaction of its own.
+    placement_batch: int = Field(default=8, ge=1, le=100)
     # How long a request waits for the database before answering 503 with Retry-After.
     db_pool_timeout_seconds: float = Field(default=5.0, gt=0, le=120)
     db_connect_timeout_seconds: int = Field(default=3, ge=1, le=60)

@@ -16,7 +16,7 @@ from conveyor.audit import run_audit
 from conveyor.channels.service import channel_info
 from conveyor.inventory import allocation
 from conveyor.orders import placement
-from conveyor.orders.handlers import place_order
+from conveyor.orders.handlers import place_order, place_together
 from conveyor.shared.errors import DomainError
 from tests.helpers import order_cmd, seed_world
 
@@ -62,6 +62,29 @@ def assert_no_oversell(container, outcomes: list[str], policy: str) -> None:
 def test_32_clients_never_oversell_10_units(container, policy):
     seed_world(container, {"HOT": UNITS}, policy=policy)
     outcomes = _race(container)
+    assert_no_oversell(container, outcomes, policy)
+
+
+BATCH = 4
+
+
+@pytest.mark.parametrize("policy", ["reject", "backorder"])
+def test_32_clients_in_shared_transactions_never_oversell_10_units(container, policy):
+    """The API places orders that waited together (`place_together`): 8 threads each place 4 of the
+    32 one-unit orders in one transaction, all at the same moment."""
+    seed_world(container, {"HOT": UNITS}, policy=policy)
+    with container.reader() as uow:
+        channel_info(uow, "web")
+    start = threading.Barrier(CLIENTS // BATCH)
+
+    def batch(first: int) -> list[str]:
+        start.wait()
+        outcomes = place_together(container, [(order_cmd({"HOT": 1}, external_id=f"race-{n}"), "test")
+                                              for n in range(first, first + BATCH)])
+        return [o.code if isinstance(o, DomainError) else o.order.status for o in outcomes]
+
+    with ThreadPoolExecutor(CLIENTS // BATCH) as pool:
+        outcomes = [o for found in pool.map(batch, range(0, CLIENTS, BATCH)) for o in found]
     assert_no_oversell(container, outcomes, policy)
 
 

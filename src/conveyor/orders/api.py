@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections import deque
+from collections.abc import Callable
+from contextvars import Context, copy_context
+from dataclasses import dataclass
 from functools import partial
-from typing import Annotated
+from typing import Annotated, Any, cast
 
 import anyio
 import anyio.to_thread
@@ -21,6 +26,7 @@ from conveyor.auth.service import Principal
 from conveyor.bootstrap import Container
 from conveyor.channels.service import channel_code_for, get_channel
 from conveyor.orders import handlers, service
+from conveyor.orders.commands import PlaceOrder
 from conveyor.orders.model import Shipment
 from conveyor.orders.schemas import (
     CancelIn,
@@ -35,7 +41,7 @@ from conveyor.orders.schemas import (
     render_order,
 )
 from conveyor.shared.errors import DomainError, ErrorCode
-from conveyor.shared.handlers import Replayed
+from conveyor.shared.handlers import Idempotency, Replayed
 from conveyor.shared.pii import mask_order
 
 router = APIRouter(prefix="/orders", tags=["orders"])
@@ -57,18 +63,86 @@ async def create_order(body: OrderIn, request: Request, who: Principal = Depends
     this `external_id`, or when an `Idempotency-Key` is replayed."""
     render = _renderer(who)
     idem = await idempotency_for(request, who, render)
-    return await anyio.to_thread.run_sync(partial(_create, body, idem, who, c, render),
-                                          limiter=_placing(request, c))
+    return await _placer(request, c).place(_Placing(body, who, render, idem, copy_context()))
 
 
-def _placing(request: Request, c: Container) -> anyio.CapacityLimiter:
-    """The worker's own limit on orders placed at once (`placement_threads`), made on first use:
-    a limiter belongs to the event loop that runs it."""
+@dataclass(slots=True)
+class _Placing:
+    """One POST /orders waiting to be placed."""
+    body: OrderIn
+    who: Principal
+    render: Callable[[Any], Any]
+    idem: Idempotency[Any] | None
+    context: Context  # the request's: its id goes on what its order writes, and on its log lines
+
+    @property
+    def joins_others(self) -> bool:
+        """May share a transaction with other orders (`handlers.place_together`): not when its
+        Idempotency-Key is claimed in its own transaction, nor when it pays at placement."""
+        return self.idem is None and self.body.payment is None
+
+
+class _Placer:
+    """A worker's orders, placed on at most `placement_threads` threads at once. Orders that
+    arrive while every thread is busy wait here, and the next free thread places those waiting
+    together, up to `placement_batch` in one transaction (decisions 41): under load a worker
+    writes several orders per transaction, and alone an order is placed at once, as before.
+    Lives on the worker's event loop (made on first use); only the loop touches its queue."""
+
+    def __init__(self, c: Container) -> None:
+        self.c = c
+        self.threads = placement_threads(c)
+        self.batch = c.settings.placement_batch
+        self.waiting: deque[tuple[_Placing, asyncio.Future[JSONResponse]]] = deque()
+        self.running: set[asyncio.Task[None]] = set()
+
+    async def place(self, placing: _Placing) -> JSONResponse:
+        answer: asyncio.Future[JSONResponse] = asyncio.get_running_loop().create_future()
+        self.waiting.append((placing, answer))
+        self._start()
+        return await answer
+
+    def _start(self) -> None:
+        while len(self.running) < self.threads and self.waiting:
+            batch = [self.waiting.popleft()]
+            while (batch[0][0].joins_others and self.waiting and len(batch) < self.batch
+                   and self.waiting[0][0].joins_others):
+                batch.append(self.waiting.popleft())
+            # A batch's own context is empty: each order runs in its request's (`_place`).
+            task = asyncio.get_running_loop().create_task(self._run(batch), context=Context())
+            self.running.add(task)
+            task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self.running.discard(task)
+        self._start()
+
+    async def _run(self, batch: list[tuple[_Placing, asyncio.Future[JSONResponse]]]) -> None:
+        answers = [answer for _, answer in batch]
+        outcomes: list[JSONResponse | Exception] = []
+        try:
+            outcomes = await anyio.to_thread.run_sync(partial(_place, self.c, [p for p, _ in batch]))
+        except Exception as exc:  # noqa: BLE001 - every waiting request answers with it
+            outcomes = [exc] * len(batch)
+        finally:
+            if len(outcomes) != len(answers):  # cancelled while placing (the worker stopping)
+                for answer in answers:
+                    answer.cancel()  # nobody is left waiting for an answer that will not come
+        for answer, outcome in zip(answers, outcomes, strict=True):
+            if answer.done():  # its request went away
+                continue
+            if isinstance(outcome, BaseException):
+                answer.set_exception(outcome)
+            else:
+                answer.set_result(outcome)
+
+
+def _placer(request: Request, c: Container) -> _Placer:
     state = request.app.state
-    limiter = getattr(state, "placement_limiter", None)
-    if limiter is None:
-        limiter = state.placement_limiter = anyio.CapacityLimiter(placement_threads(c))
-    return limiter
+    placer = getattr(state, "placer", None)
+    if placer is None:
+        placer = state.placer = _Placer(c)
+    return placer
 
 
 def placement_threads(c: Container) -> int:
@@ -86,6 +160,37 @@ def _renderer(who: Principal):  # noqa: ANN202
     if may_read(who):
         return render_order
     return lambda order: mask_order(render_order(order))
+
+
+def _place(c: Container, batch: list[_Placing]) -> list[JSONResponse | Exception]:
+    """Place `batch` (on a worker thread): one order as `_create` places it; several together.
+    Each request's answer, or the error it answers with."""
+    if len(batch) == 1:
+        only = batch[0]
+        try:
+            return [only.context.run(_create, only.body, only.idem, only.who, c, only.render)]
+        except Exception as exc:  # noqa: BLE001 - raised again in the request's own task
+            return [exc]
+    outcomes: list[JSONResponse | Exception | None] = [None] * len(batch)
+    orders, positions = [], []
+    for n, placing in enumerate(batch):
+        try:
+            cmd = placing.context.run(_command_for, c, placing)
+        except Exception as exc:  # noqa: BLE001 - this order's answer; the others go on
+            outcomes[n] = exc
+            continue
+        orders.append((cmd, placing.who.actor))
+        positions.append(n)
+    contexts = [batch[n].context for n in positions]
+    for n, outcome in zip(positions, handlers.place_together(c, orders, contexts), strict=True):
+        outcomes[n] = outcome if isinstance(outcome, DomainError) else respond(
+            outcome.order, batch[n].render, 201 if outcome.created else 200)
+    assert all(outcome is not None for outcome in outcomes)
+    return cast(list[JSONResponse | Exception], outcomes)
+
+
+def _command_for(c: Container, placing: _Placing) -> PlaceOrder:
+    return placing.body.to_command(_channel_for(c, placing.body.channel, placing.who))
 
 
 def _create(body: OrderIn, idem, who: Principal, c: Container, render) -> JSONResponse:  # noqa: ANN001

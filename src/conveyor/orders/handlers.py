@@ -4,10 +4,11 @@ exactly once. The API, the CLI, the worker and tests call these, never the opera
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from contextvars import Context, copy_context
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from sqlalchemy.exc import IntegrityError
 
@@ -96,6 +97,80 @@ def place_order(c: Container, cmd: PlaceOrder, *, actor: str, paid_on_channel: b
             return result
 
     return retrying(attempt)
+
+
+Outcome = PlacementResult | DomainError  # an order placed (or found placed before), or why it was refused
+
+
+def place_together(c: Container, orders: list[tuple[PlaceOrder, str]],
+                   contexts: list[Context] | None = None) -> list[Outcome]:
+    """Orders that arrived at the same moment (concurrent API requests; each with its actor),
+    placed in ONE write transaction: each order is decided alone exactly as `place_order` decides
+    it, so each gets the answer it would have got alone. An order refused while deciding (a
+    DomainError) is that order's answer, and the others go on.
+
+    Why: an order's transaction costs the database and the worker about as much as its rows
+    (BEGIN, statements, COMMIT and its WAL flush, on SQLite the writer's turn); orders written
+    together share that cost, and orders for one SKU take its stock in one guarded UPDATE instead
+    of queueing on its row one by one (docs/decisions.md 41).
+
+    If the shared write cannot finish (stock taken meanwhile twice over, a repeat external id
+    arriving another way, a deadlock, the database busy), nothing of it stays and each order is
+    placed alone with `place_order`: the same answers, one transaction each. Orders that pay at
+    placement are always placed alone (their payment is taken inside their own transaction).
+
+    `contexts`: each order's own (its request's): what is written for one order (its timeline
+    rows, its messages, its log lines) carries its request's id."""
+    contexts = contexts or [copy_context() for _ in orders]
+    if len(orders) == 1 or any(cmd.payment is not None for cmd, _ in orders):
+        return [context.run(_alone, c, cmd, actor) for (cmd, actor), context in zip(orders, contexts, strict=True)]
+    for _ in range(2):
+        try:
+            return _place_together_once(c, orders, contexts)
+        except LostRace:
+            continue
+        except Exception:  # noqa: BLE001 - rolled back; every order is placed alone below, errors and all
+            break
+    return [context.run(_alone, c, cmd, actor) for (cmd, actor), context in zip(orders, contexts, strict=True)]
+
+
+def _alone(c: Container, cmd: PlaceOrder, actor: str) -> Outcome:
+    try:
+        result = place_order(c, cmd, actor=actor)
+    except DomainError as exc:
+        return exc
+    assert isinstance(result, PlacementResult)  # no Idempotency-Key: never a replay
+    return result
+
+
+def _place_together_once(c: Container, orders: list[tuple[PlaceOrder, str]],
+                         contexts: list[Context]) -> list[Outcome]:
+    outcomes: list[Outcome | None] = [None] * len(orders)
+    ahead: list[Decided | None] = [None] * len(orders)
+
+    def decide_each(uow: UnitOfWork) -> None:
+        for n, (cmd, actor) in enumerate(orders):
+            try:
+                ahead[n] = contexts[n].run(decide_one, uow, cmd, c, actor)
+            except DomainError as exc:
+                outcomes[n] = exc
+
+    if c.db.is_sqlite:  # routed before the writer's turn, as place_order does
+        with c.reader() as reader:
+            decide_each(reader)
+    with c.uow() as uow:
+        if not c.db.is_sqlite:
+            decide_each(uow)
+        taken = Placement()
+        for n, decided in enumerate(ahead):
+            if decided is not None:
+                outcomes[n], placed = contexts[n].run(place_in, uow, decided.cmd, c, orders[n][1], ahead=decided)
+                for key, units in placed.taken.items():
+                    taken.taken[key] += units
+        placement.take_stock(uow, taken)  # every order's stock in one guarded UPDATE
+        uow.commit()
+    assert all(outcome is not None for outcome in outcomes)
+    return cast(list[Outcome], outcomes)
 
 
 @dataclass(slots=True)
