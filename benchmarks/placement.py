@@ -27,6 +27,7 @@ import asyncio
 import json
 import os
 import random
+import re
 import resource
 import socket
 import subprocess
@@ -427,6 +428,7 @@ class RunResult:
     server_cpu: float = 0.0
     machine_busy: float = 0.0
     other_cpu: float = 0.0
+    orders_per_transaction: float = 0.0  # PostgreSQL: measured orders over the transactions that wrote them
 
     @property
     def rate(self) -> float:
@@ -540,7 +542,21 @@ def run_http(
     result.client_cpu = (ru1.ru_utime + ru1.ru_stime - ru0.ru_utime - ru0.ru_stime) / result.seconds
     result.server_cpu = (srv1 - srv0) / result.seconds
     result.machine_busy, result.other_cpu = cpu_between(busy0, busy1, result.seconds)
+    result.orders_per_transaction = orders_per_transaction(world, tag)
     return result
+
+
+def orders_per_transaction(world: World, tag: str) -> float:
+    """How many of the run's orders each write transaction carried (the API places orders that
+    waited for a thread together, decisions 41). PostgreSQL stamps every row with the transaction
+    that inserted it (`xmin`); SQLite keeps no such thing (0: not measured)."""
+    if world.container.db.dialect != "postgresql":
+        return 0.0
+    with world.container.reader() as uow:
+        orders, transactions = uow.session.execute(text(
+            "SELECT count(*), count(DISTINCT xmin::text) FROM orders WHERE external_id ~ :measured"),
+            {"measured": f"^{re.escape(tag)}-[0-9]+$"}).one()
+    return orders / transactions if transactions else 0.0
 
 
 # --------------------------------------------------------------------------- raw SQL baseline
@@ -997,7 +1013,9 @@ def bench_database(kind: str, args, tmp: Path) -> list[str]:
                     f"API {strategy} workers={workers} {variant}: {r.rate:.0f} orders/s p50 {r.pct(50):.1f} ms p99"
                     f" {r.pct(99):.1f} ms ({r.ok} orders in {r.seconds:.1f} s; CPU: server {r.server_cpu:.2f},"
                     f" client {r.client_cpu:.2f}, machine {r.machine_busy:.2f}/{os.cpu_count()} cores, of which other"
-                    f" processes {r.other_cpu:.2f}){fmt_errors(r)}"
+                    f" processes {r.other_cpu:.2f})"
+                    f"{f'; {r.orders_per_transaction:.1f} orders per transaction' if r.orders_per_transaction else ''}"
+                    f"{fmt_errors(r)}"
                 )
                 say(f"  {check}")
                 rows.append((strategy, workers, variant, r, check))
