@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import text
 
-from conveyor.inventory.hot import bucket_totals, hot_pairs, spread, take
+from conveyor.inventory.hot import hot_pairs, spread, take
 from conveyor.inventory.ledger import StockChange
 from conveyor.inventory.model import LedgerReason, StockLevel
 from conveyor.shared.clock import utcnow
@@ -39,9 +39,13 @@ class LocationStock:
 
 _SNAPSHOT = (
     "SELECT l.location_id, l.sku_id, l.on_hand - l.allocated - l.reserved - l.safety_stock AS atp,"
-    " loc.code, loc.priority, loc.latitude, loc.longitude, loc.type, loc.can_ship, loc.daily_capacity"
-    " FROM stock_levels l JOIN locations loc ON loc.id = l.location_id"
+    " loc.code, loc.priority, loc.latitude, loc.longitude, loc.type, loc.can_ship, loc.daily_capacity,"
+    " {in_buckets} AS in_buckets"
+    " FROM stock_levels l JOIN locations loc ON loc.id = l.location_id{buckets}"
     " WHERE loc.active = {mark} AND l.sku_id IN ({marks})")
+# With hot SKUs among the order's (inventory/hot.py): the free units of their buckets, in the same statement.
+_BUCKETS = (" LEFT JOIN (SELECT sku_id, location_id, SUM(on_hand - allocated) AS free FROM stock_level_buckets"
+            " GROUP BY sku_id, location_id) b ON b.sku_id = l.sku_id AND b.location_id = l.location_id")
 _sql_cache: dict[tuple[str, str, int], str] = {}
 
 
@@ -62,20 +66,20 @@ def read_snapshot(uow: UnitOfWork, sku_ids: set[str]) -> tuple[dict[str, Locatio
     Returns (locations by id, {location_id: {sku_id: atp}})."""
     if not sku_ids:
         return {}, {}
-    sql = _driver_sql(uow, "snapshot", len(sku_ids),
-                      lambda mark: _SNAPSHOT.format(mark=mark, marks=", ".join([mark] * len(sku_ids))))
+    # Buckets of a hot SKU (inventory/hot.py): their free stock counts too - for the pairs this
+    # process knows are hot (a pair it doesn't know yet is allocated from its level row alone).
+    hot = {pair for pair in hot_pairs(uow) if pair[0] in sku_ids}
+    sql = _driver_sql(uow, "snapshot-hot" if hot else "snapshot", len(sku_ids), lambda mark: _SNAPSHOT.format(
+        mark=mark, marks=", ".join([mark] * len(sku_ids)), in_buckets="COALESCE(b.free, 0)" if hot else "0",
+        buckets=_BUCKETS if hot else ""))
     rows = driver_execute(uow.session.connection(), sql, (True, *sorted(sku_ids)))
     locations: dict[str, LocationStock] = {}
     atp: dict[str, dict[str, int]] = defaultdict(dict)
-    for location_id, sku_id, available, code, priority, lat, lon, kind, can_ship, capacity in rows:
+    for location_id, sku_id, available, code, priority, lat, lon, kind, can_ship, capacity, in_buckets in rows:
         if location_id not in locations:
             locations[location_id] = LocationStock(location_id, code, priority, lat, lon, kind, bool(can_ship),
                                                    capacity)
-        atp[location_id][sku_id] = max(0, available)
-    hot = [pair for pair in hot_pairs(uow) if pair[0] in sku_ids]
-    for (sku_id, location_id), (on_hand, allocated) in (bucket_totals(uow, hot) if hot else {}).items():
-        if location_id in locations:  # buckets of a hot SKU (inventory/hot.py): their free stock counts too
-            atp[location_id][sku_id] = atp[location_id].get(sku_id, 0) + on_hand - allocated
+        atp[location_id][sku_id] = max(0, available) + (int(in_buckets) if (sku_id, location_id) in hot else 0)
     return locations, dict(atp)
 
 
