@@ -198,12 +198,11 @@ def inventory_show(sku: str = typer.Argument(None), location: str = None, limit:
 @inventory_app.command("hot")
 def inventory_hot(sku: str, location: str, buckets: int = typer.Option(8, min=2, max=64),
                   off: bool = typer.Option(False, "--off", help="fold the buckets back into one row")) -> None:
-    """Hot-SKU mode for a flash sale: split the SKU's free stock at a location over buckets.
-
-    API workers already place the orders that queue up together, taking a SKU's stock row once per
-    batch; measured on 2 cores with up to 128 clients on one SKU, that alone was faster than
-    buckets (docs/benchmarks.md, issue 13 eighth session). Buckets help when orders for one SKU
-    arrive through many processes or clients that cannot be batched (Idempotency-Keys, payments)."""
+    """Hot-SKU mode for a flash sale: split the SKU's free stock at a location over buckets."""
+    # API workers already place the orders that queue up together, taking a SKU's stock row once per
+    # batch: on 2 cores with up to 128 clients on one SKU that alone was as fast as buckets
+    # (docs/benchmarks.md, issue 13 eighth session). Buckets help when orders for one SKU arrive
+    # through many processes, or as orders placed alone (with an Idempotency-Key or a payment).
     from conveyor.inventory.handlers import set_hot_mode
 
     try:
