@@ -121,6 +121,8 @@ def place_together(c: Container, orders: list[tuple[PlaceOrder, str]],
 
     `contexts`: each order's own (its request's): what is written for one order (its timeline
     rows, its messages, its log lines) carries its request's id."""
+    if not orders:
+        return []
     contexts = contexts or [copy_context() for _ in orders]
     if len(orders) == 1 or any(cmd.payment is not None for cmd, _ in orders):
         return [context.run(_alone, c, cmd, actor) for (cmd, actor), context in zip(orders, contexts, strict=True)]
