@@ -71,30 +71,3 @@ def test_near_the_end_of_the_stock_an_order_takes_across_all_rows(container):
         allocated = uow.session.execute(text("SELECT SUM(allocated) FROM stock_level_buckets")).scalar_one()
         free = uow.session.execute(text("SELECT SUM(on_hand - allocated) FROM stock_level_buckets")).scalar_one()
     assert (allocated, free) == (4, 1)
-
-
-def test_a_batch_claims_a_free_bucket_for_each_hot_pair_and_skips_held_ones(container):
-    """`claim_many`: the pairs of a batch claim their buckets together; a pair whose every bucket is
-    held by another order is not claimed (the caller then takes it another way), the others are."""
-    seed_world(container, {"HOT": 100, "WARM": 100})
-    assert set_hot_mode(container, "HOT", "WH1", 2, "test") == 100
-    assert set_hot_mode(container, "WARM", "WH1", 2, "test") == 100
-    with container.reader() as uow:
-        ids = dict(uow.session.execute(text("SELECT code, id FROM skus")).all())
-        location = uow.session.execute(text("SELECT id FROM locations")).scalar_one()
-    hot_pair, warm_pair = (ids["HOT"], location), (ids["WARM"], location)
-    with ExitStack() as others:
-        if not container.settings.database_url.startswith("sqlite"):  # SQLite: one writer, nothing held
-            for _ in range(2):  # two orders in flight hold both of WARM's buckets
-                held = others.enter_context(container.uow())
-                assert hot.claim(held, *warm_pair, 1)
-        with container.uow() as uow:
-            claimed = hot.claim_many(uow, {hot_pair: 7, warm_pair: 5})
-            uow.commit()
-    held_elsewhere = not container.settings.database_url.startswith("sqlite")
-    assert claimed == ({hot_pair} if held_elsewhere else {hot_pair, warm_pair})
-    with container.reader() as uow:
-        buckets = dict(uow.session.execute(text(
-            "SELECT s.code, SUM(b.allocated) FROM stock_level_buckets b JOIN skus s ON s.id = b.sku_id"
-            " GROUP BY s.code")).all())
-    assert buckets == {"HOT": 7, "WARM": 0 if held_elsewhere else 5}  # the held ones rolled back: 0

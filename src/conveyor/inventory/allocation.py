@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import text
 
-from conveyor.inventory.hot import claim_many, hot_pairs, spread, take
+from conveyor.inventory.hot import hot_pairs, spread, take
 from conveyor.inventory.ledger import StockChange
 from conveyor.inventory.model import LedgerReason, StockLevel
 from conveyor.shared.clock import utcnow
@@ -126,9 +126,7 @@ def allocate_many(uow: UnitOfWork, totals: dict[tuple[str, str], int]) -> set[tu
     # Level rows first (locked in id order), then hot pairs: a free bucket never waits; taking across
     # a hot pair's rows waits last, after everything else this transaction locks.
     taken = _allocate_levels(uow, levels) if levels else set()
-    hot_wanted = {pair: qty for pair, qty in sorted(totals.items()) if pair in hot}
-    claimed = claim_many(uow, hot_wanted)  # a free bucket for each, in one statement
-    return taken | claimed | {pair for pair, qty in hot_wanted.items() if pair not in claimed and take(uow, *pair, qty)}
+    return taken | {pair for pair, qty in sorted(totals.items()) if pair in hot and take(uow, *pair, qty)}
 
 
 def _allocate_levels(uow: UnitOfWork, totals: dict[tuple[str, str], int]) -> set[tuple[str, str]]:

@@ -168,30 +168,6 @@ def claim(uow: UnitOfWork, sku_id: str, location_id: str, quantity: int) -> bool
     return bool(driver_execute(uow.session.connection(), sql, (quantity, stamp, sku_id, location_id, quantity)))
 
 
-def claim_many(uow: UnitOfWork, wanted: dict[Pair, int]) -> set[Pair]:
-    """`claim` for several hot pairs at once (a batch of orders takes each pair's units together):
-    on PostgreSQL one statement picks, for each pair, one bucket nobody else holds (SKIP LOCKED) and
-    takes its units there; returns the pairs claimed. The others go through `take` one by one."""
-    if not wanted:
-        return set()
-    if uow.dialect != "postgresql" or len(wanted) == 1:
-        return {pair for pair, quantity in wanted.items() if claim(uow, *pair, quantity)}
-    pairs = sorted(wanted)
-    sql = _statement(uow, f"claim{len(pairs)}", _CLAIM_MANY.replace(
-        "{values}", ", ".join(["({mark}::text, {mark}::text, {mark}::int)"] * len(pairs))))
-    params = [v for pair in pairs for v in (*pair, wanted[pair])]
-    stamp = _updated_at(uow.session.get_bind().dialect)(utcnow())
-    rows = driver_execute(uow.session.connection(), sql, (*params, stamp))
-    return {(sku_id, location_id) for sku_id, location_id in rows}
-
-
-_CLAIM_MANY = (
-    "WITH w(sku_id, location_id, qty) AS (VALUES {values}),"
-    " picked AS (SELECT p.id, w.qty FROM w CROSS JOIN LATERAL (SELECT b.id FROM stock_level_buckets b"
-    " WHERE b.sku_id = w.sku_id AND b.location_id = w.location_id AND b.on_hand - b.allocated >= w.qty"
-    " ORDER BY b.bucket LIMIT 1 FOR UPDATE SKIP LOCKED) p)"
-    " UPDATE stock_level_buckets b SET allocated = b.allocated + picked.qty, updated_at = {mark} FROM picked"
-    " WHERE b.id = picked.id AND b.on_hand - b.allocated >= picked.qty RETURNING b.sku_id, b.location_id")
 _CLAIM = ("UPDATE stock_level_buckets SET allocated = allocated + {mark}, updated_at = {mark}"
           " WHERE id = (SELECT id FROM stock_level_buckets WHERE sku_id = {mark} AND location_id = {mark}"
           " AND on_hand - allocated >= {mark} ORDER BY bucket LIMIT 1{skip_locked}) RETURNING id")
