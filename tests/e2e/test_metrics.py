@@ -4,6 +4,7 @@ template, orders placed, allocation failures, outbox lag and worker errors; and,
 
 from __future__ import annotations
 
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -98,11 +99,26 @@ def test_serve_with_two_workers_reports_every_process(tmp_path: Path):
             per_process = healthz_per_process(served.metrics_dir)
             if len(per_process) == 2 and all(per_process.values()):
                 break
+        per_process = _settled(served.metrics_dir)
         with httpx.Client(base_url=base) as client:
             counted = [value(scrape(client), "conveyor_http_requests_total", method="GET", route="/healthz",
                              status="200") for _ in range(6)]
         assert len(per_process) == 2 and all(per_process.values()), per_process  # both workers served
         assert counted == [sum(per_process.values())] * 6  # every scrape, whoever answers it, adds both up
+
+
+def _settled(directory: Path) -> dict[str, float]:
+    """The workers' /healthz counts once they stop moving: a request is counted just after its
+    answer is sent (RequestMetrics), so the last one may still be counting when its client has the
+    answer (CI once read 80 here and scraped 81 a moment later)."""
+    counts = healthz_per_process(directory)
+    for _ in range(50):
+        time.sleep(0.1)
+        again = healthz_per_process(directory)
+        if again == counts:
+            return counts
+        counts = again
+    return counts
 
 
 def _get_fresh(url: str) -> int:
