@@ -10,10 +10,7 @@ serialised by BEGIN IMMEDIATE.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
-from typing import Any
 
 from sqlalchemy import text
 
@@ -21,7 +18,7 @@ from conveyor.inventory.hot import hot_pairs, spread, take
 from conveyor.inventory.ledger import StockChange
 from conveyor.inventory.model import LedgerReason, StockLevel
 from conveyor.shared.clock import utcnow
-from conveyor.shared.sql import driver_execute
+from conveyor.shared.sql import driver_execute, driver_sql, stored_as
 from conveyor.shared.uow import UnitOfWork
 
 
@@ -46,18 +43,6 @@ _SNAPSHOT = (
 # With hot SKUs among the order's (inventory/hot.py): the free units of their buckets, in the same statement.
 _BUCKETS = (" LEFT JOIN (SELECT sku_id, location_id, SUM(on_hand - allocated) AS free FROM stock_level_buckets"
             " GROUP BY sku_id, location_id) b ON b.sku_id = l.sku_id AND b.location_id = l.location_id")
-_sql_cache: dict[tuple[str, str, int], str] = {}
-
-
-def _driver_sql(uow: UnitOfWork, name: str, count: int, build: Callable[[str], str]) -> str:
-    """Statement text built once per dialect, statement and number of rows (the hot path sends it
-    as driver SQL: no compilation per call)."""
-    key = (uow.dialect, name, count)
-    sql = _sql_cache.get(key)
-    if sql is None:
-        mark = "?" if uow.dialect == "sqlite" else "%s"
-        sql = _sql_cache[key] = build(mark)
-    return sql
 
 
 def read_snapshot(uow: UnitOfWork, sku_ids: set[str]) -> tuple[dict[str, LocationStock], dict[str, dict[str, int]]]:
@@ -69,7 +54,7 @@ def read_snapshot(uow: UnitOfWork, sku_ids: set[str]) -> tuple[dict[str, Locatio
     # Buckets of a hot SKU (inventory/hot.py): their free stock counts too - for the pairs this
     # process knows are hot (a pair it doesn't know yet is allocated from its level row alone).
     hot = {pair for pair in hot_pairs(uow) if pair[0] in sku_ids}
-    sql = _driver_sql(uow, "snapshot-hot" if hot else "snapshot", len(sku_ids), lambda mark: _SNAPSHOT.format(
+    sql = driver_sql(uow.dialect, f"snapshot{'-hot' if hot else ''}-{len(sku_ids)}", lambda mark: _SNAPSHOT.format(
         mark=mark, marks=", ".join([mark] * len(sku_ids)), in_buckets="COALESCE(b.free, 0)" if hot else "0",
         buckets=_BUCKETS if hot else ""))
     rows = driver_execute(uow.session.connection(), sql, (True, *sorted(sku_ids)))
@@ -131,18 +116,14 @@ def allocate_many(uow: UnitOfWork, totals: dict[tuple[str, str], int]) -> set[tu
 
 def _allocate_levels(uow: UnitOfWork, totals: dict[tuple[str, str], int]) -> set[tuple[str, str]]:
     connection = uow.session.connection()
-    sql = _driver_sql(uow, "allocate", len(totals), lambda mark: _allocate_sql(uow.dialect, mark, len(totals)))
+    sql = driver_sql(uow.dialect, f"allocate-{len(totals)}", lambda mark: _allocate_sql(uow.dialect, mark, len(totals)))
     rows = [v for (sku_id, location_id), qty in sorted(totals.items()) for v in (sku_id, location_id, qty)]
-    now = _stamp(connection.dialect)(utcnow())
+    now = stored_as(_UPDATED_AT, connection.dialect)(utcnow())
     params = (*rows, now) if uow.dialect == "postgresql" else (now, *rows)
     return {(sku_id, location_id) for sku_id, location_id in driver_execute(connection, sql, params)}
 
 
-@lru_cache(maxsize=4)
-def _stamp(dialect: Any) -> Callable[[Any], Any]:
-    """How this dialect stores a timestamp (SQLite: SQLAlchemy's text format)."""
-    process = StockLevel.__table__.c.updated_at.type._cached_bind_processor(dialect)
-    return process or (lambda value: value)
+_UPDATED_AT = StockLevel.__table__.c.updated_at
 
 
 def release_many(uow: UnitOfWork, totals: dict[tuple[str, str], int]) -> None:

@@ -21,8 +21,7 @@ just allocates from the level row, which is correct, only slower.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Iterable
-from functools import lru_cache
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
@@ -32,7 +31,7 @@ from conveyor.shared import ids
 from conveyor.shared.clock import utcnow
 from conveyor.shared.db import table_of
 from conveyor.shared.errors import ErrorCode, ValidationFailed
-from conveyor.shared.sql import driver_execute
+from conveyor.shared.sql import driver_execute, driver_sql, stored_as
 from conveyor.shared.uow import UnitOfWork
 
 Pair = tuple[str, str]
@@ -161,34 +160,18 @@ def _take_across(uow: UnitOfWork, sku_id: str, location_id: str, quantity: int) 
 
 
 def claim(uow: UnitOfWork, sku_id: str, location_id: str, quantity: int) -> bool:
-    """Allocate `quantity` from one bucket nobody else holds; False when none can. (Driver SQL, its
-    text made once per dialect: a batch of orders claims once per hot pair, on the hot path.)"""
-    sql = _statement(uow, "claim", _CLAIM)
-    stamp = _updated_at(uow.session.get_bind().dialect)(utcnow())
+    """Allocate `quantity` from one bucket nobody else holds; False when none can. (Driver SQL: a
+    batch of orders claims once per hot pair, on the hot path.)"""
+    skip_locked = " FOR UPDATE SKIP LOCKED" if uow.dialect == "postgresql" else ""
+    sql = driver_sql(uow.dialect, "claim", lambda mark: _CLAIM.format(mark=mark, skip_locked=skip_locked))
+    stamp = stored_as(_BUCKET_UPDATED_AT, uow.session.get_bind().dialect)(utcnow())
     return bool(driver_execute(uow.session.connection(), sql, (quantity, stamp, sku_id, location_id, quantity)))
 
 
 _CLAIM = ("UPDATE stock_level_buckets SET allocated = allocated + {mark}, updated_at = {mark}"
           " WHERE id = (SELECT id FROM stock_level_buckets WHERE sku_id = {mark} AND location_id = {mark}"
           " AND on_hand - allocated >= {mark} ORDER BY bucket LIMIT 1{skip_locked}) RETURNING id")
-_statements: dict[tuple[str, str], str] = {}
-
-
-def _statement(uow: UnitOfWork, name: str, template: str) -> str:
-    key = (uow.dialect, name)
-    sql = _statements.get(key)
-    if sql is None:
-        postgres = uow.dialect == "postgresql"
-        sql = _statements[key] = template.format(mark="%s" if postgres else "?",
-                                                 skip_locked=" FOR UPDATE SKIP LOCKED" if postgres else "")
-    return sql
-
-
-@lru_cache(maxsize=4)
-def _updated_at(dialect: Any) -> Callable[[Any], Any]:
-    """How this dialect stores a bucket's `updated_at` (SQLite: SQLAlchemy's text format)."""
-    process = table_of(StockLevelBucket).c.updated_at.type._cached_bind_processor(dialect)
-    return process or (lambda value: value)
+_BUCKET_UPDATED_AT = table_of(StockLevelBucket).c.updated_at
 
 
 def _claim_waiting(uow: UnitOfWork, sku_id: str, location_id: str, quantity: int) -> bool:

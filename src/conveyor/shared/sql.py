@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import operator
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -116,6 +116,30 @@ def _insert_values(session: Session, table: Any, rows: list[dict[str, Any]], suf
     connection = session.connection()
     sql, params = _values_statement(connection.dialect, table, rows, suffix)
     return driver_execute(connection, sql, params, returns_rows=bool(suffix))
+
+
+def driver_sql(dialect: str, name: str, build: Callable[[str], str]) -> str:
+    """Statement text for `driver_execute`, built once per dialect and `name` by `build(mark)` with
+    the driver's placeholder ("?" for sqlite3, "%s" for psycopg): no compilation per call."""
+    key = (dialect, name)
+    sql = _driver_texts.get(key)
+    if sql is None:
+        sql = _driver_texts[key] = build("?" if dialect == "sqlite" else "%s")
+    return sql
+
+
+_driver_texts: dict[tuple[str, str], str] = {}
+
+
+def stored_as(column: Any, dialect: Any) -> Callable[[Any], Any]:
+    """How `dialect` stores a value of `column` (a datetime as SQLAlchemy's text on SQLite), for
+    values sent with `driver_execute`: the column type's bind processor, which SQLAlchemy caches
+    per dialect, or the value as it is."""
+    return column.type._cached_bind_processor(dialect) or _as_is
+
+
+def _as_is(value: Any) -> Any:
+    return value
 
 
 def driver_execute(connection: Connection, sql: str, params: Any, *, returns_rows: bool = True,
