@@ -3,11 +3,16 @@ it would have got alone - created, found placed before, or refused - on SQLite a
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import event, text
 
 from conveyor.audit import run_audit
+from conveyor.automation.handlers import create_rule
+from conveyor.inventory.handlers import receive
+from conveyor.orders import placement
 from conveyor.orders.handlers import place_together
 from conveyor.orders.placement import PlacementResult
+from conveyor.orders.service import get_order, order_timeline
 from conveyor.shared.errors import DomainError
 from tests.helpers import order_cmd, seed_world
 
@@ -57,3 +62,99 @@ def test_stock_short_for_all_of_them_places_each_alone(container):
     assert isinstance(second, DomainError) and second.code == "insufficient_stock"
     assert commits[0] == 1  # the shared attempts rolled back; only the first order's own commit
     assert _allocated(container) == 2
+
+
+def _snapshot_reads(container) -> list[str]:
+    reads: list[str] = []
+
+    def seen(conn, cursor, statement, parameters, context, executemany):
+        if "FROM stock_levels l JOIN locations loc" in statement:
+            reads.append(statement)
+
+    event.listen(container.db.engine, "before_cursor_execute", seen)
+    return reads
+
+
+def test_the_batch_reads_stock_once_and_each_order_sees_what_the_ones_before_took(container):
+    """Two warehouses with 2 units each, two orders of 2: deciding on one shared snapshot, the
+    second order sees the first one's units gone and goes to the other warehouse - one snapshot
+    read, one transaction, no lost race (deciding each on its own read, both chose the same one)."""
+    world = seed_world(container, {"SKU-A": 2, "SKU-B": 5}, locations=2, policy="reject")
+    receive(container, "SKU-A", "WH2", 2, actor="test")
+    commits, reads = _commits(container), _snapshot_reads(container)
+    first, second, other = place_together(container, [(order_cmd({"SKU-A": 2}), "api"),
+                                                      (order_cmd({"SKU-A": 2}), "api"),
+                                                      (order_cmd({"SKU-B": 1}), "api")])
+    assert all(isinstance(r, PlacementResult) and r.order.status == "allocated" for r in (first, second, other))
+    assert {first.order.allocations[0].location_id, second.order.allocations[0].location_id} == \
+        set(world["locations"])
+    assert (commits[0], len(reads)) == (1, 1)
+    assert _allocated(container) == 5
+
+
+@pytest.mark.parametrize("policy", ["reject", "backorder"])
+def test_what_a_repeat_booked_in_the_batch_never_shorts_the_next_order(container, policy):
+    """E-1 was placed before (2 of 5 units taken); the batch holds it again and a new order for the
+    last 3. Against the batch's snapshot the repeat books 2 units it will never take, so the new
+    order - refused there, or backordered in part - is decided again on a fresh read, and placed
+    whole, in the same transaction."""
+    seed_world(container, {"SKU-A": 5}, policy=policy)
+    place_together(container, [(order_cmd({"SKU-A": 2}, external_id="E-1"), "api")])
+    commits = _commits(container)
+    repeat, new = place_together(container, [(order_cmd({"SKU-A": 2}, external_id="E-1"), "api"),
+                                             (order_cmd({"SKU-A": 3}, external_id="E-2"), "api")])
+    assert isinstance(repeat, PlacementResult) and not repeat.created
+    assert isinstance(new, PlacementResult) and new.created and new.order.status == "allocated"
+    assert commits[0] == 1
+    assert _allocated(container) == 5
+
+
+def _order_inserts(container) -> list[str]:
+    inserts: list[str] = []
+
+    def seen(conn, cursor, statement, parameters, context, executemany):
+        if "INSERT INTO orders " in statement:
+            inserts.append(statement)
+
+    event.listen(container.db.engine, "before_cursor_execute", seen)
+    return inserts
+
+
+def test_the_batch_writes_its_orders_in_one_statement_and_rules_still_act_on_each(container):
+    """Three new orders (one hit by a `placed` rule that tags it and notes on its timeline): one
+    INSERT for all three orders, and each order's rows, tags and timeline are its own."""
+    seed_world(container, {"SKU-A": 10}, policy="reject")
+    big_total = {"field": "total", "op": "gte", "value": {"amount": "30.00", "currency": "USD"}}
+    create_rule(container, {"name": "Note big ones", "triggers": ["placed"], "condition": big_total,
+                            "actions": [{"type": "tag", "tag": "big"}, {"type": "add_note", "note": "check it"}]},
+                "test")
+    inserts = _order_inserts(container)
+    small, big, other = place_together(container, [(order_cmd({"SKU-A": 1}, external_id="N-1"), "api"),
+                                                   (order_cmd({"SKU-A": 3}, external_id="N-2"), "api"),
+                                                   (order_cmd({"SKU-A": 2}), "api")])
+    assert len(inserts) == 1
+    with container.reader() as uow:
+        stored = {o.id: o for o in (get_order(uow, r.order.id) for r in (small, big, other))}
+        notes = [e.data.get("text") for e in order_timeline(uow, big.order.id) if e.type == "note.added"]
+        assert run_audit(uow) == []
+    assert [stored[r.order.id].tags for r in (small, big, other)] == [[], ["big"], []]
+    assert [len(stored[r.order.id].lines) for r in (small, big, other)] == [1, 1, 1]
+    assert notes == ["check it"]
+    assert _allocated(container) == 6
+
+
+def test_an_order_sent_meanwhile_another_way_rolls_the_batch_back_and_each_is_placed_alone(container, monkeypatch):
+    """The batch's one read of the channels' repeats missed an order that went in just after it
+    (simulated: the read finds nothing). The batch's INSERT fails on the unique key, nothing of it
+    stays, and each order is placed alone: the repeat answered with the order placed before."""
+    seed_world(container, {"SKU-A": 10}, policy="reject")
+    [earlier] = place_together(container, [(order_cmd({"SKU-A": 2}, external_id="R-1"), "api")])
+    monkeypatch.setattr(placement, "sent_before", lambda uow, keys: set())
+    repeat, new = place_together(container, [(order_cmd({"SKU-A": 2}, external_id="R-1"), "api"),
+                                             (order_cmd({"SKU-A": 1}, external_id="R-2"), "api")])
+    assert isinstance(repeat, PlacementResult) and not repeat.created and repeat.order.id == earlier.order.id
+    assert isinstance(new, PlacementResult) and new.created
+    assert _allocated(container) == 3
+    with container.reader() as uow:
+        assert uow.session.execute(text("SELECT count(*) FROM orders")).scalar() == 2
+        assert run_audit(uow) == []

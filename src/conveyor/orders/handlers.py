@@ -15,10 +15,13 @@ from sqlalchemy.exc import IntegrityError
 from conveyor.automation import lifecycle_rules as automation_rules
 from conveyor.automation.order_facts import FactsSettings
 from conveyor.bootstrap import Container
+from conveyor.catalog.service import sku_facts
 from conveyor.channels.service import channel_info, channel_info_by_id
 from conveyor.channels.skumap import remap_unmapped_lines
 from conveyor.fulfillment import service as fulfilment
+from conveyor.inventory.ledger import InsufficientStock
 from conveyor.orders import operations, placement, reallocation, routing_store, service
+from conveyor.orders import routing_bridge as bridge
 from conveyor.orders import service as service_module
 from conveyor.orders.commands import ChannelTerms, OnShort, PlacementOptions, PlaceOrder
 from conveyor.orders.lifecycle import Status
@@ -151,9 +154,10 @@ def _place_together_once(c: Container, orders: list[tuple[PlaceOrder, str]],
     ahead: list[Decided | None] = [None] * len(orders)
 
     def decide_each(uow: UnitOfWork) -> None:
+        stock = _batch_stock(uow, [cmd for cmd, _ in orders])  # one snapshot read for the batch
         for n, (cmd, actor) in enumerate(orders):
             try:
-                ahead[n] = contexts[n].run(decide_one, uow, cmd, c, actor)
+                ahead[n] = contexts[n].run(_decide_sharing, uow, cmd, c, actor, stock)
             except DomainError as exc:
                 outcomes[n] = exc
 
@@ -163,16 +167,60 @@ def _place_together_once(c: Container, orders: list[tuple[PlaceOrder, str]],
     with c.uow() as uow:
         if not c.db.is_sqlite:
             decide_each(uow)
-        taken = Placement()
-        for n, decided in enumerate(ahead):
-            if decided is not None:
-                outcomes[n], placed = contexts[n].run(place_in, uow, decided.cmd, c, orders[n][1], ahead=decided)
-                for key, units in placed.taken.items():
-                    taken.taken[key] += units
-        placement.take_stock(uow, taken)  # every order's stock in one guarded UPDATE
+        _write_each(uow, c, orders, contexts, ahead, outcomes)
         uow.commit()
     assert all(outcome is not None for outcome in outcomes)
     return cast(list[Outcome], outcomes)
+
+
+def _write_each(uow: UnitOfWork, c: Container, orders: list[tuple[PlaceOrder, str]], contexts: list[Context],
+                ahead: list[Decided | None], outcomes: list[Outcome | None]) -> None:
+    """Write each decided order, in its own context, then take the stock of all of them in one
+    guarded UPDATE. The channels' repeats are found with one read for the batch (and among the
+    batch's own orders): every new order's rows then go in the transaction's deferred inserts, one
+    statement for the whole batch. (One sent meanwhile by another way fails that statement on the
+    unique key: the batch is rolled back, and each order placed alone.)"""
+    keys = {(d.terms.channel_id, d.cmd.external_id) for d in ahead if d is not None and d.cmd.external_id}
+    before = placement.sent_before(uow, keys)
+    created: dict[tuple[str, str], PlacementResult] = {}
+    taken = Placement()
+    for n, decided in enumerate(ahead):
+        if decided is None:
+            continue
+        external_id = decided.cmd.external_id
+        key = (decided.terms.channel_id, external_id or "")
+        if external_id and (key in before or key in created):
+            order = created[key].order if key in created else placement.existing_order(uow, *key)
+            outcomes[n] = PlacementResult(order, False, external_id)
+            continue
+        result, placed = contexts[n].run(place_in, uow, decided.cmd, c, orders[n][1], ahead=decided, checked=True)
+        outcomes[n] = result
+        if external_id and result.created:
+            created[key] = result
+        for pair, units in placed.taken.items():
+            taken.taken[pair] += units
+    placement.take_stock(uow, taken)  # flushes every deferred row first
+
+
+def _batch_stock(uow: UnitOfWork, cmds: list[PlaceOrder]) -> bridge.StockView:
+    """The stock snapshot of every SKU the orders name (kits: their components), read once."""
+    skus = sku_facts(uow, sorted({li.sku for cmd in cmds for li in cmd.lines}))
+    return bridge.StockView.read(uow, {part for facts in skus.values() for part, _ in facts.components})
+
+
+def _decide_sharing(uow: UnitOfWork, cmd: PlaceOrder, c: Container, actor: str, stock: bridge.StockView) -> Decided:
+    """`decide_one` against the batch's snapshot, after the orders decided before it took their
+    part. An order that finds too little there is decided again on a fresh read, as it would be
+    alone: what its batch-mates booked must never be why an order is held or refused (a batch-mate
+    may yet turn out to be a repeat that takes nothing)."""
+    try:
+        decided = decide_one(uow, cmd, c, actor, stock=stock)
+    except InsufficientStock:
+        decided = None
+    if decided is None or decided.decided.short():
+        decided = decide_one(uow, cmd, c, actor)
+    stock.take(decided.decided.taken())
+    return decided
 
 
 @dataclass(slots=True)
@@ -187,25 +235,26 @@ class Decided:
 
 
 def decide_one(uow: UnitOfWork, cmd: PlaceOrder, c: Container, actor: str,
-               paid_on_channel: bool = False) -> Decided:
+               paid_on_channel: bool = False, stock: bridge.StockView | None = None) -> Decided:
     """Reads only: the channel's terms, the `placed` rules applied to the command (hold, tags,
-    location, strategy, ...), and the routing decision."""
+    location, strategy, ...), and the routing decision (against `stock` when given)."""
     terms = channel_terms(uow, cmd.channel, c.settings.backorder_policy)
     now = utcnow()
     rules = automation_rules.placed_rules(c.reader)
     cmd, hits = automation_rules.shape_command(uow, cmd, now, FactsSettings.of(c.settings), rules)
     options = PlacementOptions(actor, on_short_for(terms, paid_on_channel), c.settings.max_order_lines)
-    return Decided(cmd, hits, terms, options, placement.decide(uow, [cmd], terms, options), now)
+    return Decided(cmd, hits, terms, options, placement.decide(uow, [cmd], terms, options, stock), now)
 
 
 def place_in(uow: UnitOfWork, cmd: PlaceOrder, c: Container, actor: str,
              paid_on_channel: bool = False, open_fulfilment: bool = True,
-             ahead: Decided | None = None) -> tuple[PlacementResult, Placement]:
+             ahead: Decided | None = None, checked: bool = False) -> tuple[PlacementResult, Placement]:
     """Placement of one order inside a handler's transaction (stock not taken yet: `take_stock`),
     decided here or `ahead` (by `decide_one`, in an earlier read transaction).
-    Its fulfilment orders are opened too, unless the caller hands the goods over itself (POS)."""
+    Its fulfilment orders are opened too, unless the caller hands the goods over itself (POS).
+    `checked`: see `placement.write`."""
     d = ahead or decide_one(uow, cmd, c, actor, paid_on_channel)
-    placed = placement.write(uow, d.decided, d.terms, d.options)
+    placed = placement.write(uow, d.decided, d.terms, d.options, checked)
     if open_fulfilment:
         fulfilment.open_for_placement(uow, [r.order for r in placed.created], actor)
     result = placed.results[0]

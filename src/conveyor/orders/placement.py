@@ -47,6 +47,7 @@ from conveyor.routing.model import Candidate, Destination, Plan, RequestLine, Ro
 from conveyor.routing.rules import RoutingConfig, plan_order
 from conveyor.shared import ids
 from conveyor.shared.clock import utcnow
+from conveyor.shared.db import table_of
 from conveyor.shared.errors import DomainError
 from conveyor.shared.languages import order_language
 from conveyor.shared.metrics import ALLOCATION_FAILURES, ORDERS_PLACED
@@ -104,16 +105,31 @@ class Decided:
     placement: Placement  # the orders skipped (sent before) or refused so far
     drafts: list[_Draft]
 
+    def taken(self) -> dict[tuple[str, str], int]:
+        """Units the batch's plans take, per (component sku, location)."""
+        totals: dict[tuple[str, str], int] = defaultdict(int)
+        for draft in self.drafts:
+            for key, units in draft.taken.items():
+                totals[key] += units
+        return totals
 
-def decide(uow: UnitOfWork, cmds: list[PlaceOrder], terms: ChannelTerms, options: PlacementOptions) -> Decided:
+    def short(self) -> bool:
+        """Some order found less stock than it asked for (held, or backordered in part)."""
+        return any(draft.plan is not None and draft.plan.short for draft in self.drafts)
+
+
+def decide(uow: UnitOfWork, cmds: list[PlaceOrder], terms: ChannelTerms, options: PlacementOptions,
+           stock: bridge.StockView | None = None) -> Decided:
     """Read what routing needs and decide every order of `cmds`: reads only, so a batch may decide
     in a read transaction and `write` in a short write transaction after it. Stock taken by others
     in between makes `take_stock` find less than planned (`LostRace`); an external id placed in
-    between makes the insert fail (IntegrityError): the caller runs the batch again either way."""
+    between makes the insert fail (IntegrityError): the caller runs the batch again either way.
+    `stock`: a snapshot read already (for several batches decided one after another), used when it
+    covers the batch's SKUs, instead of reading one."""
     placement, known = Placement(), _known_external_ids(uow, cmds, terms) if len(cmds) > 1 else set()
     wanted = [cmd for cmd in cmds if not _skip_known(cmd, known, placement)]
     skus = sku_facts(uow, sorted({li.sku for cmd in wanted for li in cmd.lines}))
-    world = _World.read(uow, skus, wanted, terms)
+    world = _World.read(uow, skus, wanted, terms, stock)
     drafts = []
     for cmd in wanted:
         try:
@@ -125,10 +141,13 @@ def decide(uow: UnitOfWork, cmds: list[PlaceOrder], terms: ChannelTerms, options
     return Decided(placement, drafts)
 
 
-def write(uow: UnitOfWork, decided: Decided, terms: ChannelTerms, options: PlacementOptions) -> Placement:
-    """Write the rows of a decided batch; the caller then calls `take_stock`."""
+def write(uow: UnitOfWork, decided: Decided, terms: ChannelTerms, options: PlacementOptions,
+          checked: bool = False) -> Placement:
+    """Write the rows of a decided batch; the caller then calls `take_stock`. `checked`: the caller
+    has made sure the channel never sent these orders before (`sent_before`), so their rows join
+    the transaction's deferred inserts (one statement with everyone else's at `take_stock`)."""
     placement = decided.placement
-    _write(uow, decided.drafts, terms, options, placement)
+    _write(uow, decided.drafts, terms, options, placement, checked)
     if created := len(placement.created):
         uow.after_commit(lambda: ORDERS_PLACED.inc(created))
     return placement
@@ -177,11 +196,13 @@ class _World:
 
     @classmethod
     def read(cls, uow: UnitOfWork, skus: Mapping[str, SkuFacts], cmds: list[PlaceOrder],
-             terms: ChannelTerms) -> _World:
+             terms: ChannelTerms, stock: bridge.StockView | None = None) -> _World:
         if not any(cmd.hold_reason is None for cmd in cmds):
             return cls([], None, utcnow())
         sku_ids = {part for facts in skus.values() for part, _ in facts.components}
-        return cls(bridge.snapshot_candidates(uow, sku_ids),
+        candidates = (stock.candidates_for(sku_ids) if stock is not None and stock.covers(sku_ids)
+                      else bridge.snapshot_candidates(uow, sku_ids))
+        return cls(candidates,
                    bridge.channel_config(uow, terms.code, terms.routing_strategy), utcnow())
 
 
@@ -296,16 +317,20 @@ def draft_rows(cmd: PlaceOrder, channel_id: str, skus: Mapping[str, SkuFacts], n
 
 
 def _write(uow: UnitOfWork, drafts: list[_Draft], terms: ChannelTerms, options: PlacementOptions,
-           placement: Placement) -> None:
+           placement: Placement, checked: bool = False) -> None:
     """Insert the orders with their lines and allocations (a lone order: ON CONFLICT finds the
     channel's repeat, and nothing of it is written), then queue the rest."""
     if not drafts:
         return
     # Lines and their allocations are written now, not deferred: what runs after placement in the
-    # same transaction may read them. On PostgreSQL with the order in one statement.
-    lines_and_allocations = [(OrderLine.__table__, [line for d in drafts for line in d.lines]),
-                             (Allocation.__table__, [row for d in drafts for row in d.allocations])]
-    if len(drafts) == 1 and drafts[0].order["external_id"] is not None:
+    # same transaction may read them. On PostgreSQL with the order in one statement. Unless the
+    # caller knows what runs after reads none of them (`checked`, handlers.place_together).
+    lines_and_allocations = [(table_of(OrderLine), [line for d in drafts for line in d.lines]),
+                             (table_of(Allocation), [row for d in drafts for row in d.allocations])]
+    if checked:
+        for table, rows in [(table_of(Order), [d.order for d in drafts]), *lines_and_allocations]:
+            uow.defer_insert(table, rows)
+    elif len(drafts) == 1 and drafts[0].order["external_id"] is not None:
         if not insert_unique_with(uow.session, Order.__table__, drafts[0].order, ["channel_id", "external_id"],
                                   lines_and_allocations):
             placement.results.append(PlacementResult(_existing(uow, terms, drafts[0]), False,
@@ -329,8 +354,20 @@ def _write(uow: UnitOfWork, drafts: list[_Draft], terms: ChannelTerms, options: 
 
 
 def _existing(uow: UnitOfWork, terms: ChannelTerms, draft: _Draft) -> Order | None:
-    return uow.session.scalar(select(Order).where(Order.channel_id == terms.channel_id,
-                                                  Order.external_id == draft.order["external_id"]))
+    return existing_order(uow, terms.channel_id, draft.order["external_id"])
+
+
+def existing_order(uow: UnitOfWork, channel_id: str, external_id: str) -> Order | None:
+    return uow.session.scalar(select(Order).where(Order.channel_id == channel_id, Order.external_id == external_id))
+
+
+def sent_before(uow: UnitOfWork, keys: set[tuple[str, str]]) -> set[tuple[str, str]]:
+    """Which (channel id, external id) pairs have an order already: one read for a batch."""
+    if not keys:
+        return set()
+    rows = uow.session.execute(select(Order.channel_id, Order.external_id).where(
+        Order.external_id.in_(sorted({external for _, external in keys}))))
+    return {(channel, external) for channel, external in rows if external is not None and (channel, external) in keys}
 
 
 def _placed_event(draft: _Draft, actor: str) -> dict[str, Any]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator, Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -80,6 +80,32 @@ def snapshot_candidates(uow: UnitOfWork, sku_ids: set[str], only_location: str |
                                          loc.type, loc.can_ship, dict(atp.get(loc.location_id, {})),
                                          profiles.get(loc.location_id, {}), capacity))
     return candidates
+
+
+@dataclass(slots=True)
+class StockView:
+    """One stock snapshot shared by orders decided one after another (`handlers.place_together`):
+    each order routes against copies of the locations that hold its SKUs, as if it had read the
+    snapshot alone, and what it takes is booked here (`take`) so the next order sees it."""
+    candidates: list[Candidate]
+    sku_ids: frozenset[str]
+
+    @classmethod
+    def read(cls, uow: UnitOfWork, sku_ids: set[str]) -> StockView:
+        return cls(snapshot_candidates(uow, sku_ids), frozenset(sku_ids))
+
+    def covers(self, sku_ids: set[str]) -> bool:
+        return sku_ids <= self.sku_ids
+
+    def candidates_for(self, sku_ids: set[str]) -> list[Candidate]:
+        """What `snapshot_candidates(uow, sku_ids)` would return, read from this view: the locations
+        with a stock row of any of `sku_ids`, each with its own copy of their availability."""
+        return [replace(c, available={s: c.available[s] for s in sku_ids if s in c.available})
+                for c in self.candidates if not c.available.keys().isdisjoint(sku_ids)]
+
+    def take(self, totals: Mapping[tuple[str, str], int]) -> None:
+        known = {c.location_id for c in self.candidates}  # (a location stocked since the view was read: not here)
+        take_from(self.candidates, {key: units for key, units in totals.items() if key[1] in known})
 
 
 def make_candidate(location_id: str, code: str, priority: int, latitude: float | None, longitude: float | None,
