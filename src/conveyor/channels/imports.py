@@ -28,6 +28,7 @@ from conveyor.channels.csv_import import KNOWN_FIELDS, RowError, parse_orders
 from conveyor.channels.service import ChannelInfo, get_channel
 from conveyor.channels.skumap import preloaded_lookup
 from conveyor.orders.commands import PlaceOrder
+from conveyor.shared.collector import bulk_work
 
 # Without a profile, a column named like one of our fields is that field (order_id for the id).
 DEFAULT_PROFILE = {"external_id": "order_id", **{name: name for name in sorted(KNOWN_FIELDS - {"external_id"})}}
@@ -48,6 +49,12 @@ class ImportReport:
 def import_orders(c: Container, channel_code: str, lines: Iterable[str], raw: bytes | None = None, *,
                   dry_run: bool = False, batch: int = 500,
                   progress: Callable[[int], None] | None = None, workers: int = 1) -> ImportReport:
+    with bulk_work():  # parsing and placing keep whole batches alive: the collector runs rarely
+        return _import(c, channel_code, lines, raw, dry_run, batch, progress, workers)
+
+
+def _import(c: Container, channel_code: str, lines: Iterable[str], raw: bytes | None, dry_run: bool, batch: int,
+            progress: Callable[[int], None] | None, workers: int) -> ImportReport:
     with c.reader() as uow:
         channel = ChannelInfo.of(get_channel(uow, channel_code))
         lookup = preloaded_lookup(uow, channel.id)
