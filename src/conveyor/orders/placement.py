@@ -51,7 +51,7 @@ from conveyor.shared.db import table_of
 from conveyor.shared.errors import DomainError
 from conveyor.shared.languages import order_language
 from conveyor.shared.metrics import ALLOCATION_FAILURES, ORDERS_PLACED
-from conveyor.shared.sql import insert_rows, insert_tables, insert_unique_with
+from conveyor.shared.sql import driver_execute, driver_sql, insert_rows, insert_tables, insert_unique_with
 from conveyor.shared.uow import UnitOfWork
 
 DEADLOCK = "40P01"  # PostgreSQL's deadlock_detected
@@ -365,9 +365,11 @@ def sent_before(uow: UnitOfWork, keys: set[tuple[str, str]]) -> set[tuple[str, s
     """Which (channel id, external id) pairs have an order already: one read for a batch."""
     if not keys:
         return set()
-    rows = uow.session.execute(select(Order.channel_id, Order.external_id).where(
-        Order.external_id.in_(sorted({external for _, external in keys}))))
-    return {(channel, external) for channel, external in rows if external is not None and (channel, external) in keys}
+    externals = sorted({external for _, external in keys})
+    sql = driver_sql(uow.dialect, f"sent-before-{len(externals)}", lambda mark: (
+        f"SELECT channel_id, external_id FROM orders WHERE external_id IN ({', '.join([mark] * len(externals))})"))
+    rows = driver_execute(uow.session.connection(), sql, externals)
+    return {(channel, external) for channel, external in rows if (channel, external) in keys}
 
 
 def _placed_event(draft: _Draft, actor: str) -> dict[str, Any]:
