@@ -64,15 +64,16 @@ def test_stock_short_for_all_of_them_places_each_alone(container):
     assert _allocated(container) == 2
 
 
-def _snapshot_reads(container) -> list[str]:
-    reads: list[str] = []
+def _statements(container, containing: str) -> list[str]:
+    """Statements sent from now on whose text holds `containing`."""
+    found: list[str] = []
 
     def seen(conn, cursor, statement, parameters, context, executemany):
-        if "FROM stock_levels l JOIN locations loc" in statement:
-            reads.append(statement)
+        if containing in statement:
+            found.append(statement)
 
     event.listen(container.db.engine, "before_cursor_execute", seen)
-    return reads
+    return found
 
 
 def test_the_batch_reads_stock_once_and_each_order_sees_what_the_ones_before_took(container):
@@ -81,7 +82,7 @@ def test_the_batch_reads_stock_once_and_each_order_sees_what_the_ones_before_too
     read, one transaction, no lost race (deciding each on its own read, both chose the same one)."""
     world = seed_world(container, {"SKU-A": 2, "SKU-B": 5}, locations=2, policy="reject")
     receive(container, "SKU-A", "WH2", 2, actor="test")
-    commits, reads = _commits(container), _snapshot_reads(container)
+    commits, reads = _commits(container), _statements(container, "FROM stock_levels l JOIN locations loc")
     first, second, other = place_together(container, [(order_cmd({"SKU-A": 2}), "api"),
                                                       (order_cmd({"SKU-A": 2}), "api"),
                                                       (order_cmd({"SKU-B": 1}), "api")])
@@ -109,17 +110,6 @@ def test_what_a_repeat_booked_in_the_batch_never_shorts_the_next_order(container
     assert _allocated(container) == 5
 
 
-def _order_inserts(container) -> list[str]:
-    inserts: list[str] = []
-
-    def seen(conn, cursor, statement, parameters, context, executemany):
-        if "INSERT INTO orders " in statement:
-            inserts.append(statement)
-
-    event.listen(container.db.engine, "before_cursor_execute", seen)
-    return inserts
-
-
 def test_the_batch_writes_its_orders_in_one_statement_and_rules_still_act_on_each(container):
     """Three new orders (one hit by a `placed` rule that tags it and notes on its timeline): one
     INSERT for all three orders, and each order's rows, tags and timeline are its own."""
@@ -128,7 +118,7 @@ def test_the_batch_writes_its_orders_in_one_statement_and_rules_still_act_on_eac
     create_rule(container, {"name": "Note big ones", "triggers": ["placed"], "condition": big_total,
                             "actions": [{"type": "tag", "tag": "big"}, {"type": "add_note", "note": "check it"}]},
                 "test")
-    inserts = _order_inserts(container)
+    inserts = _statements(container, "INSERT INTO orders ")
     small, big, other = place_together(container, [(order_cmd({"SKU-A": 1}, external_id="N-1"), "api"),
                                                    (order_cmd({"SKU-A": 3}, external_id="N-2"), "api"),
                                                    (order_cmd({"SKU-A": 2}), "api")])
