@@ -1,6 +1,7 @@
 """The dashboard shows customers' personal data as the API does: unmasked to roles holding
 `pii:read` (admin, ops), masked for support and readonly users — in the order list, on the order
-page (its address form included) and in the phone order's customer lookup."""
+page (its address form and the notes on its timeline included) and in the phone order's customer
+lookup."""
 
 from __future__ import annotations
 
@@ -19,6 +20,8 @@ PERSONAL = ("Lovelace", "ada@example.com", "1 Main St")
 def order_id(api) -> str:
     placed = api.post("/orders", order_body({"SKU-A": 1}))
     assert placed.status_code == 201, placed.text
+    noted = api.post(f"/orders/{placed.json()['id']}/notes", {"text": "Asked again from ada@example.com"})
+    assert noted.status_code == 200, noted.text  # a staff note on the timeline: masked for support too
     return placed.json()["id"]
 
 

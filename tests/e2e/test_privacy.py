@@ -59,6 +59,18 @@ def test_support_sees_masked_contact_details_and_addresses(api):
     assert "1 Main St" not in api.get(f"/orders/{order['id']}", role="readonly").text
 
 
+def test_support_sees_notes_with_the_contact_details_in_them_masked(api):
+    order = _ada_order(api, notes="Ring +1 212 555 0199 at the gate (code 4521)")
+    note = "Customer asked by mail from ada@example.com to ship after 2026-12-24"
+    assert api.post(f"/orders/{order['id']}/notes", {"text": note}).status_code == 200
+    assert api.get(f"/orders/{order['id']}", role="support").json()["notes"] == "Ring ***99 at the gate (code 4521)"
+    timeline = api.get(f"/orders/{order['id']}/timeline", role="support").json()
+    assert [e["data"]["text"] for e in timeline if e["type"] == "note.added"] == [
+        "Customer asked by mail from a***@***.com to ship after 2026-12-24"]
+    assert api.get(f"/orders/{order['id']}").json()["notes"] == "Ring +1 212 555 0199 at the gate (code 4521)"
+    assert note in api.get(f"/orders/{order['id']}/timeline").text  # staff with pii:read: as written
+
+
 def test_staff_with_pii_read_and_the_channel_that_sent_it_see_everything(api, container):
     order = _ada_order(api, channel=None, role="channel")
     _, granted = create_key(container, "support", "senior support", grants=["pii:read"])
@@ -182,8 +194,10 @@ def _everything_stored(container, *, skip: set[str] | frozenset[str] = frozenset
 
 def test_erasure_anonymises_the_person_everywhere_and_keeps_the_books(api, container):
     shipped = _ada_order(api, headers={"Idempotency-Key": "ada-1"})
-    cancelled = _ada_order(api)
+    cancelled = _ada_order(api, notes="Leave with the neighbour; Lovelace on +1 212 555 0199 if out")
     bob = _bob_order(api)
+    staff_note = "Ada Lovelace rang from ada@example.com: wants it gift wrapped"
+    assert api.post(f"/orders/{shipped['id']}/notes", {"text": staff_note}).status_code == 200
     _keep_a_raw_copy(container, shipped["id"])
     r = api.post(f"/orders/{shipped['id']}/shipments", {"location": "WH1", "carrier": "ups",
                                                         "override_reason": "test: no real tracking number"})
@@ -211,6 +225,11 @@ def test_erasure_anonymises_the_person_everywhere_and_keeps_the_books(api, conta
         for kept in ("totals", "lines", "allocations", "status", "shipments", "currency"):
             assert now[kept] == was[kept], kept
         assert api.get(f"/orders/{order_id}/timeline").json()[-1]["type"] == "customer.erased"
+    kept_note = api.get(f"/orders/{cancelled['id']}").json()["notes"]
+    assert kept_note == "Leave with the neighbour; [erased] on [erased] if out"
+    timeline = api.get(f"/orders/{shipped['id']}/timeline").json()
+    notes = [e["data"]["text"] for e in timeline if e["type"] == "note.added"]
+    assert notes[0] == "[erased] rang from [erased]: wants it gift wrapped"  # what staff wrote stays, not who
     assert _ledger(container) == ledger
     with container.reader() as uow:
         assert run_audit(uow) == []

@@ -61,20 +61,28 @@ def export_orders(uow: UnitOfWork, orders: list[Order]) -> list[dict[str, Any]]:
 def erase_orders(uow: UnitOfWork, orders: list[Order]) -> int:
     """Anonymise these orders' customer in place; the financial record stays. Returns how many
     timeline entries held personal data and were scrubbed."""
+    known = {order.id: _known_values(order) for order in orders}
     for order in orders:
+        order.notes = pii.erase_text(order.notes, known[order.id])  # a delivery note may name and reach them
         order.customer_name, order.customer_email, order.customer_phone = pii.ERASED, "", ""
         order.billing_address = pii.erase_address(order.billing_address)
         order.shipping_address = pii.erase_address(order.shipping_address)
         order.ship_to_key = None  # the address digest identifies the address too
     scrubbed = 0
-    for entries in _events(uow, [o.id for o in orders]).values():
+    for order_id, entries in _events(uow, [o.id for o in orders]).items():
         for event in entries:
-            clean = pii.scrub(event.data or {})
+            clean = pii.scrub(event.data or {}, known=known[order_id])  # staff notes: their words stay
             if clean != (event.data or {}):
                 event.data = clean
                 scrubbed += 1
     uow.session.flush()
     return scrubbed
+
+
+def _known_values(order: Order) -> tuple[str, ...]:
+    """How the person appears on this order: what free text about them may repeat."""
+    names = [(address or {}).get("name") or "" for address in (order.billing_address, order.shipping_address)]
+    return tuple(v for v in (order.customer_name, order.customer_email, order.customer_phone, *names) if v)
 
 
 def unfinished(orders: list[Order]) -> list[str]:

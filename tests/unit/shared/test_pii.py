@@ -32,3 +32,19 @@ def test_scrub_erases_people_in_any_payload_shape_and_leaves_money_alone():
 def test_scrub_with_the_mask_placeholder_is_the_masked_view():
     doc = {"to": "ada@example.com", "kind": "shipped", "ship_to": {"line1": "1 Main St", "country": "US"}}
     assert pii.scrub(doc, pii.MASK) == {"to": "***", "kind": "shipped", "ship_to": {"line1": "***", "country": "US"}}
+
+
+def test_free_text_keeps_its_words_and_masks_the_contact_details_in_it():
+    note = "Call Ada on +1 (212) 555-0199 or ada@example.com after 2026-12-01 14:30; gate 4521, order #1001"
+    assert pii.mask_text(note) == ("Call Ada on ***99 or a***@***.com after 2026-12-01 14:30; gate 4521,"
+                                   " order #1001")
+    assert pii.mask_order({"id": "ord_1", "notes": note, "customer": {}})["notes"] == pii.mask_text(note)
+    assert pii.scrub({"type": "note.added", "text": note}, pii.MASK)["text"] == pii.mask_text(note)
+
+
+def test_erasing_free_text_removes_the_contact_details_and_the_persons_name_as_whole_words():
+    note = "Ada Lovelace (ADA) from Canada: ring +44 20 7946 0958, mail ada@example.com. Lovelace pays."
+    erased = pii.erase_text(note, ("Ada Lovelace", "ada@example.com"))
+    assert erased == "[erased] ([erased]) from Canada: ring [erased], mail [erased]. [erased] pays."
+    assert pii.scrub({"text": note}, known=("Ada Lovelace",)) == {"text": erased}
+    assert pii.erase_text("") == "" and pii.erase_text("two boxes, no bag") == "two boxes, no bag"

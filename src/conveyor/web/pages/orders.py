@@ -10,6 +10,7 @@ role holds `pii:read` (the read is logged), masked for everyone else (support, r
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from types import SimpleNamespace
 from typing import Any
 from urllib.parse import urlencode
 
@@ -112,9 +113,19 @@ async def order(order_id: str, request: Request, who: Viewer = Depends(allowed("
     def read() -> dict[str, Any]:
         found = detail(c, order_id)
         found["view"] = order_view(who, "dashboard order")(found["view"])
+        found["events"] = _timeline_as_seen(who, found["events"])
         return {**found, **money.panel(c, order_id, who)}
 
     return page(request, who, "order.html", **await run_in_threadpool(read))
+
+
+def _timeline_as_seen(who: Viewer, events: list[Any]) -> list[Any]:
+    """Timeline entries as this user may see them: without `pii:read`, staff notes and reasons keep
+    their words and lose the contact details in them (as the API's timeline does)."""
+    if who.may(PII_READ):
+        return events
+    return [SimpleNamespace(type=e.type, created_at=e.created_at, actor=e.actor, data=pii.scrub(e.data or {}, pii.MASK))
+            for e in events]
 
 
 async def _act(request: Request, order_id: str, work: Any, done: str) -> Response:
