@@ -88,6 +88,34 @@ def test_32_clients_in_shared_transactions_never_oversell_10_units(container, po
     assert_no_oversell(container, outcomes, policy)
 
 
+def test_batches_racing_with_the_same_external_ids_create_each_order_once(container):
+    """8 threads each place the same 4 channel orders together, at the same moment (a channel that
+    retries while its first requests are still in flight): each order exists once, every other
+    answer is a repeat naming it, and only its units are taken."""
+    seed_world(container, {"HOT": UNITS}, policy="reject")
+    with container.reader() as uow:
+        channel_info(uow, "web")
+    start = threading.Barrier(CLIENTS // BATCH)
+
+    def batch(_: int) -> list[tuple[str, bool]]:
+        start.wait()
+        outcomes = place_together(container, [(order_cmd({"HOT": 1}, external_id=f"dup-{n}"), "test")
+                                              for n in range(BATCH)])
+        assert not any(isinstance(o, DomainError) for o in outcomes), outcomes
+        return [(o.order.id, o.created) for o in outcomes]
+
+    with ThreadPoolExecutor(CLIENTS // BATCH) as pool:
+        answers = [a for found in pool.map(batch, range(CLIENTS // BATCH)) for a in found]
+    created = [order_id for order_id, was_created in answers if was_created]
+    assert len(created) == len(set(created)) == BATCH
+    assert {order_id for order_id, _ in answers} == set(created)  # every repeat names an order created
+    with container.reader() as uow:
+        assert uow.session.execute(text("SELECT count(*), SUM(allocated) FROM orders o JOIN order_lines li"
+                                        " ON li.order_id = o.id")).one() == (BATCH, BATCH)
+        assert uow.session.execute(text("SELECT allocated FROM stock_levels")).scalar() == BATCH
+        assert run_audit(uow) == []
+
+
 class NaiveReadThenWrite:
     """The classic lost-update bug: read stock before the writing transaction starts, then write an
     absolute value computed from that stale read. Installed in place of the guarded path."""
