@@ -96,9 +96,9 @@ def test_the_batch_reads_stock_once_and_each_order_sees_what_the_ones_before_too
 @pytest.mark.parametrize("policy", ["reject", "backorder"])
 def test_what_a_repeat_booked_in_the_batch_never_shorts_the_next_order(container, policy):
     """E-1 was placed before (2 of 5 units taken); the batch holds it again and a new order for the
-    last 3. Against the batch's snapshot the repeat books 2 units it will never take, so the new
-    order - refused there, or backordered in part - is decided again on a fresh read, and placed
-    whole, in the same transaction."""
+    last 3. The repeat is known before deciding, so it books nothing in the batch's snapshot (had it
+    booked its 2 units, the new order would have been refused, or backordered in part): the new
+    order is placed whole, in the same transaction."""
     seed_world(container, {"SKU-A": 5}, policy=policy)
     place_together(container, [(order_cmd({"SKU-A": 2}, external_id="E-1"), "api")])
     commits = _commits(container)
@@ -147,4 +147,71 @@ def test_an_order_sent_meanwhile_another_way_rolls_the_batch_back_and_each_is_pl
     assert _allocated(container) == 3
     with container.reader() as uow:
         assert uow.session.execute(text("SELECT count(*) FROM orders")).scalar() == 2
+        assert run_audit(uow) == []
+
+
+def test_a_repeat_that_went_in_after_the_batch_was_decided_is_still_answered_as_one(container, monkeypatch):
+    """The read of the repeats made while deciding missed R-1 (it went in just after). On SQLite the
+    writer reads them again, sees R-1 and decides the batch again - one transaction; on PostgreSQL
+    (decided inside the write) the INSERT fails on the unique key and each order is placed alone."""
+    seed_world(container, {"SKU-A": 10}, policy="reject")
+    [earlier] = place_together(container, [(order_cmd({"SKU-A": 2}, external_id="R-1"), "api")])
+    real, calls = placement.sent_before, []
+
+    def missed_once(uow, keys):
+        calls.append(keys)
+        return set() if len(calls) == 1 else real(uow, keys)
+
+    monkeypatch.setattr(placement, "sent_before", missed_once)
+    commits = _commits(container)
+    repeat, new = place_together(container, [(order_cmd({"SKU-A": 2}, external_id="R-1"), "api"),
+                                             (order_cmd({"SKU-A": 1}, external_id="R-2"), "api")])
+    assert isinstance(repeat, PlacementResult) and not repeat.created and repeat.order.id == earlier.order.id
+    assert isinstance(new, PlacementResult) and new.created
+    assert _allocated(container) == 3
+    if container.db.is_sqlite:
+        assert commits[0] == 1
+
+
+@pytest.mark.parametrize("policy", ["reject", "backorder"])
+def test_a_batch_decides_as_the_same_orders_placed_one_after_another(container, policy):
+    """Two mirrored catalogues with the same stock at three warehouses: a batch of orders on one,
+    the same orders placed one by one on the other. Each order ends the same - status, and the
+    units taken at each warehouse - including orders that run a SKU out, split, or name a location -
+    and the batch needs one transaction."""
+    world = seed_world(container, {f"{sku}-{side}": 0 for sku in ("A", "B", "C") for side in (1, 2)},
+                       locations=3, policy=policy)
+    for side in (1, 2):
+        for sku, stock in {"A": (3, 2, 0), "B": (1, 1, 4), "C": (0, 5, 1)}.items():
+            for n, units in enumerate(stock, start=1):
+                if units:
+                    receive(container, f"{sku}-{side}", f"WH{n}", units, actor="test")
+    shapes = [{"A": 2}, {"A": 2, "B": 1}, {"A": 2}, {"B": 3, "C": 2}, {"C": 3}, {"A": 1, "C": 1},
+              {"B": 2}, {"C": 2}]
+    pinned = {4: "WH3"}  # the fifth order must ship from WH3
+
+    def cmd(n: int, side: int):
+        return order_cmd({f"{sku}-{side}": q for sku, q in shapes[n].items()}, fulfil_from=pinned.get(n))
+
+    commits = _commits(container)
+    together = place_together(container, [(cmd(n, 1), "api") for n in range(len(shapes))])
+    assert commits[0] == 1  # decided right the first time: no lost race, no fallback to one by one
+    alone = []
+    for n in range(len(shapes)):
+        try:
+            alone.append(place_together(container, [(cmd(n, 2), "api")])[0])
+        except DomainError as exc:  # (a batch of one is placed alone, errors raised or returned)
+            alone.append(exc)
+    codes = dict(zip(world["locations"], ("WH1", "WH2", "WH3"), strict=True))
+
+    def outcome(result) -> tuple:
+        if isinstance(result, DomainError):
+            return ("refused", result.code)
+        taken = sorted((a.sku_id == result.order.lines[0].sku_id, codes[a.location_id], a.quantity)
+                       for a in result.order.allocations)
+        return (result.order.status, [li.allocated for li in result.order.lines], taken)
+
+    assert [outcome(r) for r in together] == [outcome(r) for r in alone]
+    assert any(isinstance(r, DomainError) or r.order.status != "allocated" for r in alone)  # some ran out
+    with container.reader() as uow:
         assert run_audit(uow) == []

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from contextvars import Context, copy_context
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
 from typing import Any, TypeVar, cast
@@ -19,7 +19,6 @@ from conveyor.catalog.service import sku_facts
 from conveyor.channels.service import channel_info, channel_info_by_id
 from conveyor.channels.skumap import remap_unmapped_lines
 from conveyor.fulfillment import service as fulfilment
-from conveyor.inventory.ledger import InsufficientStock
 from conveyor.orders import operations, placement, reallocation, routing_store, service
 from conveyor.orders import routing_bridge as bridge
 from conveyor.orders import service as service_module
@@ -108,14 +107,16 @@ Outcome = PlacementResult | DomainError  # an order placed (or found placed befo
 def place_together(c: Container, orders: list[tuple[PlaceOrder, str]],
                    contexts: list[Context] | None = None) -> list[Outcome]:
     """Orders that arrived at the same moment (concurrent API requests; each with its actor),
-    placed in ONE write transaction: each order is decided alone exactly as `place_order` decides
-    it, so each gets the answer it would have got alone. An order refused while deciding (a
-    DomainError) is that order's answer, and the others go on.
+    placed in ONE write transaction: each order is decided as `place_order` decides it, in turn,
+    against one stock snapshot that books what the orders before it took - so each gets the answer
+    it would have got placed one after another. An order refused while deciding (a DomainError) is
+    that order's answer, and the others go on.
 
     Why: an order's transaction costs the database and the worker about as much as its rows
     (BEGIN, statements, COMMIT and its WAL flush, on SQLite the writer's turn); orders written
-    together share that cost, and orders for one SKU take its stock in one guarded UPDATE instead
-    of queueing on its row one by one (docs/decisions.md 41).
+    together share that cost - one snapshot read, one INSERT of all their rows - and orders for one
+    SKU take its stock in one guarded UPDATE instead of queueing on its row one by one
+    (docs/decisions.md 41, 43).
 
     If the shared write cannot finish (stock taken meanwhile twice over, a repeat external id
     arriving another way, a deadlock, the database busy), nothing of it stays and each order is
@@ -148,55 +149,96 @@ def _alone(c: Container, cmd: PlaceOrder, actor: str) -> Outcome:
     return result
 
 
+@dataclass(slots=True)
+class _Batch:
+    """Orders placed together: each one's outcome or decision, and the channels' repeats among
+    them, found before deciding - a repeat takes nothing, so it must not book stock that the orders
+    after it in the batch would then miss."""
+    orders: list[tuple[PlaceOrder, str]]
+    contexts: list[Context]
+    outcomes: list[Outcome | None] = field(default_factory=list)
+    ahead: list[Decided | None] = field(default_factory=list)
+    keys: dict[int, tuple[str, str]] = field(default_factory=dict)  # order → (channel id, external id)
+    sent: set[tuple[str, str]] = field(default_factory=set)  # keys the channels sent before, as read
+    repeats: dict[int, tuple[str, str]] = field(default_factory=dict)  # order → the key it repeats
+
+    def __post_init__(self) -> None:
+        self.outcomes = [None] * len(self.orders)
+        self.ahead = [None] * len(self.orders)
+
+
 def _place_together_once(c: Container, orders: list[tuple[PlaceOrder, str]],
                          contexts: list[Context]) -> list[Outcome]:
-    outcomes: list[Outcome | None] = [None] * len(orders)
-    ahead: list[Decided | None] = [None] * len(orders)
-
-    def decide_each(uow: UnitOfWork) -> None:
-        stock = _batch_stock(uow, [cmd for cmd, _ in orders])  # one snapshot read for the batch
-        for n, (cmd, actor) in enumerate(orders):
-            try:
-                ahead[n] = contexts[n].run(_decide_sharing, uow, cmd, c, actor, stock)
-            except DomainError as exc:
-                outcomes[n] = exc
-
+    batch = _Batch(orders, contexts)
     if c.db.is_sqlite:  # routed before the writer's turn, as place_order does
         with c.reader() as reader:
-            decide_each(reader)
+            _decide_batch(reader, c, batch)
     with c.uow() as uow:
         if not c.db.is_sqlite:
-            decide_each(uow)
-        _write_each(uow, c, orders, contexts, ahead, outcomes)
+            _decide_batch(uow, c, batch)
+        elif placement.sent_before(uow, set(batch.keys.values())) != batch.sent:
+            raise LostRace  # a repeat went in since the batch was decided: decide it again
+        _write_batch(uow, c, batch)
         uow.commit()
-    assert all(outcome is not None for outcome in outcomes)
-    return cast(list[Outcome], outcomes)
+    assert all(outcome is not None for outcome in batch.outcomes)
+    return cast(list[Outcome], batch.outcomes)
 
 
-def _write_each(uow: UnitOfWork, c: Container, orders: list[tuple[PlaceOrder, str]], contexts: list[Context],
-                ahead: list[Decided | None], outcomes: list[Outcome | None]) -> None:
+def _decide_batch(uow: UnitOfWork, c: Container, batch: _Batch) -> None:
+    """Decide each order in turn against ONE stock snapshot, booking what each takes so the next
+    one sees it: as if they had been placed one after another. A channel's repeat (placed before,
+    or earlier in the batch) is not decided: it takes nothing and answers with that order."""
+    batch.keys = _channel_keys(uow, c, batch.orders)
+    batch.sent = placement.sent_before(uow, set(batch.keys.values()))
+    stock = _batch_stock(uow, [cmd for n, (cmd, _) in enumerate(batch.orders) if batch.keys.get(n) not in batch.sent])
+    claimed: set[tuple[str, str]] = set()
+    for n, (cmd, actor) in enumerate(batch.orders):
+        key = batch.keys.get(n)
+        if key is not None and (key in batch.sent or key in claimed):
+            batch.repeats[n] = key
+            continue
+        try:
+            decided = batch.contexts[n].run(decide_one, uow, cmd, c, actor, stock=stock)
+        except DomainError as exc:
+            batch.outcomes[n] = exc  # refused: a later order with its external id is placed as new
+            continue
+        batch.ahead[n] = decided
+        stock.take(decided.decided.taken())
+        if key is not None:
+            claimed.add(key)
+
+
+def _channel_keys(uow: UnitOfWork, c: Container, orders: list[tuple[PlaceOrder, str]]) -> dict[int, tuple[str, str]]:
+    keys = {}
+    for n, (cmd, _) in enumerate(orders):
+        if cmd.external_id:
+            try:
+                keys[n] = (channel_terms(uow, cmd.channel, c.settings.backorder_policy).channel_id, cmd.external_id)
+            except DomainError:
+                continue  # an unknown channel: deciding the order answers so
+    return keys
+
+
+def _write_batch(uow: UnitOfWork, c: Container, batch: _Batch) -> None:
     """Write each decided order, in its own context, then take the stock of all of them in one
-    guarded UPDATE. The channels' repeats are found with one read for the batch (and among the
-    batch's own orders): every new order's rows then go in the transaction's deferred inserts, one
-    statement for the whole batch. (One sent meanwhile by another way fails that statement on the
-    unique key: the batch is rolled back, and each order placed alone.)"""
-    keys = {(d.terms.channel_id, d.cmd.external_id) for d in ahead if d is not None and d.cmd.external_id}
-    before = placement.sent_before(uow, keys)
+    guarded UPDATE. With the repeats known, every new order's rows go in the transaction's deferred
+    inserts: one statement for the whole batch. (One sent meanwhile by another way fails that
+    statement on the unique key: the batch is rolled back, and each order placed alone.)"""
     created: dict[tuple[str, str], PlacementResult] = {}
     taken = Placement()
-    for n, decided in enumerate(ahead):
+    for n, decided in enumerate(batch.ahead):
+        if n in batch.repeats:
+            key = batch.repeats[n]
+            order = created[key].order if key in created else placement.existing_order(uow, *key)
+            batch.outcomes[n] = PlacementResult(order, False, key[1])
+            continue
         if decided is None:
             continue
-        external_id = decided.cmd.external_id
-        key = (decided.terms.channel_id, external_id or "")
-        if external_id and (key in before or key in created):
-            order = created[key].order if key in created else placement.existing_order(uow, *key)
-            outcomes[n] = PlacementResult(order, False, external_id)
-            continue
-        result, placed = contexts[n].run(place_in, uow, decided.cmd, c, orders[n][1], ahead=decided, checked=True)
-        outcomes[n] = result
-        if external_id and result.created:
-            created[key] = result
+        result, placed = batch.contexts[n].run(place_in, uow, decided.cmd, c, batch.orders[n][1], ahead=decided,
+                                               checked=True)
+        batch.outcomes[n] = result
+        if n in batch.keys:
+            created[batch.keys[n]] = result
         for pair, units in placed.taken.items():
             taken.taken[pair] += units
     placement.take_stock(uow, taken)  # flushes every deferred row first
@@ -206,21 +248,6 @@ def _batch_stock(uow: UnitOfWork, cmds: list[PlaceOrder]) -> bridge.StockView:
     """The stock snapshot of every SKU the orders name (kits: their components), read once."""
     skus = sku_facts(uow, sorted({li.sku for cmd in cmds for li in cmd.lines}))
     return bridge.StockView.read(uow, {part for facts in skus.values() for part, _ in facts.components})
-
-
-def _decide_sharing(uow: UnitOfWork, cmd: PlaceOrder, c: Container, actor: str, stock: bridge.StockView) -> Decided:
-    """`decide_one` against the batch's snapshot, after the orders decided before it took their
-    part. An order that finds too little there is decided again on a fresh read, as it would be
-    alone: what its batch-mates booked must never be why an order is held or refused (a batch-mate
-    may yet turn out to be a repeat that takes nothing)."""
-    try:
-        decided = decide_one(uow, cmd, c, actor, stock=stock)
-    except InsufficientStock:
-        decided = None
-    if decided is None or decided.decided.short():
-        decided = decide_one(uow, cmd, c, actor)
-    stock.take(decided.decided.taken())
-    return decided
 
 
 @dataclass(slots=True)

@@ -113,10 +113,6 @@ class Decided:
                 totals[key] += units
         return totals
 
-    def short(self) -> bool:
-        """Some order found less stock than it asked for (held, or backordered in part)."""
-        return any(draft.plan is not None and draft.plan.short for draft in self.drafts)
-
 
 def decide(uow: UnitOfWork, cmds: list[PlaceOrder], terms: ChannelTerms, options: PlacementOptions,
            stock: bridge.StockView | None = None) -> Decided:
