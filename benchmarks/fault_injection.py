@@ -23,7 +23,6 @@ import json
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -33,6 +32,7 @@ from pathlib import Path
 
 import httpx
 import outbox_support as support
+from bench_net import free_port
 
 HERE = Path(__file__).resolve().parent
 LEASE_S = 5  # a killed outbox worker's messages are taken over this soon
@@ -56,7 +56,7 @@ def run(seconds: float, kills: int, clients: int) -> dict:
     procs: list[subprocess.Popen] = []
     try:
         token = seed(url)
-        port = _free_port()
+        port = free_port()
         env = {**os.environ, "CONVEYOR_DATABASE_URL": url, "CONVEYOR_LOG_LEVEL": "warning",
                "CONVEYOR_DB_POOL_SIZE": "10", "CONVEYOR_API_KEY_CACHE_SECONDS": "60"}
         server = _start([sys.executable, "-m", "conveyor.cli.main", "serve", "--port", str(port), "--workers", "2"],
@@ -283,11 +283,6 @@ def _kill_an_api_worker(supervisor: int) -> bool:
     os.kill(random.choice(workers), signal.SIGKILL)
     return True
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _wait_until_up(port: int, limit_s: float = 300) -> None:

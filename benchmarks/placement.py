@@ -29,7 +29,6 @@ import os
 import random
 import re
 import resource
-import socket
 import subprocess
 import sys
 import tempfile
@@ -45,6 +44,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
+from bench_net import free_port  # noqa: E402
 from sqlalchemy import event, text  # noqa: E402
 
 from conveyor.audit import run_audit  # noqa: E402
@@ -281,11 +281,6 @@ def count_statements(world: World, n: int = 30) -> dict[str, tuple[float, float,
 
 # --------------------------------------------------------------------------- server
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def server_command(kind: str, port: int, workers: int) -> list[str]:
