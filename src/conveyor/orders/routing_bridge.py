@@ -104,7 +104,8 @@ class StockView:
                 for c in self.candidates if not c.available.keys().isdisjoint(sku_ids)]
 
     def take(self, totals: Mapping[tuple[str, str], int]) -> None:
-        known = {c.location_id for c in self.candidates}  # (a location stocked since the view was read: not here)
+        # An order the view did not cover was routed on a read of its own: its locations may not be here.
+        known = {c.location_id for c in self.candidates}
         take_from(self.candidates, {key: units for key, units in totals.items() if key[1] in known})
 
 
