@@ -156,15 +156,14 @@ class _Batch:
     after it in the batch would then miss."""
     orders: list[tuple[PlaceOrder, str]]
     contexts: list[Context]
-    outcomes: list[Outcome | None] = field(default_factory=list)
-    ahead: list[Decided | None] = field(default_factory=list)
+    outcomes: list[Outcome | None] = field(init=False)
+    ahead: list[Decided | None] = field(init=False)
     keys: dict[int, tuple[str, str]] = field(default_factory=dict)  # order → (channel id, external id)
     sent: set[tuple[str, str]] = field(default_factory=set)  # keys the channels sent before, as read
     repeats: dict[int, tuple[str, str]] = field(default_factory=dict)  # order → the key it repeats
 
     def __post_init__(self) -> None:
-        self.outcomes = [None] * len(self.orders)
-        self.ahead = [None] * len(self.orders)
+        self.outcomes, self.ahead = [None] * len(self.orders), [None] * len(self.orders)
 
 
 def _place_together_once(c: Container, orders: list[tuple[PlaceOrder, str]],

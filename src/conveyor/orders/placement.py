@@ -329,8 +329,9 @@ def _write(uow: UnitOfWork, drafts: list[_Draft], terms: ChannelTerms, options: 
     elif len(drafts) == 1 and drafts[0].order["external_id"] is not None:
         if not insert_unique_with(uow.session, Order.__table__, drafts[0].order, ["channel_id", "external_id"],
                                   lines_and_allocations):
-            placement.results.append(PlacementResult(_existing(uow, terms, drafts[0]), False,
-                                                     drafts[0].order["external_id"]))
+            external_id = drafts[0].order["external_id"]
+            placement.results.append(PlacementResult(existing_order(uow, terms.channel_id, external_id), False,
+                                                     external_id))
             return
     else:
         insert_rows(uow.session, Order.__table__, [d.order for d in drafts])
@@ -347,10 +348,6 @@ def _write(uow: UnitOfWork, drafts: list[_Draft], terms: ChannelTerms, options: 
     outbox.enqueue_rows(uow, [d.message for d in drafts])
     # The timeline rows and messages stay deferred until `take_stock`: what the caller adds meanwhile
     # (fulfilment orders' timeline rows, automation's) leaves in the same multi-row INSERTs.
-
-
-def _existing(uow: UnitOfWork, terms: ChannelTerms, draft: _Draft) -> Order | None:
-    return existing_order(uow, terms.channel_id, draft.order["external_id"])
 
 
 def existing_order(uow: UnitOfWork, channel_id: str, external_id: str) -> Order | None:
